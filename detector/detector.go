@@ -1,0 +1,212 @@
+package detector
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// Options tune a Detector beyond its Rule.
+type Options struct {
+	// Shape forces every record to be read as one shape. The default,
+	// ShapeAuto, detects the shape of each record.
+	Shape Shape
+}
+
+// Detector applies one Rule to raw records. It is immutable after New and
+// safe for concurrent use.
+type Detector struct {
+	rule    Rule
+	shape   Shape
+	term    tokenMatcher
+	eventID string // the rule's event id in decimal
+	parent  *regexp.Regexp
+	fields  []cimField // the rule's output fields, in order
+}
+
+// New builds a Detector for rule. It returns an error, never panics, when the
+// rule or the options are invalid.
+func New(rule Rule, opts Options) (*Detector, error) {
+	if err := rule.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid rule %q: %w", rule.ID, err)
+	}
+	if opts.Shape >= numShapes {
+		return nil, fmt.Errorf("invalid shape %d", opts.Shape)
+	}
+	d := &Detector{
+		rule:    rule,
+		shape:   opts.Shape,
+		term:    newTokenMatcher(rule.Term),
+		eventID: strconv.Itoa(rule.EventID),
+		parent:  regexp.MustCompile(rule.ParentPattern), // validated above
+	}
+	d.rule.Fields = append([]string(nil), rule.Fields...)
+	d.rule.Techniques = append([]string(nil), rule.Techniques...)
+	for _, name := range rule.Fields {
+		f, _ := lookupField(name)
+		d.fields = append(d.fields, f)
+	}
+	return d, nil
+}
+
+// Rule returns the rule the detector applies (a copy).
+func (d *Detector) Rule() Rule {
+	r := d.rule
+	r.Fields = append([]string(nil), r.Fields...)
+	r.Techniques = append([]string(nil), r.Techniques...)
+	return r
+}
+
+// Prefilter reports whether raw contains the rule's term as a Splunk token:
+// in any case, bounded on each side by a Splunk breaker or the edge of raw
+// (TERM(msiexec) on _raw). A record for which it returns false cannot match
+// and needs no further work. It does not allocate or retain raw.
+func (d *Detector) Prefilter(raw []byte) bool {
+	return d.term.match(raw)
+}
+
+// Match is a record that the rule selected, ready to be grouped.
+type Match struct {
+	// Host is the endpoint's computer name (Sysmon's Computer), never a
+	// collector's.
+	Host string
+	// Time is the event time in Unix nanoseconds, UTC: Sysmon's UtcTime when
+	// the record has it, else the shape's own event time.
+	Time int64
+	// Values holds the rule's output fields in Rule.Fields order; "" means
+	// the record has no value for that field. Values and Host own their
+	// memory: they do not alias the record.
+	Values []string
+	// Shape is the record's shape.
+	Shape Shape
+}
+
+// Evaluate applies the rule to one raw record (JSON or XML text).
+//
+// It returns (m, true, nil) when the record matches, (Match{}, false, nil) when
+// it does not, and (Match{}, false, err) with err an *Error when the record
+// passed the prefilter but cannot be evaluated (ReasonMalformed,
+// ReasonUnknownShape) or matched but cannot be grouped (ReasonMissingHost,
+// ReasonBadTime). A record that fails the prefilter is never parsed and never
+// yields an error. Evaluate does not retain raw.
+func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
+	if !d.term.match(raw) {
+		return Match{}, false, nil
+	}
+	m, ok, err := d.evaluate(raw)
+	if err != nil {
+		return Match{}, false, err
+	}
+	return m, ok, nil
+}
+
+func (d *Detector) evaluate(raw []byte) (Match, bool, *Error) {
+	// s aliases raw for the duration of the call; everything kept is copied
+	// by pack before returning.
+	s := unsafe.String(unsafe.SliceData(raw), len(raw))
+	s = strings.TrimLeft(s, " \t\r\n\ufeff")
+	var r record
+	var err *Error
+	switch {
+	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
+		err = evalXML(s, &r)
+		if err == nil && !strings.Contains(s, "<EventID>"+d.eventID+"<") {
+			// The rule's literal "<EventID>1<" on the raw XML.
+			return Match{}, false, nil
+		}
+	case strings.HasPrefix(s, "<"):
+		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
+	case strings.HasPrefix(s, "{") || strings.HasPrefix(s, "["):
+		err = evalJSON(s, d.shape, &r)
+	case s == "":
+		err = malformed(d.shape, "empty record")
+	default:
+		err = malformed(d.shape, "record is neither JSON nor XML (first byte "+strconv.QuoteRune(rune(s[0]))+")")
+	}
+	if err != nil {
+		return Match{}, false, err
+	}
+	if !d.selects(&r) {
+		return Match{}, false, nil
+	}
+	return d.group(&r)
+}
+
+// selects applies the rule's decision to a record read in any shape.
+func (d *Detector) selects(r *record) bool {
+	if (r.channel != "" || r.provider != "") &&
+		!containsFold(r.channel, "sysmon") && !containsFold(r.provider, "sysmon") {
+		return false
+	}
+	if strings.TrimSpace(r.eventID) != d.eventID {
+		return false
+	}
+	parent := r.sys[fParentImage]
+	if parent == "" {
+		return false // `regex` drops events without the field
+	}
+	return d.parent.MatchString(basename(parent))
+}
+
+// group computes the host and time of a selected record and packs its output
+// values into memory of their own.
+func (d *Detector) group(r *record) (Match, bool, *Error) {
+	if strings.TrimSpace(r.host) == "" {
+		return Match{}, false, &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
+	}
+	var t int64
+	var ok bool
+	switch {
+	case r.sys[fUtcTime] != "":
+		if t, ok = parseTime(r.sys[fUtcTime]); !ok {
+			return Match{}, false, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.sys[fUtcTime])) + " is not a timestamp"}
+		}
+	case r.eventTimeOK:
+		if t, ok = parseTime(r.eventTime); !ok {
+			return Match{}, false, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
+		}
+	default:
+		return Match{}, false, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
+	}
+	values := make([]string, len(d.fields))
+	n := len(r.host)
+	for i, f := range d.fields {
+		v := r.sys[f.src]
+		if f.basename {
+			v = basename(v)
+		}
+		values[i] = v
+		n += len(v)
+	}
+	// One allocation holds the host and every value.
+	buf := make([]byte, 0, n)
+	buf = append(buf, r.host...)
+	for _, v := range values {
+		buf = append(buf, v...)
+	}
+	packed := unsafe.String(unsafe.SliceData(buf), len(buf))
+	m := Match{Host: packed[:len(r.host)], Time: t, Values: values, Shape: r.shape}
+	off := len(r.host)
+	for i, v := range values {
+		values[i] = packed[off : off+len(v)]
+		off += len(v)
+	}
+	return m, true, nil
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub in any
+// case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && lowerTable[s[i+j]] == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}

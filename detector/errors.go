@@ -1,0 +1,43 @@
+package detector
+
+// Reason is a stable code for why a record could not be evaluated or grouped.
+// Reasons are meant for dead-letter headers, metrics labels and scripts: they
+// never change meaning.
+type Reason string
+
+const (
+	// ReasonMalformed: the record passed the prefilter but is not valid JSON or
+	// well-formed event XML.
+	ReasonMalformed Reason = "malformed"
+	// ReasonUnknownShape: the record parses but fits none of the Sysmon shapes
+	// (or not the shape the detector was told to expect).
+	ReasonUnknownShape Reason = "unknown_shape"
+	// ReasonMissingHost: the record matches the rule but names no computer, so
+	// it cannot be grouped by host.
+	ReasonMissingHost Reason = "missing_host"
+	// ReasonBadTime: the record matches the rule but has no parseable event time.
+	ReasonBadTime Reason = "bad_time"
+)
+
+// Reasons lists every Reason, in a stable order.
+func Reasons() []Reason {
+	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime}
+}
+
+// Error is returned by Evaluate for a record that deserves a dead letter.
+type Error struct {
+	Reason Reason
+	Shape  Shape  // the shape the record was read as; ShapeAuto if unknown
+	Detail string // what is wrong, for people
+}
+
+func (e *Error) Error() string {
+	if e.Shape != ShapeAuto {
+		return string(e.Reason) + " (" + e.Shape.String() + "): " + e.Detail
+	}
+	return string(e.Reason) + ": " + e.Detail
+}
+
+func malformed(shape Shape, detail string) *Error {
+	return &Error{Reason: ReasonMalformed, Shape: shape, Detail: detail}
+}
