@@ -1,0 +1,86 @@
+package detector
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"testing"
+)
+
+// corpusPath holds real non-matching Sysmon records from six shippers (see
+// testdata/README.md), one per line.
+var corpusPath = envOr("MSIGUARD_CORPUS", "testdata/nomatch-corpus.jsonl")
+
+func loadCorpus(b *testing.B) (lines [][]byte, total int64) {
+	b.Helper()
+	data, err := os.ReadFile(corpusPath)
+	if err != nil {
+		b.Skipf("corpus missing: %v", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		l := append([]byte(nil), sc.Bytes()...)
+		lines = append(lines, l)
+		total += int64(len(l))
+	}
+	return lines, total
+}
+
+// BenchmarkPrefilter runs the prefilter over every record of the real
+// non-matching corpus; bytes/s is the figure that matters.
+func BenchmarkPrefilter(b *testing.B) {
+	lines, total := loadCorpus(b)
+	d := mustSeed(b)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	hits := 0
+	for b.Loop() {
+		for _, l := range lines {
+			if d.Prefilter(l) {
+				hits++
+			}
+		}
+	}
+	b.ReportMetric(float64(len(lines)), "records/op")
+}
+
+// BenchmarkEvaluateCorpus is the detector's cost on the real stream: the
+// prefilter for all records plus full evaluation of the few hits.
+func BenchmarkEvaluateCorpus(b *testing.B) {
+	lines, total := loadCorpus(b)
+	d := mustSeed(b)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, l := range lines {
+			d.Evaluate(l)
+		}
+	}
+}
+
+// BenchmarkEvaluateMatch evaluates one matching record per shape.
+func BenchmarkEvaluateMatch(b *testing.B) {
+	d := mustSeed(b)
+	for _, shape := range Shapes() {
+		raw := []byte(sysmonEvent().build(shape))
+		b.Run(shape.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok, err := d.Evaluate(raw); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

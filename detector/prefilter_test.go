@@ -1,0 +1,118 @@
+package detector
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPrefilterTokens(t *testing.T) {
+	d := mustSeed(t)
+	tests := []struct {
+		raw  string
+		want bool
+	}{
+		{`C:\Windows\System32\msiexec.exe`, true},
+		{`"CommandLine":"MsiExec.exe -Embedding 1234"`, true},
+		{`MSIEXEC.EXE /i x.msi`, true},
+		{`C:\\Windows\\SysWOW64\\MsiExec.exe`, true},
+		{`msiexec`, true},
+		{` msiexec `, true},
+		{`(msiexec)`, true},
+		{`a=msiexec&b`, true},
+		{`%20msiexec`, true}, // URL-encoded space is a major breaker
+		{`%2cmsiexec`, true},
+		{`x%41msiexec`, false}, // %41 ("A") is not a breaker
+		{`msiexecutor.exe`, false},
+		{`xmsiexec.exe`, false},
+		{`C:\tools\xmsiexec.exe`, false},
+		{`msiexe`, false},
+		{`msiexec2`, false},
+		{`2msiexec`, false},
+		{`\nmsiexec`, false}, // JSON escape \n: the byte before is 'n'
+		{``, false},
+		{`xxxxxxxxxx`, false},
+		{`msiexecx msiexec`, true}, // a later occurrence counts
+		{`XMSIEXEC MSIEXEC`, true},
+		{`msi exec`, false},
+	}
+	for _, tt := range tests {
+		if got := d.Prefilter([]byte(tt.raw)); got != tt.want {
+			t.Errorf("Prefilter(%q) = %v, want %v", tt.raw, got, tt.want)
+		}
+	}
+}
+
+// TestPrefilterAgainstNaive compares the anchored scan with a direct
+// definition of the token test on many generated strings.
+func TestPrefilterAgainstNaive(t *testing.T) {
+	d := mustSeed(t)
+	alphabet := []string{"msiexec", "MSIEXEC", "MsiExec", "x", "X", "m", "c", ".", "\\", "%20", "%41", " ", "_", "-", "e", "a", "\"", "%2C", "%25"}
+	var b strings.Builder
+	state := uint64(1)
+	for i := 0; i < 20000; i++ {
+		b.Reset()
+		n := int(state % 7)
+		for j := 0; j < n; j++ {
+			state = state*6364136223846793005 + 1442695040888963407
+			b.WriteString(alphabet[(state>>33)%uint64(len(alphabet))])
+		}
+		state = state*6364136223846793005 + 1442695040888963407
+		s := b.String()
+		if got, want := d.Prefilter([]byte(s)), naiveToken(s, "msiexec"); got != want {
+			t.Fatalf("Prefilter(%q) = %v, naive = %v", s, got, want)
+		}
+	}
+}
+
+// naiveToken is the token test written as plainly as possible.
+func naiveToken(s, term string) bool {
+	lb := []byte(s) // ASCII-only folding: strings.ToLower rewrites invalid UTF-8
+	for i, c := range lb {
+		if 'A' <= c && c <= 'Z' {
+			lb[i] = c + 'a' - 'A'
+		}
+	}
+	ls := string(lb)
+	for i := 0; i+len(term) <= len(s); i++ {
+		if ls[i:i+len(term)] != term {
+			continue
+		}
+		leftOK := i == 0 || strings.IndexByte("[]<>(){}|!;,'\"*\n\r \t&?+/:=@.-$#%\\_", s[i-1]) >= 0
+		if !leftOK && i >= 3 && s[i-3] == '%' {
+			for _, e := range []string{"21", "26", "3b", "7c", "20", "2b", "3d", "5d", "5b", "3a", "0a", "2c", "28", "29"} {
+				if ls[i-2:i] == e {
+					leftOK = true
+				}
+			}
+		}
+		end := i + len(term)
+		rightOK := end == len(s) || strings.IndexByte("[]<>(){}|!;,'\"*\n\r \t&?+/:=@.-$#%\\_", s[end]) >= 0
+		if leftOK && rightOK {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPrefilterDoesNotAllocate(t *testing.T) {
+	d := mustSeed(t)
+	raw := []byte(strings.Repeat(`{"Image":"C:\\Windows\\System32\\svchost.exe","x":"0x3e7"} `, 30))
+	if n := testing.AllocsPerRun(100, func() { d.Prefilter(raw) }); n != 0 {
+		t.Errorf("Prefilter allocates %v times per call, want 0", n)
+	}
+}
+
+func TestTokenMatcherAnchorIsRarestByte(t *testing.T) {
+	m := newTokenMatcher("msiexec")
+	if m.lo != 'x' || m.up != 'X' || m.anchor != 4 {
+		t.Errorf("anchor = %q/%q at %d, want x/X at 4", m.lo, m.up, m.anchor)
+	}
+	// A term with a digit anchors on a caseless byte.
+	m = newTokenMatcher("cmd7")
+	if m.lo != '7' || m.up != '7' {
+		t.Errorf("anchor for cmd7 = %q/%q, want 7", m.lo, m.up)
+	}
+	if !m.match([]byte("run cmd7 now")) || m.match([]byte("run cmd77 now")) {
+		t.Error("single-anchor scan gives wrong answers")
+	}
+}
