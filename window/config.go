@@ -1,0 +1,131 @@
+package window
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults applied by New to the zero value of each Config option.
+const (
+	DefaultGrace         = 2 * time.Second
+	DefaultIdleTimeout   = 5 * time.Second
+	DefaultRetain        = 10 * time.Minute
+	DefaultRetainBuckets = 100_000
+	DefaultRetainHosts   = 1 << 20
+	DefaultMaxSources    = 100
+)
+
+// ErrConfig is wrapped by every error Validate and New return, so callers can
+// tell a configuration mistake from anything else with errors.Is.
+var ErrConfig = errors.New("window: invalid config")
+
+// Config configures a Window. The zero value of every optional field selects
+// its documented default; negative values are errors.
+type Config struct {
+	// RuleID, RuleTitle and Techniques are copied into every alert
+	// (rule_id, rule_title, mitre_technique_id). RuleID is required: it is
+	// part of every alert_id. Techniques may be empty.
+	RuleID     string
+	RuleTitle  string
+	Techniques []string
+
+	// Fields names the output fields, in the order of Event.Values (for the
+	// seed rule, the 15 CIM fields). Required; names must be non-empty and
+	// distinct. Alerts list them sorted bytewise, whatever their order here.
+	Fields []string
+
+	// Grace is how far a host's own event time must move past the end of
+	// one of its buckets before that bucket is emitted. Default 2s.
+	Grace time.Duration
+
+	// IdleTimeout emits a bucket that has received no event for this long.
+	// In live mode it is measured on the caller's clock (the now passed to
+	// Add and Advance); in backtest mode on the input's own clock, the
+	// event-time watermark described in the package documentation.
+	// Default 5s.
+	IdleTimeout time.Duration
+
+	// Retain is how long an emitted bucket stays revisable, measured on the
+	// same clock as IdleTimeout from its latest emission. Default 10m.
+	Retain time.Duration
+
+	// RetainBuckets caps the number of revisable buckets (an LRU); the
+	// oldest emitted is forgotten first. Default 100_000.
+	RetainBuckets int
+
+	// RetainHosts caps the number of hosts for which the window remembers
+	// the latest second of a forgotten bucket (what makes an event "late"
+	// rather than the start of a new alert). Default 1<<20. See Stats.HostsEvicted.
+	RetainHosts int
+
+	// MaxSources caps the sources listed in an alert; the rest are counted
+	// in sources_omitted. Default 100.
+	MaxSources int
+
+	// Backtest selects backtest mode: no clock at all, emission depends only
+	// on the order of the input, and the same input gives byte-identical
+	// output. The now arguments of Add and Advance are ignored.
+	Backtest bool
+}
+
+// Validate reports the first problem with c, or nil. Zero optional fields
+// are valid (they select defaults).
+func (c Config) Validate() error {
+	if c.RuleID == "" {
+		return fmt.Errorf("%w: RuleID is empty; it names the rule in every alert and alert_id", ErrConfig)
+	}
+	if len(c.Fields) == 0 {
+		return fmt.Errorf("%w: Fields is empty; list the output field names in the order of Event.Values", ErrConfig)
+	}
+	seen := make(map[string]bool, len(c.Fields))
+	for i, f := range c.Fields {
+		if f == "" {
+			return fmt.Errorf("%w: Fields[%d] is empty", ErrConfig, i)
+		}
+		if seen[f] {
+			return fmt.Errorf("%w: field %q is listed twice in Fields", ErrConfig, f)
+		}
+		seen[f] = true
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Grace", c.Grace}, {"IdleTimeout", c.IdleTimeout}, {"Retain", c.Retain}} {
+		if d.v < 0 {
+			return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, d.name, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"RetainBuckets", c.RetainBuckets}, {"RetainHosts", c.RetainHosts}, {"MaxSources", c.MaxSources}} {
+		if n.v < 0 {
+			return fmt.Errorf("%w: %s is negative (%d); use 0 for the default", ErrConfig, n.name, n.v)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with every zero optional field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Grace == 0 {
+		c.Grace = DefaultGrace
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.Retain == 0 {
+		c.Retain = DefaultRetain
+	}
+	if c.RetainBuckets == 0 {
+		c.RetainBuckets = DefaultRetainBuckets
+	}
+	if c.RetainHosts == 0 {
+		c.RetainHosts = DefaultRetainHosts
+	}
+	if c.MaxSources == 0 {
+		c.MaxSources = DefaultMaxSources
+	}
+	return c
+}
