@@ -1,0 +1,720 @@
+package window
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// unset is the clock reading before the window has seen any time.
+const unset = math.MinInt64
+
+// maxFree caps the recycled buckets kept for reuse.
+const maxFree = 4096
+
+// Window groups matched events into (host, second) buckets and emits each
+// bucket as an Alert; see the package documentation for when.
+//
+// A Window is owned by one goroutine: it is not safe for concurrent use.
+// Every method that takes an emit callback calls it synchronously, zero or
+// more times, before returning; the *Alert it receives is valid only during
+// the call (see Alert). emit must not call methods of the Window. A nil
+// emit discards alerts (they are still counted in Stats).
+type Window struct {
+	cfg        Config
+	order      []int // field indexes, sorted by field name
+	fieldIndex map[string]int
+	grace      int64
+	idle       int64
+	retain     int64
+
+	// clock is the window's time in Unix ns: the caller's clock in live
+	// mode, the event-time watermark in backtest mode; unset before any.
+	clock int64
+	topk  topK
+
+	// hosts holds, per host with open buckets, those buckets.
+	hosts map[string]*hostState
+	// idleHead..idleTail: open buckets, least recently touched first.
+	idleHead, idleTail *bucket
+	open               int
+
+	// revisable holds emitted buckets, oldest emission at the back.
+	revisable *simplelru.LRU[bucketKey, *bucket]
+	// horizon holds, per host, the latest second of a forgotten bucket.
+	horizon *simplelru.LRU[string, int64]
+
+	free      []*bucket
+	freeHosts []*hostState
+	alert     Alert
+	stats     Stats
+}
+
+type hostState struct {
+	host string
+	open []*bucket
+}
+
+// find returns the host's open bucket for sec, preferring the on-time one.
+func (h *hostState) find(sec int64) *bucket {
+	var late *bucket
+	for _, b := range h.open {
+		if b.key.sec == sec {
+			if !b.key.late {
+				return b
+			}
+			late = b
+		}
+	}
+	return late
+}
+
+// Stats are the window's counters. Open, Revisable and Hosts are current
+// sizes; the rest count since New.
+type Stats struct {
+	Open      int // buckets open (not yet emitted, or reopened by a late event)
+	Revisable int // emitted buckets still revisable
+	Hosts     int // hosts with open buckets
+
+	Events     int64 // events passed to Add, including dropped ones
+	NoHost     int64 // events dropped because Host was empty
+	Malformed  int64 // events whose Values length differed from Config.Fields
+	LateEvents int64 // events added to late buckets
+
+	Alerts     int64 // alerts emitted with revision 1 (new alert_ids)
+	Revisions  int64 // alerts emitted with revision > 1
+	LateAlerts int64 // alerts emitted with late=true (also in Alerts or Revisions)
+
+	Reopened     int64 // revisable buckets reopened by an event
+	Expired      int64 // revisable buckets forgotten after Retain
+	Evicted      int64 // revisable buckets forgotten early because RetainBuckets was reached
+	HostsEvicted int64 // host horizons forgotten because RetainHosts was reached
+
+	Restored        int64 // alerts passed to Restore and accepted
+	RestoreFields   int64 // restored fields ignored because Config.Fields lacks them
+	RestoreAbsorbed int64 // replayed events a restored alert already counted
+}
+
+// ErrForeignAlert is returned by Restore for an alert of another rule.
+var ErrForeignAlert = errors.New("window: alert belongs to another rule")
+
+// ErrBadAlert is returned by Restore for an alert that cannot have been
+// emitted by a Window (no host, revision < 1, event_count < 1).
+var ErrBadAlert = errors.New("window: malformed alert")
+
+// New returns a Window for cfg, with defaults applied to zero options.
+func New(cfg Config) (*Window, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	cfg.Fields = slices.Clone(cfg.Fields)
+	cfg.Techniques = slices.Clone(cfg.Techniques)
+	if cfg.Techniques == nil {
+		cfg.Techniques = []string{}
+	}
+	w := &Window{
+		cfg:        cfg,
+		fieldIndex: make(map[string]int, len(cfg.Fields)),
+		grace:      int64(cfg.Grace),
+		idle:       int64(cfg.IdleTimeout),
+		retain:     int64(cfg.Retain),
+		clock:      unset,
+		hosts:      make(map[string]*hostState),
+	}
+	for i, f := range cfg.Fields {
+		w.order = append(w.order, i)
+		w.fieldIndex[f] = i
+	}
+	slices.SortFunc(w.order, func(a, b int) int { return strings.Compare(cfg.Fields[a], cfg.Fields[b]) })
+	var err error
+	if w.revisable, err = simplelru.NewLRU[bucketKey, *bucket](cfg.RetainBuckets, nil); err != nil {
+		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
+	}
+	if w.horizon, err = simplelru.NewLRU[string, int64](cfg.RetainHosts, nil); err != nil {
+		return nil, fmt.Errorf("%w: RetainHosts: %v", ErrConfig, err)
+	}
+	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
+	return w, nil
+}
+
+func discard(*Alert) {}
+
+// Add adds one matched event and emits every bucket that became due.
+//
+// now is the caller's clock (live mode); it is ignored in backtest mode,
+// and a zero now means "no reading". The window's clock never moves back:
+// a now earlier than one already seen counts as the latest one.
+func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
+	if emit == nil {
+		emit = discard
+	}
+	w.stats.Events++
+	if ev.Host == "" {
+		w.stats.NoHost++
+		return
+	}
+	if len(ev.Values) != len(w.cfg.Fields) {
+		w.stats.Malformed++
+	}
+	if !w.cfg.Backtest {
+		w.observeNow(now)
+	}
+	sec := floorSec(ev.Time)
+	hs := w.hosts[ev.Host]
+	var b *bucket
+	if hs != nil {
+		b = hs.find(sec)
+	}
+	if b == nil {
+		b, hs = w.lookup(ev, sec, hs)
+	}
+	if w.cfg.Backtest {
+		w.setClock(w.topk.observe(hs.host, ev.Time))
+	}
+	w.addEvent(b, &ev)
+	w.touch(b)
+	if len(hs.open) > 1 {
+		// The host's own clock has moved: emit its other buckets that it
+		// has passed by Grace.
+		for i := 0; i < len(hs.open); {
+			c := hs.open[i]
+			if c != b && ev.Time >= satAdd(satAdd(c.key.sec*1e9, 1e9), w.grace) {
+				w.close(c, hs, emit)
+				continue
+			}
+			i++
+		}
+	}
+	w.expire(emit)
+}
+
+// lookup finds the bucket for ev outside the host's open buckets: a
+// revisable one to reopen, else a new one (a late one if the host has
+// already forgotten a bucket at or after sec).
+func (w *Window) lookup(ev Event, sec int64, hs *hostState) (*bucket, *hostState) {
+	key := bucketKey{host: ev.Host, sec: sec}
+	if b, ok := w.revisable.Peek(key); ok {
+		w.revisable.Remove(key)
+		return b, w.reopen(b, hs)
+	}
+	if h, ok := w.horizon.Get(ev.Host); ok && sec <= h {
+		key.late = true
+		if b, ok := w.revisable.Peek(key); ok {
+			w.revisable.Remove(key)
+			return b, w.reopen(b, hs)
+		}
+	}
+	if hs == nil {
+		hs = w.newHost(strings.Clone(ev.Host))
+	}
+	b := w.newBucket()
+	b.key = bucketKey{host: hs.host, sec: sec, late: key.late}
+	if key.late {
+		b.id = LateAlertID(w.cfg.RuleID, hs.host, sec, ev.Time, ev.Source)
+	}
+	w.openBucket(b, hs)
+	return b, hs
+}
+
+func (w *Window) newHost(host string) *hostState {
+	var hs *hostState
+	if n := len(w.freeHosts); n > 0 {
+		hs = w.freeHosts[n-1]
+		w.freeHosts = w.freeHosts[:n-1]
+		hs.host = host
+	} else {
+		hs = &hostState{host: host}
+	}
+	w.hosts[host] = hs
+	return hs
+}
+
+func (w *Window) newBucket() *bucket {
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b
+	}
+	return newBucket(len(w.cfg.Fields))
+}
+
+// reopen moves a revisable bucket back to the open set.
+func (w *Window) reopen(b *bucket, hs *hostState) *hostState {
+	if hs == nil {
+		hs = w.newHost(b.key.host)
+	}
+	w.stats.Reopened++
+	w.openBucket(b, hs)
+	return hs
+}
+
+func (w *Window) openBucket(b *bucket, hs *hostState) {
+	b.state = stateOpen
+	hs.open = append(hs.open, b)
+	w.open++
+	b.touch = w.clock
+	w.linkTail(b)
+}
+
+func (w *Window) addEvent(b *bucket, ev *Event) {
+	vals := ev.Values
+	if len(vals) > len(b.sets) {
+		vals = vals[:len(b.sets)]
+	}
+	changed := false
+	for i, v := range vals {
+		if v != "" && b.addValue(i, v) {
+			changed = true
+		}
+	}
+	t := ev.Time
+	switch {
+	case b.count == 0:
+		b.first, b.last = t, t
+		changed = true
+	case t < b.first:
+		b.first = t
+		changed = true
+	case t > b.last:
+		b.last = t
+		changed = true
+	}
+	src := ev.Source
+	if b.restored && b.absorb(src) {
+		w.stats.RestoreAbsorbed++
+	} else {
+		b.count++
+		changed = true
+		if !src.IsZero() && len(b.sources) < w.cfg.MaxSources {
+			b.sources = append(b.sources, src)
+		}
+	}
+	if !src.IsZero() {
+		b.notePos(src)
+	}
+	if changed {
+		b.dirty = true
+	}
+	if b.key.late {
+		w.stats.LateEvents++
+	}
+}
+
+// touch stamps an open bucket with the clock and moves it to the idle tail.
+func (w *Window) touch(b *bucket) {
+	b.touch = w.clock
+	if b != w.idleTail {
+		w.unlink(b)
+		w.linkTail(b)
+	}
+}
+
+func (w *Window) linkTail(b *bucket) {
+	b.prev, b.next = w.idleTail, nil
+	if w.idleTail != nil {
+		w.idleTail.next = b
+	} else {
+		w.idleHead = b
+	}
+	w.idleTail = b
+}
+
+func (w *Window) unlink(b *bucket) {
+	if b.prev != nil {
+		b.prev.next = b.next
+	} else {
+		w.idleHead = b.next
+	}
+	if b.next != nil {
+		b.next.prev = b.prev
+	} else {
+		w.idleTail = b.prev
+	}
+	b.prev, b.next = nil, nil
+}
+
+// close emits an open bucket if it has anything new and makes it revisable.
+// hs is the bucket's host state, or nil to look it up.
+func (w *Window) close(b *bucket, hs *hostState, emit func(*Alert)) {
+	if hs == nil {
+		hs = w.hosts[b.key.host]
+	}
+	w.unlink(b)
+	i := slices.Index(hs.open, b)
+	hs.open = slices.Delete(hs.open, i, i+1)
+	if len(hs.open) == 0 {
+		delete(w.hosts, hs.host)
+		hs.host = ""
+		if len(w.freeHosts) < maxFree {
+			w.freeHosts = append(w.freeHosts, hs)
+		}
+	}
+	w.open--
+	if b.dirty {
+		w.emitBucket(b, emit)
+	}
+	w.keep(b)
+}
+
+// keep makes b revisable, forgetting the oldest revisable bucket if full.
+func (w *Window) keep(b *bucket) {
+	b.state = stateRevisable
+	b.touch = w.clock
+	if w.revisable.Len() >= w.cfg.RetainBuckets {
+		if _, old, ok := w.revisable.RemoveOldest(); ok {
+			w.stats.Evicted++
+			w.forget(old)
+		}
+	}
+	w.revisable.Add(b.key, b)
+}
+
+// forget drops a bucket no longer revisable, remembering its second as its
+// host's horizon so later events for it are recognized as late.
+func (w *Window) forget(b *bucket) {
+	h := b.key.host
+	if cur, ok := w.horizon.Peek(h); !ok || b.key.sec > cur {
+		if w.horizon.Add(h, b.key.sec) {
+			w.stats.HostsEvicted++
+		}
+	}
+	b.reset()
+	if len(w.free) < maxFree {
+		w.free = append(w.free, b)
+	}
+}
+
+func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
+	b.revision++
+	b.dirty = false
+	if b.id == "" {
+		b.id = AlertID(w.cfg.RuleID, b.key.host, b.key.sec)
+	}
+	a := &w.alert
+	a.AlertID = b.id
+	a.Time = b.key.sec
+	a.Host = b.key.host
+	a.EventCount = b.count
+	a.Revision = b.revision
+	a.Late = b.key.late
+	a.Fields = a.Fields[:0]
+	for _, i := range w.order {
+		if vals := b.values(i); len(vals) > 0 {
+			a.Fields = append(a.Fields, Field{Name: w.cfg.Fields[i], Values: vals})
+		}
+	}
+	a.FirstSeen, a.LastSeen = b.first, b.last
+	a.Sources = b.sources
+	a.SourcesOmitted = max(b.count-len(b.sources), 0)
+	if b.revision == 1 {
+		w.stats.Alerts++
+	} else {
+		w.stats.Revisions++
+	}
+	if b.key.late {
+		w.stats.LateAlerts++
+	}
+	emit(a)
+}
+
+// Advance moves the caller's clock to now and emits every bucket idle for
+// IdleTimeout; it also forgets buckets revisable for longer than Retain.
+// Call it periodically (every second, say) so that rare matches are emitted
+// within about IdleTimeout even when no further event arrives. It does
+// nothing in backtest mode.
+func (w *Window) Advance(now time.Time, emit func(*Alert)) {
+	if w.cfg.Backtest {
+		return
+	}
+	if emit == nil {
+		emit = discard
+	}
+	w.observeNow(now)
+	w.expire(emit)
+}
+
+// expire emits idle buckets and forgets expired revisable ones.
+func (w *Window) expire(emit func(*Alert)) {
+	if w.clock == unset {
+		return
+	}
+	for b := w.idleHead; b != nil && elapsed(b.touch, w.clock, w.idle); b = w.idleHead {
+		w.close(b, nil, emit)
+	}
+	for {
+		_, b, ok := w.revisable.GetOldest()
+		if !ok || !elapsed(b.touch, w.clock, w.retain) {
+			return
+		}
+		w.revisable.RemoveOldest()
+		w.stats.Expired++
+		w.forget(b)
+	}
+}
+
+// Flush emits every open bucket with anything new, least recently touched
+// first, whatever the clock says: at shutdown, on partition revocation and
+// at the end of a backtest. Flushed buckets stay revisable (and keep holding
+// their positions in SafePositions).
+func (w *Window) Flush(emit func(*Alert)) {
+	if emit == nil {
+		emit = discard
+	}
+	for w.idleHead != nil {
+		w.close(w.idleHead, nil, emit)
+	}
+}
+
+// SafePositions returns, per source partition, the lowest position held by
+// an event of an open or revisable bucket. Partitions not listed hold
+// nothing. A caller that commits, for each partition, this position (or,
+// when absent, the position after the last event it added) and restarts
+// reading from there after a crash gives a fresh Window every event of every
+// bucket that was open or revisable: Restore the published alerts, replay,
+// and each bucket is rebuilt complete. In Kafka terms the returned offset is
+// the one to commit (a committed offset names the next record to read).
+//
+// Commit only positions whose alerts have been durably published: an alert
+// emitted but lost in flight is only rebuilt if its events are replayed.
+//
+// It scans every open and revisable bucket: call it when committing, not
+// per event.
+func (w *Window) SafePositions() map[Partition]int64 {
+	m := make(map[Partition]int64)
+	note := func(b *bucket) {
+		for _, pp := range b.pos {
+			if cur, ok := m[pp.p]; !ok || pp.pos < cur {
+				m[pp.p] = pp.pos
+			}
+		}
+	}
+	for b := w.idleHead; b != nil; b = b.next {
+		note(b)
+	}
+	for _, b := range w.revisable.Values() {
+		note(b)
+	}
+	return m
+}
+
+// Restore tells the window about an alert published before a restart (read
+// back from the compacted alerts topic), before replaying from the
+// positions SafePositions returned. The bucket becomes revisable with the
+// alert's content and revision. Replayed events the alert already counted
+// (same source; or, when the alert omitted sources, up to SourcesOmitted
+// unlisted ones) change nothing; when the rebuilt bucket ends up equal to
+// the alert nothing is emitted, otherwise it is emitted as revision
+// a.Revision+1 with the union. So a crash and replay re-emits nothing that
+// was already published complete, and a partially replayed bucket never
+// replaces the complete alert.
+//
+// Restore every published alert whose bucket may have events at or after
+// the committed positions (in practice: all alerts of the last Retain plus
+// the replay's span of event time). Restoring a late alert also restores
+// its host's horizon. Fields the Config does not list are ignored
+// (Stats.RestoreFields). Restoring a bucket the window already holds merges
+// the alert into it. The alert is not retained.
+func (w *Window) Restore(a *Alert) error {
+	if a.RuleID != w.cfg.RuleID {
+		return fmt.Errorf("%w: alert %s has rule_id %q, this window runs %q", ErrForeignAlert, a.AlertID, a.RuleID, w.cfg.RuleID)
+	}
+	if a.Host == "" || a.Revision < 1 || a.EventCount < 1 {
+		return fmt.Errorf("%w: alert %s: host %q, revision %d, event_count %d", ErrBadAlert, a.AlertID, a.Host, a.Revision, a.EventCount)
+	}
+	w.stats.Restored++
+	key := bucketKey{host: a.Host, sec: a.Time, late: a.Late}
+	var b *bucket
+	var hs *hostState
+	if hs = w.hosts[a.Host]; hs != nil {
+		for _, c := range hs.open {
+			if c.key == key {
+				b = c
+			}
+		}
+	}
+	if b == nil {
+		b, _ = w.revisable.Peek(key)
+	}
+	if b != nil {
+		w.merge(b, a, hs)
+		return nil
+	}
+	b = w.newBucket()
+	b.key = bucketKey{host: strings.Clone(a.Host), sec: a.Time, late: a.Late}
+	b.id = strings.Clone(a.AlertID)
+	b.revision = a.Revision
+	b.count = a.EventCount
+	b.first, b.last = a.FirstSeen, a.LastSeen
+	w.restoreFields(b, a)
+	n := min(len(a.Sources), w.cfg.MaxSources)
+	b.sources = append(b.sources, a.Sources[:n]...)
+	b.restored = true
+	b.unlisted = max(a.EventCount-n, 0)
+	w.keep(b)
+	if a.Late {
+		if cur, ok := w.horizon.Peek(b.key.host); !ok || a.Time > cur {
+			if w.horizon.Add(b.key.host, a.Time) {
+				w.stats.HostsEvicted++
+			}
+		}
+	}
+	return nil
+}
+
+func (w *Window) restoreFields(b *bucket, a *Alert) {
+	for _, f := range a.Fields {
+		i, ok := w.fieldIndex[f.Name]
+		if !ok {
+			w.stats.RestoreFields++
+			continue
+		}
+		for _, v := range f.Values {
+			if v != "" {
+				b.addValue(i, v)
+			}
+		}
+	}
+}
+
+// merge folds a restored alert into a bucket the window already holds.
+func (w *Window) merge(b *bucket, a *Alert, hs *hostState) {
+	w.restoreFields(b, a)
+	b.count = max(b.count, a.EventCount)
+	b.first = min(b.first, a.FirstSeen)
+	b.last = max(b.last, a.LastSeen)
+	for _, s := range a.Sources {
+		if len(b.sources) >= w.cfg.MaxSources {
+			break
+		}
+		if !slices.Contains(b.sources, s) {
+			b.sources = append(b.sources, s)
+		}
+	}
+	b.revision = max(b.revision, a.Revision)
+	b.restored = true
+	b.unlisted = max(a.EventCount-len(a.Sources), 0)
+	aValues := 0
+	for _, f := range a.Fields {
+		if _, ok := w.fieldIndex[f.Name]; ok {
+			aValues += len(f.Values)
+		}
+	}
+	b.dirty = b.count != a.EventCount || b.first != a.FirstSeen || b.last != a.LastSeen || b.numValues() != aValues
+	if b.dirty && b.state == stateRevisable {
+		w.revisable.Remove(b.key)
+		w.reopen(b, hs)
+	}
+}
+
+// Stats returns the window's counters.
+func (w *Window) Stats() Stats {
+	s := w.stats
+	s.Open = w.open
+	s.Revisable = w.revisable.Len()
+	s.Hosts = len(w.hosts)
+	return s
+}
+
+// observeNow advances the live clock to now.
+func (w *Window) observeNow(now time.Time) {
+	if now.IsZero() {
+		return
+	}
+	w.setClock(now.UnixNano())
+}
+
+// setClock moves the clock forward to c; the first reading stamps buckets
+// touched while the clock was unset (restored ones, or added with a zero now).
+func (w *Window) setClock(c int64) {
+	if c == unset || c <= w.clock {
+		return
+	}
+	if w.clock == unset {
+		for b := w.idleHead; b != nil; b = b.next {
+			b.touch = c
+		}
+		for _, b := range w.revisable.Values() {
+			b.touch = c
+		}
+	}
+	w.clock = c
+}
+
+// topK tracks the k highest per-host maxima of event time without per-host
+// state: host maxima only grow, so a host outside the top k can re-enter
+// only by beating the lowest entry. Its low() is the backtest clock: no
+// fewer than k hosts (all hosts, if fewer have been seen) have reached it,
+// so up to k-1 hosts whose clocks run ahead cannot move it.
+type topK struct {
+	n    int
+	host [topKSize]string
+	max  [topKSize]int64
+}
+
+const topKSize = 3
+
+// observe records event time t of host (a string the caller keeps alive)
+// and returns the new low watermark.
+func (t *topK) observe(host string, ts int64) int64 {
+	for i := 0; i < t.n; i++ {
+		if t.host[i] == host {
+			t.max[i] = max(t.max[i], ts)
+			return t.low()
+		}
+	}
+	if t.n < topKSize {
+		t.host[t.n], t.max[t.n] = host, ts
+		t.n++
+		return t.low()
+	}
+	lo := 0
+	for i := 1; i < t.n; i++ {
+		if t.max[i] < t.max[lo] {
+			lo = i
+		}
+	}
+	if ts > t.max[lo] {
+		t.host[lo], t.max[lo] = host, ts
+	}
+	return t.low()
+}
+
+func (t *topK) low() int64 {
+	lo := t.max[0]
+	for i := 1; i < t.n; i++ {
+		lo = min(lo, t.max[i])
+	}
+	return lo
+}
+
+// floorSec floors Unix nanoseconds to Unix seconds (bin span=1s).
+func floorSec(ns int64) int64 {
+	s := ns / 1e9
+	if ns%1e9 < 0 {
+		s--
+	}
+	return s
+}
+
+// satAdd adds without wrapping past the int64 range.
+func satAdd(a, b int64) int64 {
+	s := a + b
+	if b > 0 && s < a {
+		return math.MaxInt64
+	}
+	if b < 0 && s > a {
+		return math.MinInt64
+	}
+	return s
+}
+
+// elapsed reports whether to - from >= d, without overflow.
+func elapsed(from, to, d int64) bool {
+	return to >= from && uint64(to-from) >= uint64(d)
+}
