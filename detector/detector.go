@@ -2,9 +2,12 @@ package detector
 
 import (
 	"fmt"
+	"hash/maphash"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -24,6 +27,8 @@ type Detector struct {
 	eventID string // the rule's event id in decimal
 	parent  *regexp.Regexp
 	fields  []cimField // the rule's output fields, in order
+
+	verdicts *parentVerdicts
 }
 
 // New builds a Detector for rule. It returns an error, never panics, when the
@@ -41,6 +46,8 @@ func New(rule Rule, opts Options) (*Detector, error) {
 		term:    newTokenMatcher(rule.Term),
 		eventID: strconv.Itoa(rule.EventID),
 		parent:  regexp.MustCompile(rule.ParentPattern), // validated above
+
+		verdicts: new(parentVerdicts),
 	}
 	d.rule.Fields = append([]string(nil), rule.Fields...)
 	d.rule.Techniques = append([]string(nil), rule.Techniques...)
@@ -106,12 +113,16 @@ func (d *Detector) evaluate(raw []byte) (Match, bool, *Error) {
 	// s aliases raw for the duration of the call; everything kept is copied
 	// by pack before returning.
 	s := unsafe.String(unsafe.SliceData(raw), len(raw))
-	s = strings.TrimLeft(s, " \t\r\n\ufeff")
+	s = strings.TrimPrefix(trimXMLSpace(s), "\ufeff")
+	s = trimXMLSpace(s)
 	var r record
 	var err *Error
 	switch {
 	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
-		err = evalXML(s, &r)
+		buf := scratchPool.Get().(*[]byte)
+		*buf = (*buf)[:0]
+		defer scratchPool.Put(buf) // after group has copied what it keeps
+		err = evalXML(s, &r, buf)
 		if err == nil && !strings.Contains(s, "<EventID>"+d.eventID+"<") {
 			// The rule's literal "<EventID>1<" on the raw XML.
 			return Match{}, false, nil
@@ -119,7 +130,9 @@ func (d *Detector) evaluate(raw []byte) (Match, bool, *Error) {
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
 	case strings.HasPrefix(s, "{") || strings.HasPrefix(s, "["):
-		err = evalJSON(s, d.shape, &r)
+		buf := scratchPool.Get().(*[]byte)
+		defer scratchPool.Put(buf) // after group has copied what it keeps
+		err = evalJSON(s, d.shape, &r, buf)
 	case s == "":
 		err = malformed(d.shape, "empty record")
 	default:
@@ -147,7 +160,36 @@ func (d *Detector) selects(r *record) bool {
 	if parent == "" {
 		return false // `regex` drops events without the field
 	}
-	return d.parent.MatchString(basename(parent))
+	return d.parentMatches(basename(parent))
+}
+
+// scratchPool recycles the buffers JSON strings are unescaped into. Strings
+// that point into one live only until Evaluate returns (group copies them).
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// parentVerdicts caches the parent regex's answer per parent process name:
+// a few names (cmd.exe, svchost.exe, ...) make up nearly all of them, and
+// the (?i) alternation costs far more than a lookup. Direct-mapped, lock
+// free, bounded: a collision only costs a regex evaluation.
+type parentVerdicts [1024]atomic.Pointer[parentVerdict]
+
+type parentVerdict struct {
+	name  string
+	match bool
+}
+
+var verdictSeed = maphash.MakeSeed()
+
+func (d *Detector) parentMatches(name string) bool {
+	slot := &d.verdicts[maphash.String(verdictSeed, name)%uint64(len(d.verdicts))]
+	if v := slot.Load(); v != nil && v.name == name {
+		return v.match
+	}
+	ok := d.parent.MatchString(name)
+	if len(name) <= 256 {
+		slot.Store(&parentVerdict{name: strings.Clone(name), match: ok})
+	}
+	return ok
 }
 
 // group computes the host and time of a selected record and packs its output

@@ -1,129 +1,60 @@
 package detector
 
-import (
-	"github.com/tidwall/gjson"
-)
+import "unsafe"
 
-// text renders a JSON value as the rule sees it: strings unescaped, numbers in
-// the decimal text the record holds, booleans as true/false. null, objects and
-// arrays have no text and count as absent.
-func text(v gjson.Result) string {
-	switch v.Type {
-	case gjson.String:
-		return v.Str
-	case gjson.Number:
-		return v.Raw
-	case gjson.True:
-		return "true"
-	case gjson.False:
-		return "false"
-	}
-	return ""
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// jsonRecord is what one pass over a JSON record collects, kept apart per
+// shape until the shape is known.
+type jsonRecord struct {
+	// Which shape roots were present (as objects).
+	hasWinlog, hasEventData, hasEvent, hasProcess, hasEventID bool
+	evtxList                                                  bool // Event.EventData.Data is a list
+
+	// Flat (top level).
+	flat                          [numSysFields]string
+	flatEventID                   string
+	computer, hostname            string
+	channel, sourceName, provider string
+	timestamp, timeCreated        string
+	timeGenerated                 string
+
+	// Winlogbeat 6 (top level).
+	eventIDWLB6, computerName, logName, sourceNameWLB6 string
+	eventData                                          [numSysFields]string
+
+	// Winlogbeat 7/8: winlog.* and ECS.
+	wl          record
+	ecs         [numSysFields]string
+	ecsCode     string
+	userName    string
+	userDomain  string
+	hasECSUser  bool
+	evtx        record
+	evtxEventID string
 }
 
-// top holds the top-level members of a JSON record that shape detection and
-// the flat shape need, gathered in one pass.
-type top struct {
-	winlog, eventData, event, process, user, ecsEvent gjson.Result
-
-	eventID, eventIDWLB6 gjson.Result
-	computer, hostname   string
-	computerName         string // Winlogbeat 6
-	channel, logName     string
-	sourceName, provider string
-	sourceNameWLB6       string
-	timestamp            string // @timestamp
-	timeCreated          string
-	timeGenerated        string
-
-	flat [numSysFields]string
-}
-
-func (t *top) gather(root gjson.Result) {
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "winlog":
-			t.winlog = v
-		case "event_data":
-			t.eventData = v
-		case "Event":
-			t.event = v
-		case "process":
-			t.process = v
-		case "user":
-			t.user = v
-		case "event":
-			t.ecsEvent = v
-		case "EventID":
-			t.eventID = v
-		case "event_id":
-			t.eventIDWLB6 = v
-		case "Computer":
-			t.computer = text(v)
-		case "Hostname":
-			t.hostname = text(v)
-		case "computer_name":
-			t.computerName = text(v)
-		case "Channel":
-			t.channel = text(v)
-		case "log_name":
-			t.logName = text(v)
-		case "SourceName":
-			t.sourceName = text(v)
-		case "Provider":
-			t.provider = text(v)
-		case "source_name":
-			t.sourceNameWLB6 = text(v)
-		case "@timestamp":
-			t.timestamp = text(v)
-		case "TimeCreated":
-			t.timeCreated = text(v)
-		case "TimeGenerated":
-			t.timeGenerated = text(v)
-		default:
-			if f, ok := sysFieldByName(k.Str); ok && t.flat[f] == "" {
-				t.flat[f] = text(v)
-			}
+// evalJSON reads a JSON record of the given shape (ShapeAuto: detect) into r
+// in one validating pass.
+// Unescaped strings go into *scratch, which is handed back grown if needed.
+func evalJSON(s string, shape Shape, r *record, scratch *[]byte) *Error {
+	p := jparser{s: s, scratch: (*scratch)[:0]}
+	defer func() { *scratch = p.scratch }()
+	var j jsonRecord
+	if p.peek() != '{' {
+		p.skip()
+		p.ws()
+		if p.bad || p.i != len(s) {
+			return malformed(shape, "invalid JSON")
 		}
-		return true
-	})
-}
-
-// detectShape picks the shape of a JSON record from its top-level members.
-func (t *top) detectShape() Shape {
-	switch {
-	case t.event.IsObject():
-		data := t.event.Get("EventData.Data")
-		if data.IsArray() || (data.IsObject() && data.Get(`\@Name`).Exists()) {
-			return ShapeEVTXList
-		}
-		return ShapeEVTXMap
-	case t.winlog.IsObject():
-		ed := t.winlog.Get("event_data")
-		if t.process.IsObject() && !ed.Get("Image").Exists() && !ed.Get("ParentImage").Exists() {
-			return ShapeWinlogbeatECS
-		}
-		return ShapeWinlogbeat
-	case t.eventData.IsObject() && (t.eventIDWLB6.Exists() || t.computerName != "" || t.logName != ""):
-		return ShapeWinlogbeat6
-	case t.eventID.Exists():
-		return ShapeFlat
-	}
-	return ShapeAuto
-}
-
-// evalJSON fills r from a JSON record of the given shape (ShapeAuto: detect).
-func evalJSON(s string, shape Shape, r *record) *Error {
-	if !gjson.Valid(s) {
-		return malformed(shape, "invalid JSON")
-	}
-	root := gjson.Parse(s)
-	if !root.IsObject() {
 		return &Error{Reason: ReasonUnknownShape, Shape: shape, Detail: "top-level JSON value is not an object"}
 	}
-	var t top
-	t.gather(root)
-	detected := t.detectShape()
+	p.object(func(key string) { j.top(&p, key) })
+	p.ws()
+	if p.bad || p.i != len(s) {
+		return malformed(shape, "invalid JSON")
+	}
+	detected := j.detectShape()
 	if shape == ShapeAuto {
 		if detected == ShapeAuto {
 			return &Error{Reason: ReasonUnknownShape, Detail: "JSON object has none of the members that identify a Sysmon shape (winlog, event_data, Event, EventID)"}
@@ -133,46 +64,65 @@ func evalJSON(s string, shape Shape, r *record) *Error {
 	r.shape = shape
 	switch shape {
 	case ShapeWinlogbeat, ShapeWinlogbeatECS:
-		if !t.winlog.IsObject() {
+		if !j.hasWinlog {
 			return wrongShape(shape, "winlog")
 		}
-		readWinlog(&t, r)
+		*r = j.wl
+		r.shape = shape
+		if r.eventID == "" {
+			r.eventID = j.ecsCode
+		}
+		for f, v := range j.ecs {
+			r.set(sysField(f), v)
+		}
+		// ECS user.* is the process's user only under the sysmon module
+		// (signalled by ECS process.*); elsewhere it may be the publisher.
+		if r.sys[fUser] == "" && j.hasECSUser && j.hasProcess {
+			switch {
+			case j.userName != "" && j.userDomain != "":
+				r.sys[fUser] = j.userDomain + `\` + j.userName
+			case j.userName != "":
+				r.sys[fUser] = j.userName
+			}
+		}
+		r.eventTime, r.eventTimeOK = j.timestamp, j.timestamp != ""
 	case ShapeWinlogbeat6:
-		if !t.eventData.IsObject() {
+		if !j.hasEventData {
 			return wrongShape(shape, "event_data")
 		}
-		r.eventID = text(t.eventIDWLB6)
-		r.host = t.computerName
-		r.channel = t.logName
-		r.provider = t.sourceNameWLB6
-		readEventData(t.eventData, r)
-		r.eventTime, r.eventTimeOK = t.timestamp, t.timestamp != ""
+		r.eventID = j.eventIDWLB6
+		r.host = j.computerName
+		r.channel = j.logName
+		r.provider = j.sourceNameWLB6
+		r.sys = j.eventData
+		r.eventTime, r.eventTimeOK = j.timestamp, j.timestamp != ""
 	case ShapeFlat:
-		if !t.eventID.Exists() {
+		if !j.hasEventID {
 			return wrongShape(shape, "EventID")
 		}
-		r.eventID = text(t.eventID)
-		r.host = t.computer
+		r.eventID = j.flatEventID
+		r.host = j.computer
 		if r.host == "" {
-			r.host = t.hostname
+			r.host = j.hostname
 		}
-		r.channel = t.channel
-		r.provider = t.sourceName
+		r.channel = j.channel
+		r.provider = j.sourceName
 		if r.provider == "" {
-			r.provider = t.provider
+			r.provider = j.provider
 		}
-		r.sys = t.flat
-		for _, ts := range [...]string{t.timeGenerated, t.timestamp, t.timeCreated} {
+		r.sys = j.flat
+		for _, ts := range [...]string{j.timeGenerated, j.timestamp, j.timeCreated} {
 			if ts != "" {
 				r.eventTime, r.eventTimeOK = ts, true
 				break
 			}
 		}
 	case ShapeEVTXList, ShapeEVTXMap:
-		if !t.event.IsObject() {
+		if !j.hasEvent {
 			return wrongShape(shape, "Event")
 		}
-		readEVTX(t.event, shape, r)
+		*r = j.evtx
+		r.shape = shape
 	default:
 		return &Error{Reason: ReasonUnknownShape, Shape: shape, Detail: "shape " + shape.String() + " is not a JSON shape"}
 	}
@@ -183,126 +133,234 @@ func wrongShape(shape Shape, member string) *Error {
 	return &Error{Reason: ReasonUnknownShape, Shape: shape, Detail: "record lacks the member " + member + " that shape " + shape.String() + " requires"}
 }
 
-// readEventData copies the Sysmon fields of an EventData-like object.
-func readEventData(obj gjson.Result, r *record) {
-	obj.ForEach(func(k, v gjson.Result) bool {
-		if f, ok := sysFieldByName(k.Str); ok {
-			r.set(f, text(v))
+// detectShape picks the shape from the roots present, in a fixed order.
+func (j *jsonRecord) detectShape() Shape {
+	switch {
+	case j.hasEvent:
+		if j.evtxList {
+			return ShapeEVTXList
 		}
-		return true
-	})
+		return ShapeEVTXMap
+	case j.hasWinlog:
+		if j.hasProcess && j.wl.sys[fImage] == "" && j.wl.sys[fParentImage] == "" {
+			return ShapeWinlogbeatECS
+		}
+		return ShapeWinlogbeat
+	case j.hasEventData && (j.eventIDWLB6 != "" || j.computerName != "" || j.logName != ""):
+		return ShapeWinlogbeat6
+	case j.hasEventID:
+		return ShapeFlat
+	}
+	return ShapeAuto
 }
 
-// readWinlog reads Winlogbeat 7/8, with or without the sysmon module. The raw
-// Sysmon value in winlog.event_data wins; ECS fields fill what the module moved
-// out of event_data.
-func readWinlog(t *top, r *record) {
-	var eventData gjson.Result
-	t.winlog.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "event_id":
-			r.eventID = text(v)
-		case "channel":
-			r.channel = text(v)
-		case "provider_name":
-			r.provider = text(v)
-		case "computer_name":
-			r.host = text(v)
-		case "event_data":
-			eventData = v
-		}
-		return true
-	})
-	if eventData.IsObject() {
-		readEventData(eventData, r)
+// setFirst stores v in *dst unless *dst already holds a value: with
+// duplicate keys the first non-empty value wins, in every shape.
+func setFirst(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
 	}
-	if r.eventID == "" {
-		r.eventID = text(t.ecsEvent.Get("code"))
-	}
-	if t.process.IsObject() {
-		p := t.process
-		r.set(fImage, text(p.Get("executable")))
-		r.set(fCommandLine, text(p.Get("command_line")))
-		r.set(fProcessId, text(p.Get("pid")))
-		r.set(fProcessGuid, text(p.Get("entity_id")))
-		r.set(fCurrentDirectory, text(p.Get("working_directory")))
-		r.set(fParentImage, text(p.Get("parent.executable")))
-		r.set(fParentCommandLine, text(p.Get("parent.command_line")))
-		r.set(fParentProcessId, text(p.Get("parent.pid")))
-		r.set(fParentProcessGuid, text(p.Get("parent.entity_id")))
-	}
-	if r.sys[fUser] == "" && t.user.IsObject() && t.process.IsObject() {
-		// ECS user.* is the process's user only under the sysmon module
-		// (signalled by ECS process.*); elsewhere it may be the publisher.
-		name, domain := text(t.user.Get("name")), text(t.user.Get("domain"))
-		switch {
-		case name != "" && domain != "":
-			r.sys[fUser] = domain + `\` + name
-		case name != "":
-			r.sys[fUser] = name
-		}
-	}
-	r.eventTime, r.eventTimeOK = t.timestamp, t.timestamp != ""
 }
 
-// readEVTX reads EVTX converted to JSON, list or map form.
-func readEVTX(evt gjson.Result, shape Shape, r *record) {
-	evt.Get("System").ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "EventID":
-			if v.IsObject() { // {"#text": "1", "@Qualifiers": ""}
-				v = v.Get(`\#text`)
+// top handles one top-level member.
+func (j *jsonRecord) top(p *jparser, key string) {
+	switch key {
+	case "winlog":
+		j.hasWinlog = p.object(func(k string) { j.winlog(p, k) }) || j.hasWinlog
+	case "event_data":
+		j.hasEventData = p.object(func(k string) { eventDataMember(p, k, &j.eventData) }) || j.hasEventData
+	case "Event":
+		j.hasEvent = p.object(func(k string) { j.event(p, k) }) || j.hasEvent
+	case "process":
+		j.hasProcess = p.object(func(k string) { j.process(p, k, false) }) || j.hasProcess
+	case "user":
+		j.hasECSUser = p.object(func(k string) {
+			switch k {
+			case "name":
+				setFirst(&j.userName, p.text())
+			case "domain":
+				setFirst(&j.userDomain, p.text())
 			}
-			r.eventID = text(v)
-		case "Channel":
-			r.channel = text(v)
-		case "Computer":
-			r.host = text(v)
-		case "Provider":
-			r.provider = attr(v, "Name")
-		case "TimeCreated":
-			if ts := attr(v, "SystemTime"); ts != "" {
-				r.eventTime, r.eventTimeOK = ts, true
+		}) || j.hasECSUser
+	case "event":
+		p.object(func(k string) {
+			if k == "code" {
+				setFirst(&j.ecsCode, p.text())
 			}
+		})
+	case "EventID":
+		j.hasEventID = true
+		setFirst(&j.flatEventID, p.text())
+	case "event_id":
+		setFirst(&j.eventIDWLB6, p.text())
+	case "Computer":
+		setFirst(&j.computer, p.text())
+	case "Hostname":
+		setFirst(&j.hostname, p.text())
+	case "computer_name":
+		setFirst(&j.computerName, p.text())
+	case "Channel":
+		setFirst(&j.channel, p.text())
+	case "log_name":
+		setFirst(&j.logName, p.text())
+	case "SourceName":
+		setFirst(&j.sourceName, p.text())
+	case "Provider":
+		setFirst(&j.provider, p.text())
+	case "source_name":
+		setFirst(&j.sourceNameWLB6, p.text())
+	case "@timestamp":
+		setFirst(&j.timestamp, p.text())
+	case "TimeCreated":
+		setFirst(&j.timeCreated, p.text())
+	case "TimeGenerated":
+		setFirst(&j.timeGenerated, p.text())
+	default:
+		if f, ok := sysFieldByName(key); ok {
+			setFirst(&j.flat[f], p.text())
 		}
-		return true
-	})
-	ed := evt.Get("EventData")
-	if shape == ShapeEVTXMap {
-		readEventData(ed, r)
+	}
+}
+
+func eventDataMember(p *jparser, key string, dst *[numSysFields]string) {
+	if f, ok := sysFieldByName(key); ok {
+		setFirst(&dst[f], p.text())
+	}
+}
+
+func (j *jsonRecord) winlog(p *jparser, key string) {
+	switch key {
+	case "event_id":
+		setFirst(&j.wl.eventID, p.text())
+	case "channel":
+		setFirst(&j.wl.channel, p.text())
+	case "provider_name":
+		setFirst(&j.wl.provider, p.text())
+	case "computer_name":
+		setFirst(&j.wl.host, p.text())
+	case "event_data":
+		p.object(func(k string) { eventDataMember(p, k, &j.wl.sys) })
+	}
+}
+
+// process reads ECS process.* (and process.parent.* when parent is set).
+func (j *jsonRecord) process(p *jparser, key string, parent bool) {
+	var f sysField
+	switch {
+	case key == "parent" && !parent:
+		p.object(func(k string) { j.process(p, k, true) })
+		return
+	case key == "executable":
+		f = pick(parent, fParentImage, fImage)
+	case key == "command_line":
+		f = pick(parent, fParentCommandLine, fCommandLine)
+	case key == "pid":
+		f = pick(parent, fParentProcessId, fProcessId)
+	case key == "entity_id":
+		f = pick(parent, fParentProcessGuid, fProcessGuid)
+	case key == "working_directory" && !parent:
+		f = fCurrentDirectory
+	default:
 		return
 	}
-	data := ed.Get("Data")
-	item := func(v gjson.Result) {
-		name := attr(v, "Name")
-		if f, ok := sysFieldByName(name); ok {
-			r.set(f, text(v.Get(`\#text`)))
-		}
+	setFirst(&j.ecs[f], p.text())
+}
+
+func pick(parent bool, ifParent, otherwise sysField) sysField {
+	if parent {
+		return ifParent
 	}
-	if data.IsArray() {
-		data.ForEach(func(_, v gjson.Result) bool { item(v); return true })
-	} else if data.IsObject() {
-		item(data)
+	return otherwise
+}
+
+// event reads Event.System and Event.EventData of EVTX-to-JSON records.
+func (j *jsonRecord) event(p *jparser, key string) {
+	switch key {
+	case "System":
+		p.object(func(k string) { j.system(p, k) })
+	case "EventData":
+		p.object(func(k string) {
+			if k == "Data" && (p.peek() == '[' || p.peek() == '{') {
+				// List form: [{"@Name": ..., "#text": ...}, ...], or one item.
+				if p.peek() == '[' {
+					j.evtxList = true
+					p.array(func() { j.dataItem(p) })
+				} else if j.dataItem(p) {
+					j.evtxList = true
+				}
+				return
+			}
+			eventDataMember(p, k, &j.evtx.sys)
+		})
 	}
 }
 
-// attr reads an XML attribute as XML-to-JSON converters spell it: "@Name",
-// "#attributes": {"Name": ...}, or a plain "Name" member.
-func attr(obj gjson.Result, name string) string {
-	var out string
-	obj.ForEach(func(k, v gjson.Result) bool {
-		switch {
-		case k.Str == "#attributes":
-			if s := text(v.Get(name)); s != "" {
-				out = s
-				return false
-			}
-		case len(k.Str) == len(name)+1 && k.Str[0] == '@' && k.Str[1:] == name,
-			k.Str == name:
-			out = text(v)
-			return false
+// dataItem reads one {"@Name": ..., "#text": ...} item; it reports whether
+// the item had a name.
+func (j *jsonRecord) dataItem(p *jparser) bool {
+	var name, value string
+	named := false
+	p.object(func(k string) {
+		switch k {
+		case "@Name", "Name":
+			name, named = p.text(), true
+		case "#attributes":
+			p.object(func(k string) {
+				if k == "Name" {
+					name, named = p.text(), true
+				}
+			})
+		case "#text":
+			value = p.text()
 		}
-		return true
+	})
+	if f, ok := sysFieldByName(name); ok {
+		setFirst(&j.evtx.sys[f], value)
+	}
+	return named
+}
+
+func (j *jsonRecord) system(p *jparser, key string) {
+	r := &j.evtx
+	switch key {
+	case "EventID":
+		if p.peek() == '{' { // {"#text": "1", "@Qualifiers": ""}
+			p.object(func(k string) {
+				if k == "#text" {
+					setFirst(&r.eventID, p.text())
+				}
+			})
+			return
+		}
+		setFirst(&r.eventID, p.text())
+	case "Channel":
+		setFirst(&r.channel, p.text())
+	case "Computer":
+		setFirst(&r.host, p.text())
+	case "Provider":
+		setFirst(&r.provider, attrValue(p, "Name"))
+	case "TimeCreated":
+		if ts := attrValue(p, "SystemTime"); ts != "" && !r.eventTimeOK {
+			r.eventTime, r.eventTimeOK = ts, true
+		}
+	}
+}
+
+// attrValue reads an XML attribute as XML-to-JSON converters spell it inside
+// an element object: "@Name", "#attributes": {"Name": ...}, or "Name".
+func attrValue(p *jparser, name string) string {
+	var out string
+	p.object(func(k string) {
+		switch {
+		case k == "#attributes":
+			p.object(func(k string) {
+				if k == name {
+					setFirst(&out, p.text())
+				}
+			})
+		case k == name || (len(k) == len(name)+1 && k[0] == '@' && k[1:] == name):
+			setFirst(&out, p.text())
+		}
 	})
 	return out
 }
