@@ -183,7 +183,6 @@ func evalJSONReference(s string, shape Shape, r *record) *Error {
 	return nil
 }
 
-
 // readEventData copies the Sysmon fields of an EventData-like object.
 func readEventData(obj gjson.Result, r *record) {
 	obj.ForEach(func(k, v gjson.Result) bool {

@@ -3,9 +3,9 @@ package detector
 import (
 	"math/bits"
 	"strings"
-	"unsafe"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // jparser is a single-pass JSON reader specialised for what the detector
@@ -351,7 +351,7 @@ func indexQuoteOrBackslash(s string, from int) int {
 	for ; i+8 <= lim; i += 8 {
 		x := *(*uint64)(unsafe.Add(base, i)) // unaligned loads are fine on the 64-bit targets Go supports
 		q, b := x^quotes, x^slashs
-		if m := ((q - ones) &^ q | (b - ones) &^ b) & highs; m != 0 {
+		if m := ((q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}

@@ -246,7 +246,7 @@ func tagEnd(s string, i int) int {
 	}
 }
 
-// indexTagByte returns the index of the first '>', '<', '"' or '\'' in s at or
+// indexTagByte returns the index of the first '>', '<', '"' or '\” in s at or
 // after from, or -1. Tags are short, so it tests eight bytes at a time with
 // SWAR arithmetic instead of paying IndexByte's call overhead per tag.
 func indexTagByte(s string, from int) int {
@@ -259,7 +259,7 @@ func indexTagByte(s string, from int) int {
 	for ; i+8 <= len(s); i += 8 {
 		x := *(*uint64)(unsafe.Add(base, i))
 		a, b, c, d := x^('>'*ones), x^('<'*ones), x^('"'*ones), x^('\''*ones)
-		if m := ((a - ones) &^ a | (b - ones) &^ b | (c - ones) &^ c | (d - ones) &^ d) & highs; m != 0 {
+		if m := ((a-ones)&^a | (b-ones)&^b | (c-ones)&^c | (d-ones)&^d) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
