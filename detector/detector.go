@@ -129,14 +129,12 @@ func (d *Detector) evaluate(raw []byte) (Match, bool, *Error) {
 		}
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
-	case strings.HasPrefix(s, "{") || strings.HasPrefix(s, "["):
+	case s == "":
+		err = malformed(d.shape, "empty record")
+	default: // JSON; evalJSON tells invalid JSON from JSON of no known shape
 		buf := scratchPool.Get().(*[]byte)
 		defer scratchPool.Put(buf) // after group has copied what it keeps
 		err = evalJSON(s, d.shape, &r, buf)
-	case s == "":
-		err = malformed(d.shape, "empty record")
-	default:
-		err = malformed(d.shape, "record is neither JSON nor XML (first byte "+strconv.QuoteRune(rune(s[0]))+")")
 	}
 	if err != nil {
 		return Match{}, false, err

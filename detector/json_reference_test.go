@@ -104,7 +104,7 @@ func (t *top) detectShape() Shape {
 		return ShapeEVTXMap
 	case t.winlog.IsObject():
 		ed := t.winlog.Get("event_data")
-		if t.process.IsObject() && !ed.Get("Image").Exists() && !ed.Get("ParentImage").Exists() {
+		if t.process.IsObject() && text(ed.Get("Image")) == "" && text(ed.Get("ParentImage")) == "" {
 			return ShapeWinlogbeatECS
 		}
 		return ShapeWinlogbeat

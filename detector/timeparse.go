@@ -79,8 +79,15 @@ func parseTime(s string) (int64, bool) {
 	default:
 		return 0, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC)
-	return t.UnixNano() - int64(offset)*int64(time.Second), true
+	// Seconds first: the result must fit int64 nanoseconds (years 1677-2262).
+	secs := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC).Unix() - int64(offset)
+	const minSec, minNanos = -9223372037, 145224192 // math.MinInt64 ns
+	const maxSec, maxNanos = 9223372036, 854775807  // math.MaxInt64 ns
+	if secs < minSec || secs > maxSec ||
+		(secs == minSec && nanos < minNanos) || (secs == maxSec && nanos > maxNanos) {
+		return 0, false
+	}
+	return secs*int64(time.Second) + int64(nanos), true
 }
 
 func digits(s string) (int, bool) {

@@ -1,0 +1,138 @@
+package detector
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestGolden runs each corpus in testdata/golden/<case>/ — real records from
+// shared/datasets/real, records derived from them in the shapes no public
+// recording here has, and synthetic edge cases — through the detector and
+// compares every line with want.jsonl. want.jsonl is written by an
+// independent Python implementation of the rule (scripts/oracle/oracle.py),
+// never by this code; see testdata/README.md.
+func TestGolden(t *testing.T) {
+	dirs, _ := filepath.Glob("testdata/golden/*")
+	if len(dirs) == 0 {
+		t.Fatal("no golden cases under testdata/golden")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var cfg struct {
+				Term string `json:"term"`
+			}
+			mustUnmarshalFile(t, filepath.Join(dir, "rule.json"), &cfg)
+			rule := SeedRule()
+			if cfg.Term != "" {
+				rule.Term = cfg.Term
+			}
+			rule.Fields = KnownFields()
+			// parent_process is not an output field of the seed rule.
+			rule.Fields = slicesDelete(rule.Fields, "parent_process")
+			d, err := New(rule, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			input := filepath.Join(dir, "input.jsonl")
+			if _, err := os.Stat(input); err != nil {
+				input = filepath.Join(dir, "input.xml.txt")
+			}
+			lines := readLines(t, input)
+			want := readLines(t, filepath.Join(dir, "want.jsonl"))
+			if len(want) != len(lines) {
+				t.Fatalf("%d input lines, %d expected results", len(lines), len(want))
+			}
+			matches := 0
+			for i, line := range lines {
+				got := goldenResult(d, i+1, line)
+				if got["result"] == "match" {
+					matches++
+				}
+				var w map[string]any
+				if err := json.Unmarshal(want[i], &w); err != nil {
+					t.Fatalf("want line %d: %v", i+1, err)
+				}
+				gotJSON, _ := json.Marshal(got)
+				var g map[string]any
+				json.Unmarshal(gotJSON, &g)
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("line %d:\n got %s\nwant %s", i+1, gotJSON, want[i])
+				}
+			}
+			t.Logf("%d records, %d matches", len(lines), matches)
+		})
+	}
+}
+
+// goldenResult renders one evaluation in the oracle's format.
+func goldenResult(d *Detector, line int, raw []byte) map[string]any {
+	m, ok, err := d.Evaluate(raw)
+	out := map[string]any{"line": line}
+	var de *Error
+	switch {
+	case errors.As(err, &de):
+		out["result"] = "error"
+		out["reason"] = string(de.Reason)
+	case err != nil:
+		out["result"] = "error"
+		out["reason"] = err.Error()
+	case !ok:
+		out["result"] = "nomatch"
+	default:
+		out["result"] = "match"
+		out["shape"] = m.Shape.String()
+		out["host"] = m.Host
+		out["time"] = time.Unix(0, m.Time).UTC().Format("2006-01-02T15:04:05.000000000Z")
+		fields := map[string]string{}
+		for i, name := range d.rule.Fields {
+			if m.Values[i] != "" {
+				fields[name] = m.Values[i]
+			}
+		}
+		out["fields"] = fields
+	}
+	return out
+}
+
+func readLines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+	}
+	return lines
+}
+
+func mustUnmarshalFile(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func slicesDelete(s []string, x string) []string {
+	out := s[:0]
+	for _, v := range s {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}
