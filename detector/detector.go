@@ -151,7 +151,7 @@ func (d *Detector) selects(r *record) bool {
 		!containsFold(r.channel, "sysmon") && !containsFold(r.provider, "sysmon") {
 		return false
 	}
-	if strings.TrimSpace(r.eventID) != d.eventID {
+	if r.eventID != d.eventID {
 		return false
 	}
 	parent := r.sys[fParentImage]

@@ -87,8 +87,8 @@ func evalJSON(s string, shape Shape, r *record, scratch *[]byte) *Error {
 		}
 		r.eventTime, r.eventTimeOK = j.timestamp, j.timestamp != ""
 	case ShapeWinlogbeat6:
-		if !j.hasEventData {
-			return wrongShape(shape, "event_data")
+		if !j.hasEventData && j.eventIDWLB6 == "" {
+			return wrongShape(shape, "event_data or event_id")
 		}
 		r.eventID = j.eventIDWLB6
 		r.host = j.computerName
@@ -146,7 +146,9 @@ func (j *jsonRecord) detectShape() Shape {
 			return ShapeWinlogbeatECS
 		}
 		return ShapeWinlogbeat
-	case j.hasEventData && (j.eventIDWLB6 != "" || j.computerName != "" || j.logName != ""):
+	case j.hasEventData && (j.eventIDWLB6 != "" || j.computerName != "" || j.logName != ""),
+		// Winlogbeat 6 events without event_data (user_data events).
+		j.eventIDWLB6 != "" && (j.computerName != "" || j.logName != ""):
 		return ShapeWinlogbeat6
 	case j.hasEventID:
 		return ShapeFlat

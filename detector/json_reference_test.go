@@ -108,7 +108,8 @@ func (t *top) detectShape() Shape {
 			return ShapeWinlogbeatECS
 		}
 		return ShapeWinlogbeat
-	case t.eventData.IsObject() && (t.eventIDWLB6.Exists() || t.computerName != "" || t.logName != ""):
+	case t.eventData.IsObject() && (t.eventIDWLB6.Exists() || t.computerName != "" || t.logName != ""),
+		text(t.eventIDWLB6) != "" && (t.computerName != "" || t.logName != ""):
 		return ShapeWinlogbeat6
 	case t.eventID.Exists():
 		return ShapeFlat
@@ -142,8 +143,8 @@ func evalJSONReference(s string, shape Shape, r *record) *Error {
 		}
 		readWinlog(&t, r)
 	case ShapeWinlogbeat6:
-		if !t.eventData.IsObject() {
-			return wrongShape(shape, "event_data")
+		if !t.eventData.IsObject() && text(t.eventIDWLB6) == "" {
+			return wrongShape(shape, "event_data or event_id")
 		}
 		r.eventID = text(t.eventIDWLB6)
 		r.host = t.computerName

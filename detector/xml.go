@@ -193,7 +193,7 @@ func xmlElementText(path []string, text string, r *record) *Error {
 		}
 		switch path[2] {
 		case "EventID":
-			r.eventID = strings.TrimSpace(v)
+			r.eventID = v
 		case "Channel":
 			r.channel = v
 		case "Computer":

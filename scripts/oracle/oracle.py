@@ -325,6 +325,10 @@ def detect_json(o):
         return _view_winlog(o, ecs)
     if isinstance(o.get("event_data"), dict) and any(k in o for k in ("event_id", "computer_name", "log_name")):
         return _view_winlog6(o)
+    # Winlogbeat 6 events without event_data (user_data events) are still
+    # Winlogbeat 6: an event id plus the computer or log name says so.
+    if val(o.get("event_id")) is not None and (val(o.get("computer_name")) is not None or val(o.get("log_name")) is not None):
+        return _view_winlog6(o)
     if "EventID" in o:
         return _view_flat(o)
     return None
