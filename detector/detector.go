@@ -83,11 +83,14 @@ type Match struct {
 	// the record has it, else the shape's own event time.
 	Time int64
 	// Values holds the rule's output fields in Rule.Fields order; "" means
-	// the record has no value for that field. Values and Host own their
-	// memory: they do not alias the record.
+	// the record has no value for that field. Values and Host never alias
+	// the record; from Evaluate they own their memory, from EvaluateTo they
+	// live until the next call with the same Match.
 	Values []string
 	// Shape is the record's shape.
 	Shape Shape
+
+	buf []byte // backs Host and Values (EvaluateTo reuses it)
 }
 
 // Evaluate applies the rule to one raw record (JSON or XML text).
@@ -99,50 +102,69 @@ type Match struct {
 // ReasonBadTime). A record that fails the prefilter is never parsed and never
 // yields an error. Evaluate does not retain raw.
 func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
-	if !d.term.match(raw) {
-		return Match{}, false, nil
-	}
-	m, ok, err := d.evaluate(raw)
-	if err != nil {
+	var m Match
+	ok, err := d.EvaluateTo(&m, raw)
+	if err != nil || !ok {
 		return Match{}, false, err
 	}
-	return m, ok, nil
+	return m, true, nil
 }
 
-func (d *Detector) evaluate(raw []byte) (Match, bool, *Error) {
+// EvaluateTo is Evaluate writing into m and reusing its memory: it does not
+// allocate once m has grown to fit. On a match it sets every field of m;
+// otherwise m's Host and Values are unspecified. The strings in m.Host and
+// m.Values stay valid only until the next EvaluateTo with the same m:
+// copy what must outlive that (window.Window.Add does). An m may not be
+// used by two goroutines at once.
+func (d *Detector) EvaluateTo(m *Match, raw []byte) (bool, error) {
+	if !d.term.match(raw) {
+		return false, nil
+	}
+	if err := d.evaluate(m, raw); err != nil {
+		if err == errNoMatch {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// errNoMatch is evaluate's way of saying "selected nothing" without an
+// allocation; it never leaves the package.
+var errNoMatch = &Error{Detail: "no match"}
+
+func (d *Detector) evaluate(m *Match, raw []byte) *Error {
 	// s aliases raw for the duration of the call; everything kept is copied
-	// by pack before returning.
+	// by group before returning.
 	s := unsafe.String(unsafe.SliceData(raw), len(raw))
 	s = strings.TrimPrefix(trimXMLSpace(s), "\ufeff")
 	s = trimXMLSpace(s)
 	var r record
 	var err *Error
+	buf := scratchPool.Get().(*[]byte)
+	*buf = (*buf)[:0]
+	defer scratchPool.Put(buf) // after group has copied what it keeps
 	switch {
 	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
-		buf := scratchPool.Get().(*[]byte)
-		*buf = (*buf)[:0]
-		defer scratchPool.Put(buf) // after group has copied what it keeps
 		err = evalXML(s, &r, buf)
 		if err == nil && !strings.Contains(s, "<EventID>"+d.eventID+"<") {
 			// The rule's literal "<EventID>1<" on the raw XML.
-			return Match{}, false, nil
+			return errNoMatch
 		}
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
 	case s == "":
 		err = malformed(d.shape, "empty record")
 	default: // JSON; evalJSON tells invalid JSON from JSON of no known shape
-		buf := scratchPool.Get().(*[]byte)
-		defer scratchPool.Put(buf) // after group has copied what it keeps
 		err = evalJSON(s, d.shape, &r, buf)
 	}
 	if err != nil {
-		return Match{}, false, err
+		return err
 	}
 	if !d.selects(&r) {
-		return Match{}, false, nil
+		return errNoMatch
 	}
-	return d.group(&r)
+	return d.group(m, &r)
 }
 
 // selects applies the rule's decision to a record read in any shape.
@@ -190,50 +212,59 @@ func (d *Detector) parentMatches(name string) bool {
 	return ok
 }
 
-// group computes the host and time of a selected record and packs its output
-// values into memory of their own.
-func (d *Detector) group(r *record) (Match, bool, *Error) {
+// group computes the host and time of a selected record and copies its host
+// and output values into m's own buffer.
+func (d *Detector) group(m *Match, r *record) *Error {
 	if strings.TrimSpace(r.host) == "" {
-		return Match{}, false, &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
+		return &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
 	}
 	var t int64
 	var ok bool
 	switch {
 	case r.sys[fUtcTime] != "":
 		if t, ok = parseTime(r.sys[fUtcTime]); !ok {
-			return Match{}, false, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.sys[fUtcTime])) + " is not a timestamp"}
+			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.sys[fUtcTime])) + " is not a timestamp"}
 		}
 	case r.eventTimeOK:
 		if t, ok = parseTime(r.eventTime); !ok {
-			return Match{}, false, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
+			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
 		}
 	default:
-		return Match{}, false, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
+		return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
 	}
-	values := make([]string, len(d.fields))
+	// The buffer is replaced, never overwritten, when it is too small: strings
+	// handed out by an earlier call keep the old one alive.
+	if cap(m.Values) < len(d.fields) {
+		m.Values = make([]string, len(d.fields))
+	}
+	m.Values = m.Values[:len(d.fields)]
 	n := len(r.host)
 	for i, f := range d.fields {
 		v := r.sys[f.src]
 		if f.basename {
 			v = basename(v)
 		}
-		values[i] = v
+		m.Values[i] = v
 		n += len(v)
 	}
-	// One allocation holds the host and every value.
-	buf := make([]byte, 0, n)
-	buf = append(buf, r.host...)
-	for _, v := range values {
+	if cap(m.buf) < n {
+		m.buf = make([]byte, 0, max(n, 2*cap(m.buf)))
+	}
+	buf := append(m.buf[:0], r.host...)
+	for _, v := range m.Values {
 		buf = append(buf, v...)
 	}
+	m.buf = buf
 	packed := unsafe.String(unsafe.SliceData(buf), len(buf))
-	m := Match{Host: packed[:len(r.host)], Time: t, Values: values, Shape: r.shape}
+	m.Host = packed[:len(r.host)]
 	off := len(r.host)
-	for i, v := range values {
-		values[i] = packed[off : off+len(v)]
+	for i, v := range m.Values {
+		m.Values[i] = packed[off : off+len(v)]
 		off += len(v)
 	}
-	return m, true, nil
+	m.Time = t
+	m.Shape = r.shape
+	return nil
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in any

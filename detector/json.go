@@ -80,7 +80,9 @@ func evalJSON(s string, shape Shape, r *record, scratch *[]byte) *Error {
 		if r.sys[fUser] == "" && j.hasECSUser && j.hasProcess {
 			switch {
 			case j.userName != "" && j.userDomain != "":
-				r.sys[fUser] = j.userDomain + `\` + j.userName
+				from := len(p.scratch)
+				p.scratch = append(append(append(p.scratch, j.userDomain...), '\\'), j.userName...)
+				r.sys[fUser] = unsafeString(p.scratch[from:])
 			case j.userName != "":
 				r.sys[fUser] = j.userName
 			}
