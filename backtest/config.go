@@ -1,0 +1,116 @@
+package backtest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/window"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultBlockSize    = 4 << 20
+	DefaultMaxLineBytes = 64 << 20
+	// DefaultBatchRecords caps the topic records handed to one worker at a time.
+	DefaultBatchRecords = 4096
+)
+
+// ErrConfig is wrapped by every error New returns for a bad Config.
+var ErrConfig = errors.New("backtest: invalid config")
+
+// Config configures an Engine. Every optional field's zero value selects the
+// documented default.
+type Config struct {
+	// Detector evaluates the records. Required.
+	Detector *detector.Detector
+
+	// Window configures the grouping. Backtest is forced on. RuleID,
+	// RuleTitle, Techniques and Fields, when empty, are taken from the
+	// detector's rule. Grace, IdleTimeout and Retain must equal those of the
+	// live `run` for a backtest to reproduce its alerts.
+	Window window.Config
+
+	// Alerts receives the alerts as JSON lines (window.Alert.AppendJSON).
+	// Required. Writes are buffered; the buffer is flushed before Run
+	// returns.
+	Alerts io.Writer
+
+	// OnAlert, when set, is called with every alert written to Alerts, in
+	// the same order, with the alert and its JSON line (without '\n'). Both
+	// are valid only during the call. An error aborts the run. Default nil.
+	OnAlert func(a *window.Alert, line []byte) error
+
+	// DeadLetters receives one JSON line per dead letter (see DeadLetter).
+	// Default nil: dead letters are only counted.
+	DeadLetters io.Writer
+
+	// EmitRevisions writes every revision of every alert in emission order
+	// instead of each alert_id once, final, sorted by (_time, host).
+	// Default false.
+	EmitRevisions bool
+
+	// Workers is the number of detection goroutines. Default
+	// runtime.GOMAXPROCS(0).
+	Workers int
+
+	// BlockSize is the size of the blocks files are read in. Default 4 MiB.
+	BlockSize int
+
+	// MaxLineBytes is the longest line a file may hold; a longer one stops
+	// the run with an error (it is not a JSON-lines or XML-lines file).
+	// Default 64 MiB.
+	MaxLineBytes int
+
+	// BatchRecords caps the topic records per detection batch. Default 4096.
+	BatchRecords int
+}
+
+func (c Config) validate() error {
+	if c.Detector == nil {
+		return fmt.Errorf("%w: Detector is nil", ErrConfig)
+	}
+	if c.Alerts == nil {
+		return fmt.Errorf("%w: Alerts is nil; pass a writer for the alert lines (io.Discard to drop them)", ErrConfig)
+	}
+	if c.Workers < 0 || c.BlockSize < 0 || c.MaxLineBytes < 0 || c.BatchRecords < 0 {
+		return fmt.Errorf("%w: Workers, BlockSize, MaxLineBytes and BatchRecords must not be negative", ErrConfig)
+	}
+	if c.BlockSize > 0 && c.MaxLineBytes > 0 && c.MaxLineBytes < c.BlockSize {
+		return fmt.Errorf("%w: MaxLineBytes (%d) is below BlockSize (%d)", ErrConfig, c.MaxLineBytes, c.BlockSize)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.BlockSize == 0 {
+		c.BlockSize = DefaultBlockSize
+	}
+	if c.MaxLineBytes == 0 {
+		c.MaxLineBytes = max(DefaultMaxLineBytes, c.BlockSize)
+	}
+	if c.BatchRecords == 0 {
+		c.BatchRecords = DefaultBatchRecords
+	}
+	rule := c.Detector.Rule()
+	w := &c.Window
+	w.Backtest = true
+	if w.RuleID == "" {
+		w.RuleID = rule.ID
+	}
+	if w.RuleTitle == "" {
+		w.RuleTitle = rule.Title
+	}
+	if len(w.Techniques) == 0 {
+		w.Techniques = rule.Techniques
+	}
+	if len(w.Fields) == 0 {
+		w.Fields = rule.Fields
+	}
+	return c
+}

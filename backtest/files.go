@@ -1,0 +1,208 @@
+package backtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Input is one file to replay.
+type Input struct {
+	// Name identifies the file in alert sources and dead letters ("-" for
+	// standard input, by convention).
+	Name string
+	// R reads the file as stored: JSON lines or raw XML lines, plain or
+	// gzip (recognized by its magic bytes, not its name; concatenated gzip
+	// members are read as one stream). The engine does not close it.
+	R io.Reader
+	// Size is the number of bytes R holds, for progress; 0 or less when
+	// unknown.
+	Size int64
+}
+
+// ErrLineTooLong is wrapped by the error a run returns when a file holds a
+// line longer than Config.MaxLineBytes.
+var ErrLineTooLong = errors.New("line too long")
+
+// subBlock is the size of the pieces a block is prefiltered in: big enough
+// that the per-call cost vanishes, small enough that a hit rescans little.
+const subBlock = 64 << 10
+
+// RunFiles replays inputs in order and returns the summary. It returns the
+// first error (reading an input, writing the output, ctx's); the summary
+// then covers what was applied before it.
+func (e *Engine) RunFiles(ctx context.Context, inputs []Input) (Summary, error) {
+	sum := newSummary()
+	if err := e.start(); err != nil {
+		return sum, err
+	}
+	var total int64
+	for _, in := range inputs {
+		sum.Inputs = append(sum.Inputs, in.Name)
+		if in.Size <= 0 {
+			total = -1
+		} else if total >= 0 {
+			total += in.Size
+		}
+	}
+	e.inTotal.Store(total)
+	err := e.execute(ctx, &sum, func(p *pipeline, todo chan<- *block) error {
+		r := fileReader{p: p, todo: todo, pool: make(chan []byte, e.cfg.Workers+3)}
+		for range cap(r.pool) {
+			r.pool <- make([]byte, e.cfg.BlockSize)
+		}
+		for i, in := range inputs {
+			if err := r.read(i, in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sum.InputBytes = e.inRead.Load()
+	return sum, err
+}
+
+// fileReader cuts files into blocks of whole lines.
+type fileReader struct {
+	p     *pipeline
+	todo  chan<- *block
+	pool  chan []byte
+	seq   int64
+	carry []byte // the unterminated tail of the previous block
+}
+
+// countingReader counts the bytes read through it into the engine's
+// progress.
+type countingReader struct {
+	r io.Reader
+	e *Engine
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.e.inRead.Add(int64(n))
+	return n, err
+}
+
+func (r *fileReader) read(index int, in Input) error {
+	e := r.p.e
+	br := bufio.NewReaderSize(countingReader{in.R, e}, 64<<10)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: reading gzip header: %w", in.Name, err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	r.carry = r.carry[:0]
+	var lineBase int64 // for error messages only: lines before the current buffer
+	for {
+		var buf []byte
+		select {
+		case buf = <-r.pool:
+		case <-r.p.ctx.Done():
+			return nil
+		}
+		buf = buf[:cap(buf)]
+		n := copy(buf, r.carry)
+		eof := false
+		for !eof {
+			for n < len(buf) {
+				m, err := src.Read(buf[n:])
+				n += m
+				if err == io.EOF {
+					eof = true
+					break
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %w", in.Name, err)
+				}
+			}
+			if eof || bytes.LastIndexByte(buf[:n], '\n') >= 0 {
+				break
+			}
+			// One line fills the buffer: grow it.
+			if len(buf) >= e.cfg.MaxLineBytes {
+				return fmt.Errorf("%s: line %d is longer than %d bytes: %w (is this a JSON-lines or XML-lines file?)",
+					in.Name, lineBase+1, e.cfg.MaxLineBytes, ErrLineTooLong)
+			}
+			bigger := make([]byte, min(2*len(buf), e.cfg.MaxLineBytes))
+			copy(bigger, buf[:n])
+			buf = bigger
+		}
+		cut := n
+		if !eof {
+			cut = bytes.LastIndexByte(buf[:n], '\n') + 1
+		}
+		r.carry = append(r.carry[:0], buf[cut:n]...)
+		if cut == 0 {
+			r.pool <- buf // empty input (never blocks: the buffer came from the pool)
+		} else {
+			b := &block{seq: r.seq, input: index, data: buf[:cut], pool: r.pool}
+			r.seq++
+			if !r.p.send(r.todo, b) {
+				return nil
+			}
+		}
+		if eof {
+			return nil
+		}
+		lineBase += int64(bytes.Count(buf[:cut], nl)) // only to name a too-long line
+	}
+}
+
+var nl = []byte{'\n'}
+
+// scanLines prefilters a block of whole lines and evaluates the lines that
+// hit; see the package documentation.
+func (e *Engine) scanLines(b *block) {
+	d := e.det
+	data := b.data
+	var lines int64
+	counted := 0 // data[:counted] has been counted into lines
+	for pos := 0; pos < len(data); {
+		end := pos + subBlock
+		if end >= len(data) {
+			end = len(data)
+		} else if i := bytes.IndexByte(data[end:], '\n'); i < 0 {
+			end = len(data)
+		} else {
+			end += i + 1
+		}
+		if d.Prefilter(data[pos:end]) {
+			for ls := pos; ls < end; {
+				le := ls + bytes.IndexByte(data[ls:end], '\n')
+				next := le + 1
+				if le < ls {
+					le, next = end, end
+				}
+				line := data[ls:le]
+				if d.Prefilter(line) {
+					lines += int64(bytes.Count(data[counted:ls], nl))
+					counted = ls
+					if n := len(line); n > 0 && line[n-1] == '\r' {
+						line = line[:n-1]
+					}
+					b.evaluate(d, line, lines+1)
+				}
+				ls = next
+			}
+		}
+		pos = end
+	}
+	lines += int64(bytes.Count(data[counted:], nl))
+	if n := len(data); n > 0 && data[n-1] != '\n' {
+		lines++ // the unterminated last line of a file
+	}
+	b.lines = lines
+	b.size = int64(len(data))
+	b.pool <- data[:cap(data)]
+	b.data = nil
+}

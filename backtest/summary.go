@@ -1,0 +1,183 @@
+package backtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/window"
+)
+
+// Summary is what a run did. Every count depends only on the input; Elapsed
+// and the rates are wall-clock measurements.
+type Summary struct {
+	// Inputs names the files read (files mode).
+	Inputs []string `json:"inputs,omitempty"`
+	// Topic and Partitions describe the range read (topic mode).
+	Topic      string           `json:"topic,omitempty"`
+	Partitions []PartitionRange `json:"partitions,omitempty"`
+
+	// Records counts the records read: lines in files mode (blank lines
+	// included), Kafka records in topic mode.
+	Records int64 `json:"records"`
+	// Bytes counts the bytes of the records (uncompressed, newlines
+	// included); InputBytes the bytes read from the inputs as stored
+	// (compressed size for gzip files).
+	Bytes      int64 `json:"bytes"`
+	InputBytes int64 `json:"input_bytes"`
+
+	// PrefilterHits counts records holding the rule's term as a token;
+	// Matches those the rule selected and the window received.
+	PrefilterHits int64 `json:"prefilter_hits"`
+	Matches       int64 `json:"matches"`
+
+	// Alerts counts distinct alert ids (LateAlerts of them late);
+	// Revisions the emissions of an alert id after its first;
+	// AlertsWritten the lines written (Alerts, or Alerts+Revisions with
+	// EmitRevisions). LateEvents counts matches that went to late alerts.
+	Alerts        int64 `json:"alerts"`
+	LateAlerts    int64 `json:"late_alerts"`
+	Revisions     int64 `json:"revisions"`
+	AlertsWritten int64 `json:"alerts_written"`
+	LateEvents    int64 `json:"late_events"`
+
+	// DeadLetters counts dead letters by reason (every detector reason is
+	// listed, zeros included).
+	DeadLetters      map[string]int64 `json:"dead_letters"`
+	DeadLettersTotal int64            `json:"dead_letters_total"`
+
+	Elapsed          time.Duration `json:"-"`
+	ElapsedSeconds   float64       `json:"elapsed_seconds"`
+	RecordsPerSecond float64       `json:"records_per_second"`
+	MBPerSecond      float64       `json:"mb_per_second"` // of Bytes, 1 MB = 1e6 bytes
+}
+
+// PartitionRange is the offset range [Start, End) read from one partition.
+type PartitionRange struct {
+	Partition int   `json:"partition"`
+	Start     int64 `json:"start"`
+	End       int64 `json:"end"`
+}
+
+func newSummary() Summary {
+	s := Summary{DeadLetters: make(map[string]int64)}
+	for _, r := range detector.Reasons() {
+		s.DeadLetters[string(r)] = 0
+	}
+	return s
+}
+
+func (s *Summary) finish(ws window.Stats, elapsed time.Duration) {
+	s.Alerts = ws.Alerts
+	s.Revisions = ws.Revisions
+	s.LateEvents = ws.LateEvents
+	s.Elapsed = elapsed
+	s.ElapsedSeconds = elapsed.Seconds()
+	if sec := elapsed.Seconds(); sec > 0 {
+		s.RecordsPerSecond = float64(s.Records) / sec
+		s.MBPerSecond = float64(s.Bytes) / 1e6 / sec
+	}
+}
+
+// WriteJSON writes s as one indented JSON document.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteText writes s for people, a few lines.
+func (s *Summary) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "backtest: %s records (%s) read, %d prefilter hits, %d matches, %d alerts",
+		count(s.Records), megabytes(s.Bytes), s.PrefilterHits, s.Matches, s.Alerts)
+	if s.LateAlerts > 0 {
+		fmt.Fprintf(&b, " (%d late)", s.LateAlerts)
+	}
+	fmt.Fprintf(&b, ", %d revisions\n", s.Revisions)
+	fmt.Fprintf(&b, "backtest: %d dead letters", s.DeadLettersTotal)
+	if s.DeadLettersTotal > 0 {
+		sep := " ("
+		for _, r := range detector.Reasons() {
+			if n := s.DeadLetters[string(r)]; n > 0 {
+				fmt.Fprintf(&b, "%s%s %d", sep, r, n)
+				sep = ", "
+			}
+		}
+		b.WriteString(")")
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "backtest: %.2fs, %s records/s, %.0f MB/s\n", s.ElapsedSeconds, count(int64(s.RecordsPerSecond)), s.MBPerSecond)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// count formats n with a k/M suffix above ten thousand.
+func count(n int64) string {
+	switch {
+	case n >= 10_000_000:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + "M"
+	case n >= 10_000:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + "k"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func megabytes(n int64) string {
+	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+}
+
+// DeadLetter is the JSON line written for a record the detector could not
+// evaluate or group. Keys appear in this order:
+//
+//	{"reason":"malformed","shape":"flat","detail":"...","file":"a.jsonl","line":12,"text":"..."}
+//	{"reason":"missing_host","detail":"...","topic":"sysmon","partition":3,"offset":1234,"text":"..."}
+//
+// shape is present when the detector read the record as a known shape.
+// text is the record as read (a trailing '\r' removed from file lines);
+// a record that is not valid UTF-8 is given as text_base64 instead, so that
+// it survives byte for byte.
+type DeadLetter struct {
+	Reason     string `json:"reason"`
+	Shape      string `json:"shape,omitempty"`
+	Detail     string `json:"detail"`
+	File       string `json:"file,omitempty"`
+	Line       int64  `json:"line,omitempty"`
+	Topic      string `json:"topic,omitempty"`
+	Partition  *int32 `json:"partition,omitempty"`
+	Offset     *int64 `json:"offset,omitempty"`
+	Text       string `json:"text,omitempty"`
+	TextBase64 []byte `json:"text_base64,omitempty"`
+}
+
+func appendDeadLetter(dst []byte, e *detector.Error, src window.Source, text []byte) []byte {
+	dl := DeadLetter{Reason: string(e.Reason), Detail: e.Detail}
+	if e.Shape != detector.ShapeAuto {
+		dl.Shape = e.Shape.String()
+	}
+	if src.File != "" {
+		dl.File, dl.Line = src.File, src.Line
+	} else {
+		dl.Topic, dl.Partition, dl.Offset = src.Topic, &src.Partition, &src.Offset
+	}
+	if utf8.Valid(text) {
+		dl.Text = string(text)
+	} else {
+		dl.TextBase64 = text
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&dl); err != nil { // cannot fail for these types
+		panic(err)
+	}
+	return append(dst, b.String()...)
+}
