@@ -1,0 +1,513 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Defaults applied by NewProducer to zero Config fields.
+const (
+	DefaultQueue        = 10_000
+	DefaultCallMessages = 1000
+	DefaultCallBytes    = 900 << 10
+	DefaultLinger       = 2 * time.Millisecond
+	DefaultRetryMin     = 100 * time.Millisecond
+	DefaultRetryMax     = 5 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// ErrClosed is returned by Send and Barrier after Close.
+var ErrClosed = errors.New("sink: producer closed")
+
+// ErrDiscarded is delivered to barriers dropped by Discard.
+var ErrDiscarded = errors.New("sink: queued records discarded")
+
+// Config configures a Producer.
+type Config struct {
+	// Cluster says how to reach the brokers. Required.
+	Cluster *Cluster
+	// Name labels log lines ("alerts", "matches").
+	Name string
+	// Queue caps the records accepted but not yet acknowledged (queued and
+	// in flight); Send blocks beyond it. This is the producer's memory bound.
+	// Default 10_000.
+	Queue int
+	// CallMessages and CallBytes cap one produce call. Each call sends at
+	// most one record batch per partition, so CallBytes must stay under the
+	// topics' max.message.bytes (broker default 1 MiB). Defaults 1000 and
+	// 900 KiB.
+	CallMessages int
+	CallBytes    int
+	// Linger is how long the client waits for a batch to fill before
+	// sending it. Default 2ms.
+	Linger time.Duration
+	// RetryMin and RetryMax bound the exponential backoff between attempts
+	// after a transient error. Defaults 100ms and 5s.
+	RetryMin, RetryMax time.Duration
+	// WriteTimeout bounds one produce request. Default 10s.
+	WriteTimeout time.Duration
+	// Logger receives warnings about failed attempts (rate-limited).
+	// Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate reports the first problem with c, or nil.
+func (c *Config) Validate() error {
+	if c.Cluster == nil {
+		return fmt.Errorf("%w: producer %q has no Cluster", ErrConfig, c.Name)
+	}
+	if err := c.Cluster.Validate(); err != nil {
+		return err
+	}
+	for _, v := range []struct {
+		name string
+		v    int64
+	}{
+		{"Queue", int64(c.Queue)}, {"CallMessages", int64(c.CallMessages)}, {"CallBytes", int64(c.CallBytes)},
+		{"Linger", int64(c.Linger)}, {"RetryMin", int64(c.RetryMin)}, {"RetryMax", int64(c.RetryMax)},
+		{"WriteTimeout", int64(c.WriteTimeout)},
+	} {
+		if v.v < 0 {
+			return fmt.Errorf("%w: producer %s: %s is negative", ErrConfig, c.Name, v.name)
+		}
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Queue, DefaultQueue)
+	def(&c.CallMessages, DefaultCallMessages)
+	def(&c.CallBytes, DefaultCallBytes)
+	defd(&c.Linger, DefaultLinger)
+	defd(&c.RetryMin, DefaultRetryMin)
+	defd(&c.RetryMax, DefaultRetryMax)
+	defd(&c.WriteTimeout, DefaultWriteTimeout)
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = c.RetryMin
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// ProducerStats are a Producer's counters.
+type ProducerStats struct {
+	Acked   int64 // records acknowledged by the brokers
+	Calls   int64 // produce calls
+	Errors  int64 // failed produce calls (each is retried unless fatal)
+	Pending int64 // records accepted and not yet acknowledged
+}
+
+// item is a queued record or a barrier.
+type item struct {
+	msg     kafka.Message
+	barrier chan error // non-nil for a barrier
+}
+
+// Producer writes records to Kafka with acks=all, in the order they were
+// sent, never dropping one: transient errors are retried with backoff for as
+// long as it takes, and a full queue blocks Send, so a slow or unavailable
+// broker slows the sender down instead of growing memory.
+//
+// Records sent to the same partition are written in Send order, also across
+// retries: a failed call is retried before anything sent after it.
+//
+// One goroutine, started by NewProducer and stopped by Close, owns the
+// kafka-go Writer. Send, Barrier and Flush are safe for concurrent use.
+type Producer struct {
+	cfg    Config
+	writer *kafka.Writer
+	queue  chan item
+	// slots limits records accepted and not yet acknowledged.
+	slots chan struct{}
+
+	discardReq chan chan struct{}
+	stop       chan struct{} // closed by Close after the queue is drained
+	done       chan struct{} // closed when the loop exits
+
+	closeOnce sync.Once
+	fatal     atomic.Pointer[error]
+
+	acked, calls, errs atomic.Int64
+}
+
+// NewProducer starts a Producer. topic, when non-empty, is the topic of
+// every record; otherwise each record names its own.
+func NewProducer(cfg Config, topic string) (*Producer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	tr, err := cfg.Cluster.Transport()
+	if err != nil {
+		return nil, err
+	}
+	p := &Producer{
+		cfg: cfg,
+		writer: &kafka.Writer{
+			Addr:     cfg.Cluster.Addr(),
+			Topic:    topic,
+			Balancer: &kafka.Hash{},
+			// One attempt per call: the loop retries, so that it can keep
+			// per-partition order and stop retrying on Discard.
+			MaxAttempts: 1,
+			// A call never holds more than CallMessages records nor
+			// CallBytes bytes, so each partition gets one batch per call.
+			BatchSize:    cfg.CallMessages + 1,
+			BatchBytes:   int64(cfg.CallBytes) + 1<<20,
+			BatchTimeout: cfg.Linger,
+			WriteTimeout: cfg.WriteTimeout,
+			ReadTimeout:  cfg.WriteTimeout,
+			RequiredAcks: kafka.RequireAll,
+			Transport:    tr,
+		},
+		queue:      make(chan item, cfg.Queue),
+		slots:      make(chan struct{}, cfg.Queue),
+		discardReq: make(chan chan struct{}),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	go p.loop()
+	return p, nil
+}
+
+// Err returns the fatal error that stopped the producer, or nil.
+func (p *Producer) Err() error {
+	if e := p.fatal.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// Stats returns the producer's counters.
+func (p *Producer) Stats() ProducerStats {
+	return ProducerStats{
+		Acked:   p.acked.Load(),
+		Calls:   p.calls.Load(),
+		Errors:  p.errs.Load(),
+		Pending: int64(len(p.slots)),
+	}
+}
+
+// Send queues m. It blocks while the queue is full, until ctx is done or the
+// producer fails (returning ctx.Err() or the fatal error). m's byte slices
+// must not be modified after Send.
+func (p *Producer) Send(ctx context.Context, m kafka.Message) error {
+	if err := p.Err(); err != nil {
+		return err
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.done:
+		return p.closedErr()
+	}
+	select {
+	case p.queue <- item{msg: m}:
+		return nil
+	case <-ctx.Done():
+		<-p.slots
+		return ctx.Err()
+	case <-p.done:
+		return p.closedErr()
+	}
+}
+
+func (p *Producer) closedErr() error {
+	if err := p.Err(); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+// Barrier queues a marker and returns a channel that receives nil once every
+// record sent before the marker (by any goroutine) is acknowledged, or an
+// error if the producer fails or Discard drops them. It blocks like Send.
+func (p *Producer) Barrier(ctx context.Context) (<-chan error, error) {
+	ch := make(chan error, 1)
+	select {
+	case p.queue <- item{barrier: ch}:
+		return ch, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-p.done:
+		return nil, p.closedErr()
+	}
+}
+
+// Flush waits until every record sent before the call is acknowledged.
+func (p *Producer) Flush(ctx context.Context) error {
+	ch, err := p.Barrier(ctx)
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Discard drops every queued record not yet handed to the brokers, fails
+// the pending barriers with ErrDiscarded, and waits for the produce call in
+// flight, if any, to end (at most WriteTimeout). Afterwards nothing sent
+// before Discard can still reach the brokers. Call it when the records'
+// positions will not be committed, so that their data is read and produced
+// again by whoever consumes next; Send must not be called concurrently.
+func (p *Producer) Discard() {
+	ack := make(chan struct{})
+	select {
+	case p.discardReq <- ack:
+		<-ack
+	case <-p.done:
+	}
+}
+
+// Close flushes (until ctx is done), then stops the producer and closes the
+// writer. Records still queued when ctx ends are dropped.
+func (p *Producer) Close(ctx context.Context) error {
+	var err error
+	p.closeOnce.Do(func() {
+		if p.Err() == nil {
+			err = p.Flush(ctx)
+		}
+		close(p.stop)
+		<-p.done
+		if cerr := p.writer.Close(); err == nil && p.Err() == nil {
+			err = cerr
+		}
+	})
+	return err
+}
+
+// loop owns the writer: it takes records off the queue, writes them in calls
+// and retries each call until the brokers acknowledge it.
+func (p *Producer) loop() {
+	defer close(p.done)
+	batch := make([]kafka.Message, 0, p.cfg.CallMessages)
+	var carry []kafka.Message // a record that did not fit the previous call
+	var barriers []chan error
+	for {
+		batch = append(batch[:0], carry...)
+		carry = carry[:0]
+		barriers = barriers[:0]
+		if len(batch) == 0 {
+			select {
+			case it := <-p.queue:
+				if it.barrier != nil {
+					it.barrier <- nil // nothing before it is unacknowledged
+					continue
+				}
+				batch = append(batch, it.msg)
+			case ack := <-p.discardReq:
+				p.drain(nil)
+				close(ack)
+				continue
+			case <-p.stop:
+				p.drain(ErrClosed)
+				return
+			}
+		}
+		size := 0
+		for i := range batch {
+			size += msgSize(&batch[i])
+		}
+		// Take what is already queued, up to the call limits or a barrier.
+	collect:
+		for len(batch) < p.cfg.CallMessages {
+			select {
+			case it := <-p.queue:
+				if it.barrier != nil {
+					barriers = append(barriers, it.barrier)
+					break collect
+				}
+				n := msgSize(&it.msg)
+				if size+n > p.cfg.CallBytes {
+					carry = append(carry, it.msg)
+					break collect
+				}
+				batch = append(batch, it.msg)
+				size += n
+			default:
+				break collect
+			}
+		}
+		switch p.write(batch) {
+		case written:
+			for _, b := range barriers {
+				b <- nil
+			}
+		case discarded:
+			p.release(len(carry))
+			carry = carry[:0]
+			for _, b := range barriers {
+				b <- ErrDiscarded
+			}
+		case stopped:
+			p.release(len(carry))
+			for _, b := range barriers {
+				b <- ErrClosed
+			}
+			p.drain(ErrClosed)
+			return
+		case failed:
+			p.release(len(carry))
+			for _, b := range barriers {
+				b <- p.Err()
+			}
+			p.failAll()
+			return
+		}
+	}
+}
+
+type outcome int
+
+const (
+	written outcome = iota
+	discarded
+	stopped
+	failed
+)
+
+// write sends batch until the brokers acknowledge all of it, retrying with
+// backoff; it gives up only on a fatal error, Discard or Close. Records of
+// a failed call that the brokers did acknowledge are not sent again.
+func (p *Producer) write(batch []kafka.Message) outcome {
+	backoff := p.cfg.RetryMin
+	var since, logged time.Time
+	for attempt := 0; ; attempt++ {
+		p.calls.Add(1)
+		// No deadline: a call abandoned by its context would still be
+		// written later by the client, out of order. WriteTimeout bounds it.
+		err := p.writer.WriteMessages(context.Background(), batch...)
+		if err == nil {
+			p.acked.Add(int64(len(batch)))
+			p.release(len(batch))
+			if attempt > 0 {
+				p.cfg.Logger.Info("producer recovered", "producer", p.cfg.Name, "attempts", attempt+1, "after", time.Since(since).Round(time.Millisecond))
+			}
+			return written
+		}
+		p.errs.Add(1)
+		var we kafka.WriteErrors
+		if errors.As(err, &we) && len(we) == len(batch) {
+			j := 0
+			for i := range batch {
+				if we[i] != nil {
+					batch[j] = batch[i]
+					j++
+				}
+			}
+			p.acked.Add(int64(len(batch) - j))
+			p.release(len(batch) - j)
+			batch = batch[:j]
+		}
+		if c := Classify(err); IsFatal(c) {
+			c = fmt.Errorf("producing to %s: %w", p.cfg.Name, c)
+			p.fatal.Store(&c)
+			p.release(len(batch))
+			p.cfg.Logger.Error("producer failed", "producer", p.cfg.Name, "err", c)
+			return failed
+		}
+		now := time.Now()
+		if attempt == 0 {
+			since = now
+		}
+		if now.Sub(logged) >= 10*time.Second {
+			logged = now
+			p.cfg.Logger.Warn("produce failed, retrying", "producer", p.cfg.Name, "records", len(batch), "attempt", attempt+1, "failing_for", now.Sub(since).Round(time.Millisecond), "err", err)
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, p.cfg.RetryMax)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case ack := <-p.discardReq:
+			t.Stop()
+			p.release(len(batch))
+			p.drain(nil)
+			close(ack)
+			return discarded
+		case <-p.stop:
+			t.Stop()
+			p.release(len(batch))
+			return stopped
+		}
+	}
+}
+
+func (p *Producer) release(n int) {
+	for range n {
+		<-p.slots
+	}
+}
+
+// drain empties the queue, failing barriers with err (ErrDiscarded if nil).
+func (p *Producer) drain(err error) {
+	if err == nil {
+		err = ErrDiscarded
+	}
+	for {
+		select {
+		case it := <-p.queue:
+			if it.barrier != nil {
+				it.barrier <- err
+			} else {
+				<-p.slots
+			}
+		default:
+			return
+		}
+	}
+}
+
+// failAll is called after a fatal error: it fails everything queued now
+// and later until Close.
+func (p *Producer) failAll() {
+	err := p.Err()
+	for {
+		select {
+		case it := <-p.queue:
+			if it.barrier != nil {
+				it.barrier <- err
+			} else {
+				<-p.slots
+			}
+		case ack := <-p.discardReq:
+			close(ack)
+		case <-p.stop:
+			p.drain(err)
+			return
+		}
+	}
+}
+
+func msgSize(m *kafka.Message) int {
+	n := len(m.Key) + len(m.Value) + 72
+	for _, h := range m.Headers {
+		n += len(h.Key) + len(h.Value) + 8
+	}
+	return n
+}

@@ -1,0 +1,281 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/window"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultRestoreLookback   = time.Hour
+	DefaultCommitInterval    = time.Second
+	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultSessionTimeout    = 10 * time.Second
+	DefaultHeartbeatInterval = time.Second
+	DefaultRebalanceTimeout  = 30 * time.Second
+	DefaultFetchMaxBytes     = 4 << 20
+	DefaultFetchMaxWait      = 500 * time.Millisecond
+	DefaultAlertQueue        = 10_000
+	DefaultRecordQueue       = 10_000
+	DefaultTickInterval      = 500 * time.Millisecond
+)
+
+// MatchesSuffix is appended to the alerts topic to name the matches topic
+// when Config.MatchesTopic is empty.
+const MatchesSuffix = ".matches"
+
+// ErrConfig is wrapped by every error Validate returns.
+var ErrConfig = sink.ErrConfig
+
+// Config configures a Pipeline. Every optional field's zero value selects
+// the documented default.
+type Config struct {
+	// Cluster says how to reach the brokers (addresses, TLS, SASL). Required.
+	Cluster sink.Cluster
+
+	// Topic is the input topic of raw Sysmon records. Required.
+	Topic string
+	// Group is the consumer group id. Required.
+	Group string
+	// AlertsTopic receives the alerts, keyed by alert_id; it should be
+	// compacted. Required; it must exist.
+	AlertsTopic string
+	// DLQTopic receives the records the detector could not evaluate or
+	// group. Required; it must exist.
+	DLQTopic string
+	// MatchesTopic is the internal repartition topic (matches keyed by
+	// host). Default AlertsTopic + ".matches"; created at startup with the
+	// input topic's partition count when missing.
+	MatchesTopic string
+
+	// Rule is the detection rule. Default detector.SeedRule().
+	Rule *detector.Rule
+	// Shape forces the record shape. Default detector.ShapeAuto.
+	Shape detector.Shape
+
+	// Grace, IdleTimeout and Retain tune the window (see window.Config).
+	// Defaults 2s, 5s and 10m.
+	Grace, IdleTimeout, Retain time.Duration
+
+	// RestoreLookback is how far back in the alerts topic to read published
+	// alerts before consuming matches, so that a replay re-emits nothing
+	// already published. It must exceed Retain. Default 1h.
+	RestoreLookback time.Duration
+	// CommitInterval is how often offsets are committed (each commit waits
+	// for the acknowledgement of what it covers). Default 1s.
+	CommitInterval time.Duration
+	// ShutdownTimeout bounds the drain when the context is cancelled
+	// (SIGTERM): flush, wait for acknowledgements, commit, leave the group.
+	// Default 30s.
+	ShutdownTimeout time.Duration
+
+	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the
+	// consumer group. A crashed member's partitions move after
+	// SessionTimeout. Defaults 10s, 1s and 30s. The drain on revocation is
+	// bounded by half the RebalanceTimeout.
+	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
+
+	// FetchMaxBytes caps one fetch of one partition. Default 4 MiB.
+	FetchMaxBytes int
+	// FetchMaxWait is how long the broker may hold a fetch for data to
+	// arrive. Default 500ms.
+	FetchMaxWait time.Duration
+	// AlertQueue and RecordQueue bound the alerts and records (matches and
+	// dead letters) accepted but not yet acknowledged; beyond them
+	// consumption waits. Defaults 10_000 each.
+	AlertQueue, RecordQueue int
+
+	// Logger receives the pipeline's logs. Default slog.Default().
+	Logger *slog.Logger
+
+	// now is the clock (time.Now unless a test replaces it).
+	now func() time.Time
+}
+
+// Validate reports the first problem with c, or nil. Messages name the flag
+// to fix.
+func (c *Config) Validate() error {
+	if err := c.Cluster.Validate(); err != nil {
+		return err
+	}
+	for _, f := range []struct{ flag, v string }{
+		{"--topic", c.Topic}, {"--group", c.Group}, {"--alerts-topic", c.AlertsTopic}, {"--dlq-topic", c.DLQTopic},
+	} {
+		if f.v == "" {
+			return fmt.Errorf("%w: %s is empty: name it on the command line or in MSIGUARD_%s", ErrConfig, f.flag, envName(f.flag))
+		}
+		if err := validTopicName(f.v); err != nil && f.flag != "--group" {
+			return fmt.Errorf("%w: %s %q: %v", ErrConfig, f.flag, f.v, err)
+		}
+	}
+	if c.MatchesTopic != "" {
+		if err := validTopicName(c.MatchesTopic); err != nil {
+			return fmt.Errorf("%w: --matches-topic %q: %v", ErrConfig, c.MatchesTopic, err)
+		}
+	}
+	m := c.matchesTopic()
+	names := map[string]string{}
+	for _, t := range []struct{ flag, v string }{
+		{"--topic", c.Topic}, {"--alerts-topic", c.AlertsTopic}, {"--dlq-topic", c.DLQTopic}, {"--matches-topic", m},
+	} {
+		if prev, ok := names[t.v]; ok {
+			return fmt.Errorf("%w: %s and %s both name topic %q: each must be its own topic", ErrConfig, prev, t.flag, t.v)
+		}
+		names[t.v] = t.flag
+	}
+	if c.Shape >= detector.Shape(len(detector.Shapes())+1) {
+		return fmt.Errorf("%w: unknown shape %d", ErrConfig, c.Shape)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"--grace", c.Grace}, {"--idle-timeout", c.IdleTimeout}, {"--retain", c.Retain},
+		{"--restore-lookback", c.RestoreLookback}, {"--commit-interval", c.CommitInterval},
+		{"--shutdown-timeout", c.ShutdownTimeout}, {"--session-timeout", c.SessionTimeout},
+		{"--heartbeat-interval", c.HeartbeatInterval}, {"--rebalance-timeout", c.RebalanceTimeout},
+		{"FetchMaxWait", c.FetchMaxWait},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, d.flag, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue}} {
+		if n.v < 0 {
+			return fmt.Errorf("%w: %s is negative (%d)", ErrConfig, n.name, n.v)
+		}
+	}
+	d := c.withDefaults()
+	if d.RestoreLookback <= d.Retain {
+		return fmt.Errorf("%w: --restore-lookback (%v) must exceed --retain (%v): alerts still revisable must be restored after a restart", ErrConfig, d.RestoreLookback, d.Retain)
+	}
+	if d.HeartbeatInterval*3 > d.SessionTimeout {
+		return fmt.Errorf("%w: --heartbeat-interval (%v) must be at most a third of --session-timeout (%v)", ErrConfig, d.HeartbeatInterval, d.SessionTimeout)
+	}
+	rule := detector.SeedRule()
+	if c.Rule != nil {
+		rule = *c.Rule
+	}
+	if err := rule.Validate(); err != nil {
+		return fmt.Errorf("%w: rule: %v", ErrConfig, err)
+	}
+	wc := d.windowConfig(rule)
+	if err := wc.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return nil
+}
+
+func envName(flag string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(flag, "--"), "-", "_"))
+}
+
+// validTopicName applies Kafka's rules for topic names.
+func validTopicName(s string) error {
+	if s == "." || s == ".." {
+		return errors.New("not a valid topic name")
+	}
+	if len(s) > 249 {
+		return errors.New("longer than 249 characters")
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Errorf("character %q not allowed (use letters, digits, '.', '_' and '-')", r)
+		}
+	}
+	return nil
+}
+
+func (c *Config) matchesTopic() string {
+	if c.MatchesTopic != "" {
+		return c.MatchesTopic
+	}
+	return c.AlertsTopic + MatchesSuffix
+}
+
+func (c Config) withDefaults() Config {
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defi := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	c.MatchesTopic = c.matchesTopic()
+	defd(&c.Grace, window.DefaultGrace)
+	defd(&c.IdleTimeout, window.DefaultIdleTimeout)
+	defd(&c.Retain, window.DefaultRetain)
+	defd(&c.RestoreLookback, DefaultRestoreLookback)
+	defd(&c.CommitInterval, DefaultCommitInterval)
+	defd(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	defd(&c.SessionTimeout, DefaultSessionTimeout)
+	defd(&c.HeartbeatInterval, DefaultHeartbeatInterval)
+	defd(&c.RebalanceTimeout, DefaultRebalanceTimeout)
+	defd(&c.FetchMaxWait, DefaultFetchMaxWait)
+	defi(&c.FetchMaxBytes, DefaultFetchMaxBytes)
+	defi(&c.AlertQueue, DefaultAlertQueue)
+	defi(&c.RecordQueue, DefaultRecordQueue)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c
+}
+
+func (c *Config) windowConfig(rule detector.Rule) window.Config {
+	return window.Config{
+		RuleID:      rule.ID,
+		RuleTitle:   rule.Title,
+		Techniques:  rule.Techniques,
+		Fields:      rule.Fields,
+		Grace:       c.Grace,
+		IdleTimeout: c.IdleTimeout,
+		Retain:      c.Retain,
+	}
+}
+
+// LogValue describes the effective configuration for a log line, secrets
+// masked.
+func (c Config) LogValue() slog.Value {
+	d := c.withDefaults()
+	tls := "off"
+	if d.Cluster.TLS != nil {
+		tls = "on"
+		if d.Cluster.TLS.InsecureSkipVerify {
+			tls = "on (certificate NOT verified)"
+		}
+	}
+	return slog.GroupValue(
+		slog.String("brokers", strings.Join(d.Cluster.Brokers, ",")),
+		slog.String("topic", d.Topic),
+		slog.String("group", d.Group),
+		slog.String("alerts_topic", d.AlertsTopic),
+		slog.String("dlq_topic", d.DLQTopic),
+		slog.String("matches_topic", d.MatchesTopic),
+		slog.String("shape", d.Shape.String()),
+		slog.Duration("grace", d.Grace),
+		slog.Duration("idle_timeout", d.IdleTimeout),
+		slog.Duration("retain", d.Retain),
+		slog.Duration("restore_lookback", d.RestoreLookback),
+		slog.Duration("commit_interval", d.CommitInterval),
+		slog.Duration("shutdown_timeout", d.ShutdownTimeout),
+		slog.Duration("session_timeout", d.SessionTimeout),
+		slog.String("tls", tls),
+		slog.String("sasl", d.Cluster.SASL.String()),
+	)
+}

@@ -1,0 +1,246 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/detector"
+)
+
+// Dead-letter headers.
+const (
+	HeaderReason          = "msiguard-reason"
+	HeaderSourceTopic     = "msiguard-source-topic"
+	HeaderSourcePartition = "msiguard-source-partition"
+	HeaderSourceOffset    = "msiguard-source-offset"
+	HeaderError           = "msiguard-error"
+)
+
+// Alert headers.
+const (
+	HeaderRuleID   = "msiguard-rule-id"
+	HeaderRevision = "msiguard-revision"
+)
+
+// inputWorker is stage A for one input partition: it fetches batches,
+// evaluates every record, sends matches (keyed by host) to the matches
+// topic and dead letters to the DLQ, and makes an offset committable once
+// the brokers have acknowledged everything produced from the records
+// below it.
+type inputWorker struct {
+	p    *Pipeline
+	part int
+	key  tp
+	f    *fetcher
+	o    *offsets
+
+	// pos is the next offset to process: every record below it is done.
+	pos int64
+	// floor is the last committable offset (all output below acknowledged).
+	floor int64
+	// dirty: records were sent since the last barrier.
+	dirty   bool
+	pending *pendingCommit
+	// broken: a barrier failed; nothing is committed any more.
+	broken   bool
+	lastMark time.Time
+	ctx      context.Context // for Send during run
+
+	// per-batch counters, added to the pipeline's after each fetch
+	consumed, hits, matches int64
+	dead                    [8]int64
+	mr                      matchRecord
+}
+
+func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets) *inputWorker {
+	w := &inputWorker{
+		p: p, part: a.ID, o: o,
+		key: tp{p.cfg.Topic, a.ID},
+		f: newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.Topic, a.ID, a.Offset,
+			p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log),
+		pos: a.Offset,
+	}
+	if a.Offset >= 0 {
+		w.floor = a.Offset
+	}
+	return w
+}
+
+// run consumes until end is done, then drains within drain. It returns
+// whether the drain committed everything processed, and a fatal error.
+func (w *inputWorker) run(end, drain context.Context) (clean bool, err error) {
+	defer w.f.close()
+	w.ctx = end
+	w.lastMark = time.Now()
+	for end.Err() == nil {
+		err := w.f.fetch(end, w.process)
+		w.flushCounters()
+		if w.pos < 0 && w.f.offset >= 0 {
+			// The start offset was symbolic; nothing below it exists.
+			w.pos, w.floor = w.f.offset, w.f.offset
+		}
+		w.p.parts.setLag(w.key, w.f.lag())
+		if err != nil && end.Err() == nil {
+			return false, err
+		}
+		w.maybeCommit(end)
+	}
+	return w.drain(drain), nil
+}
+
+func (w *inputWorker) process(m *kafka.Message) error {
+	w.consumed++
+	if !w.p.det.Prefilter(m.Value) {
+		w.pos = m.Offset + 1
+		return nil
+	}
+	w.hits++
+	match, ok, err := w.p.det.Evaluate(m.Value)
+	switch {
+	case err != nil:
+		if err := w.deadLetter(m, err); err != nil {
+			return err
+		}
+	case ok:
+		w.mr = matchRecord{
+			Topic: w.p.cfg.Topic, Partition: int32(w.part), Offset: m.Offset, Floor: w.floor,
+			Time: match.Time, Host: match.Host, Values: match.Values,
+		}
+		msg := kafka.Message{
+			Topic: w.p.cfg.MatchesTopic,
+			Key:   []byte(match.Host),
+			Value: appendMatch(make([]byte, 0, 64+len(match.Host)+16*len(match.Values)), &w.mr),
+		}
+		if err := w.p.records.Send(w.ctx, msg); err != nil {
+			return err
+		}
+		w.matches++
+		w.dirty = true
+	}
+	w.pos = m.Offset + 1
+	return nil
+}
+
+func (w *inputWorker) deadLetter(m *kafka.Message, err error) error {
+	reason := detector.Reason("unknown")
+	detail := err.Error()
+	var de *detector.Error
+	if errors.As(err, &de) {
+		reason, detail = de.Reason, de.Detail
+	}
+	msg := kafka.Message{
+		Topic: w.p.cfg.DLQTopic,
+		Key:   m.Key,
+		Value: m.Value, // kafka-go gave this record its own buffer
+		Headers: []kafka.Header{
+			{Key: HeaderReason, Value: []byte(reason)},
+			{Key: HeaderSourceTopic, Value: []byte(m.Topic)},
+			{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
+			{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, m.Offset, 10)},
+			{Key: HeaderError, Value: []byte(detail)},
+		},
+	}
+	if err := w.p.records.Send(w.ctx, msg); err != nil {
+		return err
+	}
+	w.dead[reasonIndex(reason)]++
+	w.dirty = true
+	return nil
+}
+
+func (w *inputWorker) flushCounters() {
+	c := &w.p.c
+	if w.consumed > 0 {
+		c.consumed.Add(w.consumed)
+		w.consumed = 0
+	}
+	if w.hits > 0 {
+		c.hits.Add(w.hits)
+		w.hits = 0
+	}
+	if w.matches > 0 {
+		c.matches.Add(w.matches)
+		w.matches = 0
+	}
+	for i, n := range w.dead {
+		if n > 0 {
+			c.deadLetters[i].Add(n)
+			w.dead[i] = 0
+		}
+	}
+}
+
+// commitAt makes off committable: every record below it is processed and
+// its output acknowledged.
+func (w *inputWorker) commitAt(off int64) {
+	if off < 0 {
+		return
+	}
+	w.floor = off
+	w.o.set(w.key, off)
+}
+
+// maybeCommit completes a pending barrier and, every CommitInterval,
+// starts a new one (or commits directly when nothing was produced).
+func (w *inputWorker) maybeCommit(ctx context.Context) {
+	if w.broken {
+		return
+	}
+	if w.pending != nil {
+		select {
+		case err := <-w.pending.ch:
+			if err != nil {
+				w.broken = true
+				return
+			}
+			w.commitAt(w.pending.off)
+			w.pending = nil
+		default:
+		}
+	}
+	now := time.Now()
+	if w.pending != nil || now.Sub(w.lastMark) < w.p.cfg.CommitInterval {
+		return
+	}
+	w.lastMark = now
+	if !w.dirty {
+		w.commitAt(w.pos)
+		return
+	}
+	ch, err := w.p.records.Barrier(ctx)
+	if err != nil {
+		return
+	}
+	w.pending = &pendingCommit{off: w.pos, ch: ch}
+	w.dirty = false
+}
+
+// drain waits for everything produced to be acknowledged and makes the
+// position committable. It reports whether it could.
+func (w *inputWorker) drain(ctx context.Context) bool {
+	if w.broken {
+		return false
+	}
+	if w.pending == nil && !w.dirty {
+		w.commitAt(w.pos)
+		return true
+	}
+	ch, err := w.p.records.Barrier(ctx)
+	if err != nil {
+		return false
+	}
+	select {
+	case err := <-ch:
+		if err != nil {
+			return false
+		}
+	case <-ctx.Done():
+		return false
+	}
+	w.commitAt(w.pos)
+	return true
+}

@@ -1,0 +1,318 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/window"
+)
+
+// inPos is a record's position in the input topic.
+type inPos struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+type inPart struct {
+	topic     string
+	partition int32
+}
+
+// logEntry maps a matches-topic offset to the input position of its match.
+type logEntry struct {
+	mo int64
+	in inPos
+}
+
+// matchesWorker is stage B for one matches partition. The matches topic is
+// keyed by host, so every event of a (host, second) bucket is in one
+// matches partition: each worker owns its own window, fed in offset order.
+// It adds each match to the window (with the ORIGINAL input position as the
+// event's source, so alerts point at the Sysmon records), ticks the window
+// with the wall clock, publishes alerts, and commits the matches offset
+// below which no open or revisable bucket holds an event, once every alert
+// emitted before that point is acknowledged.
+type matchesWorker struct {
+	p    *Pipeline
+	part int
+	key  tp
+	f    *fetcher
+	o    *offsets
+	w    *window.Window
+
+	// pos is the next matches offset to process.
+	pos int64
+	// log lists, in matches-offset order, the matches added to the window
+	// from log[head] on; earlier ones are no longer needed.
+	log  []logEntry
+	head int
+	// seen holds the input positions added (copies after an input replay
+	// are skipped); floor holds per input partition the highest floor read
+	// (a match below it is a copy of one read earlier).
+	seen  map[inPos]struct{}
+	floor map[inPart]int64
+
+	// emitted: alerts were sent since the last barrier.
+	emitted bool
+	pending *pendingCommit
+	// broken: an alert could not be sent, or a barrier failed; nothing is
+	// committed any more in this generation.
+	broken   bool
+	lastMark time.Time
+	lastTick time.Time
+	sendCtx  context.Context
+	emitErr  error
+
+	mr       matchRecord
+	badShown bool
+
+	applied, dups, bad, alerts, revisions, late int64
+}
+
+func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, restored []*window.Alert) (*matchesWorker, error) {
+	w, err := window.New(p.cfg.windowConfig(p.rule))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	for _, al := range restored {
+		if err := w.Restore(al); err != nil {
+			p.log.Warn("alert not restored", "alert_id", al.AlertID, "err", err)
+		}
+	}
+	return &matchesWorker{
+		p: p, part: a.ID, o: o, w: w,
+		key: tp{p.cfg.MatchesTopic, a.ID},
+		f: newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.MatchesTopic, a.ID, a.Offset,
+			p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log),
+		pos:   a.Offset,
+		seen:  map[inPos]struct{}{},
+		floor: map[inPart]int64{},
+	}, nil
+}
+
+func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) {
+	defer w.f.close()
+	defer w.p.parts.setOpen(w.part, 0)
+	w.sendCtx = end
+	w.lastMark = time.Now()
+	for end.Err() == nil {
+		err := w.f.fetch(end, w.process)
+		if w.pos < 0 && w.f.offset >= 0 {
+			w.pos = w.f.offset
+		}
+		if err == nil && end.Err() == nil {
+			if now := w.p.cfg.now(); now.Sub(w.lastTick) >= DefaultTickInterval {
+				w.lastTick = now
+				w.w.Advance(now, w.emit)
+			}
+		}
+		w.flushCounters()
+		w.p.parts.setLag(w.key, w.f.lag())
+		if w.emitErr != nil && end.Err() == nil {
+			if w.p.alerts.Err() != nil {
+				return false, w.p.alerts.Err()
+			}
+			return false, w.emitErr
+		}
+		if err != nil && end.Err() == nil {
+			return false, err
+		}
+		w.maybeCommit(end)
+	}
+	clean = w.drain(drain)
+	w.flushCounters()
+	return clean, nil
+}
+
+func (w *matchesWorker) process(m *kafka.Message) error {
+	if err := decodeMatch(m.Value, &w.mr); err != nil {
+		w.bad++
+		if !w.badShown {
+			w.badShown = true
+			w.p.log.Error("skipping records of the matches topic that do not decode (written by another program?)",
+				"topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+		}
+		w.pos = m.Offset + 1
+		return nil
+	}
+	mr := &w.mr
+	topic := mr.Topic
+	if topic == w.p.cfg.Topic {
+		topic = w.p.cfg.Topic // share one string
+	}
+	ip := inPart{topic, mr.Partition}
+	if mr.Floor > w.floor[ip] {
+		w.floor[ip] = mr.Floor
+	}
+	key := inPos{topic, mr.Partition, mr.Offset}
+	if mr.Offset < w.floor[ip] {
+		w.dups++
+		w.pos = m.Offset + 1
+		return nil
+	}
+	if _, ok := w.seen[key]; ok {
+		w.dups++
+		w.pos = m.Offset + 1
+		return nil
+	}
+	w.seen[key] = struct{}{}
+	w.w.Add(window.Event{
+		Host:   mr.Host,
+		Time:   mr.Time,
+		Values: mr.Values,
+		Source: window.Source{Topic: topic, Partition: mr.Partition, Offset: mr.Offset},
+	}, w.p.cfg.now(), w.emit)
+	w.applied++
+	w.log = append(w.log, logEntry{mo: m.Offset, in: key})
+	w.pos = m.Offset + 1
+	return w.emitErr
+}
+
+// emit publishes an alert; the window calls it synchronously.
+func (w *matchesWorker) emit(a *window.Alert) {
+	if w.emitErr != nil {
+		return
+	}
+	msg := kafka.Message{
+		Key:   []byte(a.AlertID),
+		Value: a.AppendJSON(make([]byte, 0, 1024)),
+		Headers: []kafka.Header{
+			{Key: HeaderRuleID, Value: []byte(a.RuleID)},
+			{Key: HeaderRevision, Value: strconv.AppendInt(nil, int64(a.Revision), 10)},
+		},
+		Time: w.p.cfg.now(),
+	}
+	if err := w.p.alerts.Send(w.sendCtx, msg); err != nil {
+		w.emitErr = err
+		w.broken = true
+		return
+	}
+	w.emitted = true
+	if a.Revision == 1 {
+		w.alerts++
+	} else {
+		w.revisions++
+	}
+	if a.Late {
+		w.late++
+	}
+}
+
+func (w *matchesWorker) flushCounters() {
+	c := &w.p.c
+	for _, x := range []struct {
+		n *int64
+		c interface{ Add(int64) int64 }
+	}{{&w.applied, &c.applied}, {&w.dups, &c.dups}, {&w.bad, &c.badMatch}, {&w.alerts, &c.alerts}, {&w.revisions, &c.revisions}, {&w.late, &c.late}} {
+		if *x.n > 0 {
+			x.c.Add(*x.n)
+			*x.n = 0
+		}
+	}
+	w.p.parts.setOpen(w.part, w.w.Stats().Open)
+}
+
+// safe returns the matches offset to commit: the first match still held by
+// an open or revisable bucket, else the next offset to process. It also
+// forgets what is no longer needed.
+func (w *matchesWorker) safe() int64 {
+	sp := w.w.SafePositions()
+	for w.head < len(w.log) {
+		e := w.log[w.head]
+		if s, ok := sp[window.Partition{Topic: e.in.topic, Partition: e.in.partition}]; ok && e.in.offset >= s {
+			// Possibly needed. Within one input partition the matches of a
+			// host arrive in input order (modulo copies, skipped), so the
+			// first such entry is the first one truly needed.
+			break
+		}
+		w.head++
+	}
+	if w.head > 1024 && w.head > len(w.log)/2 {
+		w.log = append(w.log[:0], w.log[w.head:]...)
+		w.head = 0
+	}
+	if len(w.seen) > 1024 {
+		for k := range w.seen {
+			if k.offset < w.floor[inPart{k.topic, k.partition}] {
+				delete(w.seen, k)
+			}
+		}
+	}
+	if w.head < len(w.log) {
+		return w.log[w.head].mo
+	}
+	return w.pos
+}
+
+func (w *matchesWorker) maybeCommit(ctx context.Context) {
+	if w.broken {
+		return
+	}
+	if w.pending != nil {
+		select {
+		case err := <-w.pending.ch:
+			if err != nil {
+				w.broken = true
+				return
+			}
+			w.commitAt(w.pending.off)
+			w.pending = nil
+		default:
+		}
+	}
+	now := time.Now()
+	if w.pending != nil || now.Sub(w.lastMark) < w.p.cfg.CommitInterval {
+		return
+	}
+	w.lastMark = now
+	off := w.safe()
+	if !w.emitted {
+		w.commitAt(off)
+		return
+	}
+	ch, err := w.p.alerts.Barrier(ctx)
+	if err != nil {
+		return
+	}
+	w.pending = &pendingCommit{off: off, ch: ch}
+	w.emitted = false
+}
+
+func (w *matchesWorker) commitAt(off int64) {
+	if off >= 0 {
+		w.o.set(w.key, off)
+	}
+}
+
+// drain flushes the window (every open bucket is emitted), waits for the
+// alerts to be acknowledged and makes the safe offset committable.
+func (w *matchesWorker) drain(ctx context.Context) bool {
+	if w.broken {
+		return false
+	}
+	w.sendCtx = ctx
+	w.w.Flush(w.emit)
+	if w.broken {
+		return false
+	}
+	off := w.safe()
+	ch, err := w.p.alerts.Barrier(ctx)
+	if err != nil {
+		return false
+	}
+	select {
+	case err := <-ch:
+		if err != nil {
+			return false
+		}
+	case <-ctx.Done():
+		return false
+	}
+	w.commitAt(off)
+	return true
+}

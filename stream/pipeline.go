@@ -1,0 +1,432 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/sink"
+)
+
+// Pipeline runs the rule over a consumer group: stage A reads the input
+// topic, evaluates every record and writes matches (keyed by host) and dead
+// letters; stage B reads the matches topic, groups matches into alerts with
+// one window per matches partition and publishes them. See the package
+// documentation.
+type Pipeline struct {
+	cfg    Config
+	rule   detector.Rule
+	det    *detector.Detector
+	dialer *kafka.Dialer
+	client *kafka.Client
+	log    *slog.Logger
+
+	// matchesPartitions is the matches topic's partition count, set by setup.
+	matchesPartitions int
+
+	c     counters
+	parts *partStats
+
+	prodMu sync.Mutex
+	// guarded by prodMu: the producers, set while Run runs.
+	alerts, records *sink.Producer
+}
+
+// New checks cfg and prepares a Pipeline. It does not touch the network.
+func New(cfg Config) (*Pipeline, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	rule := detector.SeedRule()
+	if cfg.Rule != nil {
+		rule = *cfg.Rule
+	}
+	det, err := detector.New(rule, detector.Options{Shape: cfg.Shape})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	dialer, err := cfg.Cluster.Dialer()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := cfg.Cluster.Transport()
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{
+		cfg:    cfg,
+		rule:   rule,
+		det:    det,
+		dialer: dialer,
+		client: &kafka.Client{Addr: cfg.Cluster.Addr(), Transport: tr, Timeout: 10 * time.Second},
+		log:    cfg.Logger,
+		parts:  newPartStats(),
+	}, nil
+}
+
+// Run consumes until ctx is cancelled, then drains: flushes the windows,
+// waits for the brokers to acknowledge every alert and match, commits what
+// is safe and leaves the group, within Config.ShutdownTimeout. It returns
+// nil after a complete drain, an error wrapping ErrDrainIncomplete when
+// the drain ran out of time (nothing is lost: uncommitted records are read
+// again on restart), and otherwise the fatal error that stopped it (a
+// *sink.FatalError for broker refusals, whose message says what to fix).
+func (p *Pipeline) Run(ctx context.Context) (err error) {
+	// hard ends the drain ShutdownTimeout after ctx is cancelled.
+	hard, cancelHard := context.WithCancel(context.Background())
+	defer cancelHard()
+	runDone := make(chan struct{})
+	defer close(runDone)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-runDone:
+			return
+		}
+		t := time.NewTimer(p.cfg.ShutdownTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelHard()
+		case <-runDone:
+		}
+	}()
+
+	if err := p.setup(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	alerts, err := sink.NewProducer(sink.Config{
+		Cluster: &p.cfg.Cluster, Name: "alerts topic " + p.cfg.AlertsTopic, Queue: p.cfg.AlertQueue, Logger: p.log,
+	}, p.cfg.AlertsTopic)
+	if err != nil {
+		return err
+	}
+	records, err := sink.NewProducer(sink.Config{
+		Cluster: &p.cfg.Cluster, Name: "matches/dead-letter topics", Queue: p.cfg.RecordQueue, Logger: p.log,
+	}, "")
+	if err != nil {
+		alerts.Close(hard)
+		return err
+	}
+	p.prodMu.Lock()
+	p.alerts, p.records = alerts, records
+	p.prodMu.Unlock()
+	defer func() {
+		// Everything that must be acknowledged was waited for by the
+		// generation's drain; Close only releases the writers.
+		cctx, cancel := context.WithTimeout(hard, 5*time.Second)
+		defer cancel()
+		alerts.Close(cctx)
+		records.Close(cctx)
+	}()
+
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                p.cfg.Group,
+		Brokers:           p.cfg.Cluster.Brokers,
+		Dialer:            p.dialer,
+		Topics:            []string{p.cfg.Topic, p.cfg.MatchesTopic},
+		HeartbeatInterval: p.cfg.HeartbeatInterval,
+		SessionTimeout:    p.cfg.SessionTimeout,
+		RebalanceTimeout:  p.cfg.RebalanceTimeout,
+		JoinGroupBackoff:  time.Second,
+		StartOffset:       kafka.FirstOffset,
+		Timeout:           5 * time.Second,
+		Logger:            kafkaLogger{p.log, slog.LevelDebug},
+		ErrorLogger:       kafkaLogger{p.log, slog.LevelDebug},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: consumer group: %v", ErrConfig, err)
+	}
+	// Closing the group when ctx is cancelled ends the current generation
+	// (our generation function then drains) and leaves the group.
+	closed := make(chan struct{})
+	var closeOnce sync.Once
+	closeGroup := func() {
+		closeOnce.Do(func() {
+			go func() {
+				cg.Close()
+				close(closed)
+			}()
+		})
+	}
+	stopClose := context.AfterFunc(ctx, closeGroup)
+	defer func() {
+		stopClose()
+		closeGroup()
+		select {
+		case <-closed:
+		case <-hard.Done():
+			if err == nil {
+				err = fmt.Errorf("%w: leaving the consumer group timed out", ErrDrainIncomplete)
+			}
+		case <-time.After(p.cfg.SessionTimeout):
+			p.log.Warn("leaving the consumer group timed out; the group will notice after the session timeout")
+		}
+	}()
+
+	p.log.Info("pipeline started", "config", p.cfg, "rule", p.rule.ID, "matches_partitions", p.matchesPartitions)
+	joinFailures := 0
+	for {
+		gen, err := cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				return nil
+			}
+			if c := sink.Classify(err); sink.IsFatal(c) {
+				return fmt.Errorf("joining consumer group %q: %w", p.cfg.Group, c)
+			}
+			joinFailures++
+			level := slog.LevelDebug
+			if joinFailures > 3 {
+				level = slog.LevelWarn
+			}
+			p.log.Log(ctx, level, "joining the consumer group failed; retrying", "group", p.cfg.Group, "err", err)
+			continue
+		}
+		joinFailures = 0
+		p.c.rebalances.Add(1)
+		done := make(chan error, 1)
+		gen.Start(func(gctx context.Context) { done <- p.generation(ctx, hard, gctx, gen) })
+		if err := <-done; err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// ErrDrainIncomplete is wrapped by Run's error when the shutdown drain did
+// not finish within Config.ShutdownTimeout.
+var ErrDrainIncomplete = errors.New("shutdown drain incomplete: records not acknowledged in time will be read again on restart")
+
+// kafkaLogger adapts slog to kafka-go's Logger.
+type kafkaLogger struct {
+	l     *slog.Logger
+	level slog.Level
+}
+
+func (k kafkaLogger) Printf(format string, args ...any) {
+	if k.l.Enabled(context.Background(), k.level) {
+		k.l.Log(context.Background(), k.level, strings.TrimSpace(fmt.Sprintf(format, args...)), "component", "kafka-go")
+	}
+}
+
+// offsets are the committable offsets of a generation's partitions.
+type offsets struct {
+	mu sync.Mutex
+	// guarded by mu: the offset each partition may commit, and the last
+	// offset committed.
+	committable map[tp]int64
+	committed   map[tp]int64
+}
+
+func (o *offsets) set(k tp, off int64) {
+	o.mu.Lock()
+	if cur, ok := o.committable[k]; !ok || off > cur {
+		o.committable[k] = off
+	}
+	o.mu.Unlock()
+}
+
+// pending returns the committable offsets not committed yet.
+func (o *offsets) pending() map[string]map[int]int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out map[string]map[int]int64
+	for k, off := range o.committable {
+		if c, ok := o.committed[k]; ok && c == off {
+			continue
+		}
+		if out == nil {
+			out = map[string]map[int]int64{}
+		}
+		if out[k.topic] == nil {
+			out[k.topic] = map[int]int64{}
+		}
+		out[k.topic][k.partition] = off
+	}
+	return out
+}
+
+func (o *offsets) markCommitted(m map[string]map[int]int64) {
+	o.mu.Lock()
+	for t, ps := range m {
+		for part, off := range ps {
+			o.committed[tp{t, part}] = off
+		}
+	}
+	o.mu.Unlock()
+}
+
+// commit commits the pending offsets of the generation.
+func (p *Pipeline) commit(gen *kafka.Generation, o *offsets) {
+	m := o.pending()
+	if m == nil {
+		return
+	}
+	if err := gen.CommitOffsets(m); err != nil {
+		var ke kafka.Error
+		if errors.As(err, &ke) && (ke == kafka.RebalanceInProgress || ke == kafka.IllegalGeneration || ke == kafka.UnknownMemberId) {
+			p.log.Debug("commit refused: the generation is ending", "generation", gen.ID, "err", err)
+		} else {
+			p.log.Warn("committing offsets failed; will retry", "generation", gen.ID, "err", err)
+		}
+		return
+	}
+	o.markCommitted(m)
+	for t, ps := range m {
+		for part, off := range ps {
+			p.parts.setCommitted(tp{t, part}, off)
+		}
+	}
+}
+
+// generation runs one consumer group generation: a goroutine per assigned
+// partition, a commit every CommitInterval, and, when the generation ends
+// (rebalance) or ctx is cancelled (shutdown), a drain: every worker flushes
+// and waits for acknowledgements, the final offsets are committed, and only
+// then does the generation function return and let the next one start.
+func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Generation) error {
+	log := p.log.With("generation", gen.ID)
+	inParts := assigned(gen, p.cfg.Topic)
+	mParts := assigned(gen, p.cfg.MatchesTopic)
+	log.Info("partitions assigned", "input", partitionIDs(inParts), "matches", partitionIDs(mParts))
+	defer p.parts.reset()
+
+	// end stops consumption; drain bounds the work after it.
+	end, cancelEnd := context.WithCancel(context.Background())
+	defer cancelEnd()
+	defer context.AfterFunc(gctx, cancelEnd)()
+	defer context.AfterFunc(ctx, cancelEnd)()
+	drain, cancelDrain := context.WithCancel(hard)
+	defer cancelDrain()
+	go func() {
+		<-end.Done()
+		if ctx.Err() != nil {
+			return // shutdown: hard bounds the drain
+		}
+		t := time.NewTimer(p.cfg.RebalanceTimeout / 2)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelDrain()
+		case <-drain.Done():
+		}
+	}()
+
+	o := &offsets{committable: map[tp]int64{}, committed: map[tp]int64{}}
+	var (
+		wg       sync.WaitGroup
+		fatalMu  sync.Mutex
+		fatal    error
+		cleanAll = true
+	)
+	report := func(clean bool, err error) {
+		fatalMu.Lock()
+		defer fatalMu.Unlock()
+		if !clean {
+			cleanAll = false
+		}
+		if err != nil && fatal == nil {
+			fatal = err
+			cancelEnd()
+			cancelDrain()
+		}
+	}
+	for _, a := range inParts {
+		w := p.newInputWorker(a, o)
+		wg.Go(func() { report(w.run(end, drain)) })
+	}
+	if len(mParts) > 0 {
+		wg.Go(func() {
+			restored, err := p.restore(end, mParts)
+			if err != nil {
+				if end.Err() == nil {
+					report(false, err)
+				}
+				return
+			}
+			var mwg sync.WaitGroup
+			for _, a := range mParts {
+				w, err := p.newMatchesWorker(a, o, restored[a.ID])
+				if err != nil {
+					report(false, err)
+					continue
+				}
+				mwg.Go(func() { report(w.run(end, drain)) })
+			}
+			mwg.Wait()
+		})
+	}
+	workersDone := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(workersDone)
+	}()
+
+	tick := time.NewTicker(p.cfg.CommitInterval)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-tick.C:
+			p.commit(gen, o)
+		case <-workersDone:
+			break loop
+		}
+	}
+	fatalMu.Lock()
+	err, clean := fatal, cleanAll
+	fatalMu.Unlock()
+	if err != nil {
+		log.Error("stopping after a fatal error", "err", err)
+		return err
+	}
+	p.commit(gen, o)
+	if !clean {
+		// Some partition's drain did not complete: its offsets were not
+		// committed, so its records will be read again. Make sure nothing
+		// still queued from it reaches the brokers after that.
+		log.Warn("drain incomplete: unacknowledged records discarded; they will be read again from the committed offsets")
+		p.alerts.Discard()
+		p.records.Discard()
+		if ctx.Err() != nil {
+			return ErrDrainIncomplete
+		}
+	}
+	log.Info("generation ended", "clean", clean)
+	return nil
+}
+
+func assigned(gen *kafka.Generation, topic string) []kafka.PartitionAssignment {
+	a := slices.Clone(gen.Assignments[topic])
+	slices.SortFunc(a, func(x, y kafka.PartitionAssignment) int { return x.ID - y.ID })
+	return a
+}
+
+func partitionIDs(a []kafka.PartitionAssignment) []int {
+	ids := make([]int, len(a))
+	for i, x := range a {
+		ids[i] = x.ID
+	}
+	return ids
+}
+
+// pendingCommit is an offset waiting for a producer barrier.
+type pendingCommit struct {
+	off int64
+	ch  <-chan error
+}

@@ -1,0 +1,146 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/sink"
+)
+
+// startupPatience is how long setup retries unreachable brokers.
+const startupPatience = 30 * time.Second
+
+// metadata returns the metadata of topics, retrying transient errors for
+// up to startupPatience.
+func (p *Pipeline) metadata(ctx context.Context, topics ...string) (map[string]kafka.Topic, error) {
+	deadline := time.Now().Add(startupPatience)
+	backoff := 200 * time.Millisecond
+	for {
+		md, err := p.client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+		if err == nil {
+			out := make(map[string]kafka.Topic, len(md.Topics))
+			for _, t := range md.Topics {
+				out[t.Name] = t
+			}
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if c := sink.Classify(err); sink.IsFatal(c) {
+			return nil, fmt.Errorf("connecting to %s: %w", strings.Join(p.cfg.Cluster.Brokers, ","), c)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("cannot reach the brokers %s after %v: %w (check --brokers, the network, and --tls: a TLS listener answers nothing to plaintext)",
+				strings.Join(p.cfg.Cluster.Brokers, ","), startupPatience, err)
+		}
+		p.log.Warn("brokers not reachable yet, retrying", "brokers", p.cfg.Cluster.Brokers, "err", err)
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// setup checks that the input, alerts and dead-letter topics exist and
+// creates the matches topic when missing.
+func (p *Pipeline) setup(ctx context.Context) error {
+	c := &p.cfg
+	md, err := p.metadata(ctx, c.Topic, c.AlertsTopic, c.DLQTopic, c.MatchesTopic)
+	if err != nil {
+		return err
+	}
+	missing := func(name string) (bool, error) {
+		t, ok := md[name]
+		if !ok || errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
+			return true, nil
+		}
+		if t.Error != nil {
+			return false, fmt.Errorf("topic %s: %w", name, sink.Classify(t.Error))
+		}
+		return len(t.Partitions) == 0, nil
+	}
+	for _, t := range []struct{ flag, name, how string }{
+		{"--topic", c.Topic, "the topic your shippers write Sysmon events to"},
+		{"--alerts-topic", c.AlertsTopic, "create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + c.AlertsTopic + " --config cleanup.policy=compact"},
+		{"--dlq-topic", c.DLQTopic, "create it, e.g. kafka-topics.sh --create --topic " + c.DLQTopic},
+	} {
+		gone, err := missing(t.name)
+		if err != nil {
+			return err
+		}
+		if gone {
+			return &sink.FatalError{
+				Err:  fmt.Errorf("topic %q (%s) does not exist on %s", t.name, t.flag, strings.Join(c.Cluster.Brokers, ",")),
+				Hint: "check " + t.flag + " or " + t.how,
+			}
+		}
+	}
+	n := len(md[c.Topic].Partitions)
+	gone, err := missing(c.MatchesTopic)
+	if err != nil {
+		return err
+	}
+	if gone {
+		if err := p.createMatchesTopic(ctx, n); err != nil {
+			return err
+		}
+	} else {
+		n = len(md[c.MatchesTopic].Partitions)
+	}
+	p.matchesPartitions = n
+	return nil
+}
+
+func (p *Pipeline) createMatchesTopic(ctx context.Context, n int) error {
+	name := p.cfg.MatchesTopic
+	p.log.Info("creating the matches topic", "topic", name, "partitions", n)
+	for _, rf := range []int{-1, 3, 1} { // -1: the broker's default (Kafka 2.4+)
+		resp, err := p.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+			Topic: name, NumPartitions: n, ReplicationFactor: rf,
+		}}})
+		if err == nil {
+			err = resp.Errors[name]
+		}
+		if err == nil || errors.Is(err, kafka.TopicAlreadyExists) {
+			break
+		}
+		if errors.Is(err, kafka.InvalidReplicationFactor) || errors.Is(err, kafka.InvalidRequest) {
+			continue
+		}
+		if c := sink.Classify(err); sink.IsFatal(c) {
+			return fmt.Errorf("creating the matches topic %s: %w", name, c)
+		}
+		return fmt.Errorf("creating the matches topic %s (create it yourself with %d partitions, or name another with --matches-topic): %w", name, n, err)
+	}
+	// Wait until the topic's partitions have leaders.
+	deadline := time.Now().Add(startupPatience)
+	for {
+		md, err := p.metadata(ctx, name)
+		if err == nil {
+			if t := md[name]; t.Error == nil && len(t.Partitions) == n {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the matches topic %s was created but has no leaders after %v", name, startupPatience)
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}

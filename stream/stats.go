@@ -1,0 +1,162 @@
+package stream
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/msiguard/msiguard/detector"
+)
+
+// Stats are the pipeline's counters, meant to be exported as metrics.
+// Counters count since New; gauges (OpenBuckets, Partitions) are current.
+type Stats struct {
+	RecordsConsumed int64 // input records read
+	PrefilterHits   int64 // input records that contain the rule's term
+	Matches         int64 // matches produced to the matches topic (stage A)
+	MatchesApplied  int64 // matches added to a window (stage B)
+	DuplicateMatch  int64 // copies of matches discarded by stage B (after a replay of the input)
+	BadMatchRecords int64 // matches-topic records that did not decode (skipped)
+
+	Alerts          int64 // alerts emitted with revision 1
+	Revisions       int64 // alerts emitted with revision > 1
+	LateAlerts      int64 // alerts emitted with late=true
+	AlertsPublished int64 // alerts acknowledged by the brokers
+	RestoredAlerts  int64 // published alerts read back and restored into windows
+
+	DeadLetters map[detector.Reason]int64 // records sent to the DLQ, by reason
+
+	OpenBuckets   int   // window buckets not yet emitted, over all windows
+	Rebalances    int64 // consumer group generations joined
+	PublishErrors int64 // failed produce calls (alerts, matches, dead letters); each is retried
+
+	Partitions []PartitionStats // assigned partitions, sorted by topic and partition
+}
+
+// PartitionStats describes one assigned partition.
+type PartitionStats struct {
+	Topic     string
+	Partition int
+	Committed int64 // last committed offset, -1 if none yet in this process
+	Lag       int64 // high watermark minus the next offset to read, -1 if unknown
+}
+
+// counters are updated by workers (atomically, batched per fetch).
+type counters struct {
+	consumed, hits, matches, applied, dups, badMatch atomic.Int64
+	alerts, revisions, late, restored                atomic.Int64
+	deadLetters                                      [8]atomic.Int64 // by index in detector.Reasons()
+	rebalances                                       atomic.Int64
+}
+
+func reasonIndex(r detector.Reason) int {
+	i := slices.Index(detector.Reasons(), r)
+	if i < 0 || i >= 7 {
+		return 7 // unknown reasons share the last slot
+	}
+	return i
+}
+
+// partStats tracks the gauges of assigned partitions.
+type partStats struct {
+	mu sync.Mutex
+	// guarded by mu: per assigned partition, last committed offset and lag;
+	// per matches partition, open buckets of its window.
+	committed map[tp]int64
+	lag       map[tp]int64
+	open      map[int]int
+}
+
+type tp struct {
+	topic     string
+	partition int
+}
+
+func newPartStats() *partStats {
+	return &partStats{committed: map[tp]int64{}, lag: map[tp]int64{}, open: map[int]int{}}
+}
+
+func (s *partStats) setLag(k tp, lag int64) {
+	s.mu.Lock()
+	s.lag[k] = lag
+	s.mu.Unlock()
+}
+
+func (s *partStats) setOpen(part, n int) {
+	s.mu.Lock()
+	s.open[part] = n
+	s.mu.Unlock()
+}
+
+func (s *partStats) setCommitted(k tp, off int64) {
+	s.mu.Lock()
+	s.committed[k] = off
+	s.mu.Unlock()
+}
+
+// reset forgets the partitions of an ended generation.
+func (s *partStats) reset() {
+	s.mu.Lock()
+	clear(s.lag)
+	clear(s.open)
+	s.mu.Unlock()
+}
+
+// Stats returns a snapshot of the counters.
+func (p *Pipeline) Stats() Stats {
+	st := Stats{
+		RecordsConsumed: p.c.consumed.Load(),
+		PrefilterHits:   p.c.hits.Load(),
+		Matches:         p.c.matches.Load(),
+		MatchesApplied:  p.c.applied.Load(),
+		DuplicateMatch:  p.c.dups.Load(),
+		BadMatchRecords: p.c.badMatch.Load(),
+		Alerts:          p.c.alerts.Load(),
+		Revisions:       p.c.revisions.Load(),
+		LateAlerts:      p.c.late.Load(),
+		RestoredAlerts:  p.c.restored.Load(),
+		Rebalances:      p.c.rebalances.Load(),
+		DeadLetters:     map[detector.Reason]int64{},
+	}
+	for i, r := range detector.Reasons() {
+		if n := p.c.deadLetters[i].Load(); n > 0 {
+			st.DeadLetters[r] = n
+		}
+	}
+	if n := p.c.deadLetters[7].Load(); n > 0 {
+		st.DeadLetters["other"] = n
+	}
+	p.prodMu.Lock()
+	if p.alerts != nil {
+		ps := p.alerts.Stats()
+		st.AlertsPublished = ps.Acked
+		st.PublishErrors += ps.Errors
+	}
+	if p.records != nil {
+		st.PublishErrors += p.records.Stats().Errors
+	}
+	p.prodMu.Unlock()
+	s := p.parts
+	s.mu.Lock()
+	for _, n := range s.open {
+		st.OpenBuckets += n
+	}
+	for k, lag := range s.lag {
+		c, ok := s.committed[k]
+		if !ok {
+			c = -1
+		}
+		st.Partitions = append(st.Partitions, PartitionStats{Topic: k.topic, Partition: k.partition, Committed: c, Lag: lag})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(st.Partitions, func(a, b PartitionStats) int {
+		if a.Topic != b.Topic {
+			if a.Topic < b.Topic {
+				return -1
+			}
+			return 1
+		}
+		return a.Partition - b.Partition
+	})
+	return st
+}
