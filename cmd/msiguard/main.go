@@ -1,0 +1,73 @@
+// Command msiguard runs the Suspicious Parent Process for msiexec.exe rule
+// over Kafka. Subcommands live in their own files; each is one line in the
+// commands table below.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: its name, a one-line summary for the usage
+// text, and the function that runs it with the arguments after its name.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands, in the order the usage text shows them.
+var commands = []command{
+	{"run", "consume Sysmon events from a consumer group and publish alerts", runCommand},
+	{"backtest", "replay Sysmon events from files or a topic range and write the alerts", backtestCommand},
+}
+
+// errUsage marks errors caused by the command line; main exits 2 for them.
+var errUsage = errors.New("usage error")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, "msiguard:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "msiguard:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches to the subcommand named by args[0].
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: no command given", errUsage)
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "msiguard runs the Suspicious Parent Process for msiexec.exe rule (T1218.007) over Kafka.")
+	fmt.Fprintln(w, "\nUsage: msiguard <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'msiguard <command> --help' for a command's flags and examples.")
+}
