@@ -1,0 +1,137 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/stream/streamtest"
+)
+
+// netSwitch dials TCP connections for one member and can cut them all at
+// once, as a crash or a network partition would: the member's in-flight
+// requests are lost, it cannot leave the group, and the group notices only
+// after the session timeout.
+type netSwitch struct {
+	mu sync.Mutex
+	// guarded by mu
+	down  bool
+	conns []net.Conn
+}
+
+var errCut = errors.New("network cut by test")
+
+func (s *netSwitch) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		return nil, errCut
+	}
+	c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		c.Close()
+		return nil, errCut
+	}
+	s.conns = append(s.conns, c)
+	return c, nil
+}
+
+func (s *netSwitch) cut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = true
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+}
+
+// crashable starts a member whose network can be cut.
+func (e *env) crashable() (*member, *netSwitch) {
+	sw := &netSwitch{}
+	cfg := e.config()
+	cfg.Cluster.Dial = sw.dial
+	return e.start(cfg), sw
+}
+
+// crash cuts the member's network and abandons it: no drain reaches the
+// brokers, no commit, no LeaveGroup.
+func (m *member) crash(sw *netSwitch) {
+	sw.cut()
+	m.cancel()
+}
+
+// TestRebalanceMembersJoinLeaveCrash runs up to three members over six
+// partitions while the input keeps growing: members join, one crashes
+// (network cut: no drain, no commit, no LeaveGroup), one leaves cleanly,
+// another joins late. At the end the alerts topic holds every expected
+// alert, each alert_id's latest revision complete, repeats only identical.
+func TestRebalanceMembersJoinLeaveCrash(t *testing.T) {
+	e := newEnv(t, 6)
+	g := streamtest.New(streamtest.Options{Seed: 2, Hosts: 12})
+	chunk := func() { e.produce(g.Records(1500)) }
+	// working waits until m has partitions of both topics assigned and has
+	// consumed input since the call.
+	working := func(name string, m *member) {
+		t.Helper()
+		before := m.p.Stats().RecordsConsumed
+		kafkatest.WaitFor(t, 60*time.Second, func() error {
+			st := m.p.Stats()
+			topics := map[string]bool{}
+			for _, p := range st.Partitions {
+				topics[p.Topic] = true
+			}
+			if !topics[e.topic] || len(topics) < 2 {
+				return fmt.Errorf("%s: assigned %v", name, st.Partitions)
+			}
+			if st.RecordsConsumed == before {
+				chunk() // keep the stream flowing until it reads some
+				return fmt.Errorf("%s: consumed nothing yet", name)
+			}
+			return nil
+		})
+		t.Logf("%s working: %d rebalances, partitions %v", name, m.p.Stats().Rebalances, m.p.Stats().Partitions)
+	}
+
+	m1 := e.start(e.config())
+	chunk()
+	working("m1", m1)
+	m2, sw2 := e.crashable()
+	chunk()
+	working("m2", m2)
+	m3 := e.start(e.config())
+	chunk()
+	working("m3", m3)
+	chunk()
+	m2.crash(sw2) // mid-stream: it has records in flight
+	t.Log("m2 crashed")
+	chunk()
+	working("m1 after crash", m1)
+	m1.stop(t, 25*time.Second)
+	t.Log("m1 left")
+	chunk()
+	m4 := e.start(e.config())
+	chunk()
+	working("m4", m4)
+	chunk()
+
+	want := e.expected(e.placed())
+	e.waitAlerts(want, 90*time.Second)
+	e.waitCommitted(60 * time.Second)
+	m3.stop(t, 25*time.Second)
+	m4.stop(t, 25*time.Second)
+	for i, m := range []*member{m1, m2, m3, m4} {
+		t.Logf("m%d: %+v", i+1, m.p.Stats())
+	}
+}
