@@ -23,6 +23,10 @@ type Input struct {
 	// Size is the number of bytes R holds, for progress; 0 or less when
 	// unknown.
 	Size int64
+	// Data, when not nil, is the whole file in memory (OpenFile maps it),
+	// read in place instead of through R: no copy, blocks are slices of it.
+	// It must not change during the run.
+	Data []byte
 }
 
 // ErrLineTooLong is wrapped by the error a run returns when a file holds a
@@ -89,8 +93,43 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readMapped cuts an in-memory file into blocks that are slices of it.
+func (r *fileReader) readMapped(index int, in Input) error {
+	e := r.p.e
+	data := in.Data
+	for pos := 0; pos < len(data); {
+		end := min(pos+e.cfg.BlockSize, len(data))
+		if end < len(data) {
+			if i := bytes.LastIndexByte(data[pos:end], '\n'); i >= 0 {
+				end = pos + i + 1
+			} else if i := bytes.IndexByte(data[end:], '\n'); i >= 0 && end+i+1-pos <= e.cfg.MaxLineBytes {
+				end += i + 1
+			} else if i < 0 && len(data)-pos <= e.cfg.MaxLineBytes {
+				end = len(data)
+			} else {
+				return fmt.Errorf("%s: line %d is longer than %d bytes: %w (is this a JSON-lines or XML-lines file?)",
+					in.Name, bytes.Count(data[:pos], nl)+1, e.cfg.MaxLineBytes, ErrLineTooLong)
+			}
+		}
+		b := &block{seq: r.seq, input: index, data: data[pos:end:end]}
+		r.seq++
+		e.inRead.Add(int64(end - pos))
+		if !r.p.send(r.todo, b) {
+			return nil
+		}
+		pos = end
+	}
+	return nil
+}
+
 func (r *fileReader) read(index int, in Input) error {
 	e := r.p.e
+	if in.Data != nil {
+		if len(in.Data) < 2 || in.Data[0] != 0x1f || in.Data[1] != 0x8b {
+			return r.readMapped(index, in)
+		}
+		in.R = bytes.NewReader(in.Data)
+	}
 	br := bufio.NewReaderSize(countingReader{in.R, e}, 64<<10)
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -203,6 +242,8 @@ func (e *Engine) scanLines(b *block) {
 	}
 	b.lines = lines
 	b.size = int64(len(data))
-	b.pool <- data[:cap(data)]
+	if b.pool != nil {
+		b.pool <- data[:cap(data)]
+	}
 	b.data = nil
 }

@@ -339,9 +339,54 @@ func TestLines(t *testing.T) {
 	if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "f: line 3 ") {
 		t.Errorf("line over MaxLineBytes: err %v", err)
 	}
+	e, _ = New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, MaxLineBytes: 8192})
+	_, err = e.RunFiles(context.Background(), []Input{{Name: "f", Data: []byte(in)}})
+	if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "f: line 3 ") {
+		t.Errorf("line over MaxLineBytes, in memory: err %v", err)
+	}
+	out.Reset()
+	e, _ = New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096})
+	if _, err = e.RunFiles(context.Background(), []Input{{Name: "f", Data: []byte(in)}}); err != nil || !bytes.Equal(out.Bytes(), r.out) {
+		t.Errorf("in memory: err %v, output differs", err)
+	}
 
 	r = runFiles(t, Config{}, [2]string{"empty", ""})
 	if len(r.out) != 0 || r.sum.Records != 0 {
 		t.Errorf("empty input: %q, %d records", r.out, r.sum.Records)
+	}
+}
+
+// TestOpenFile replays the generated set from disk, mapped and plain gzip,
+// through OpenFile: the same bytes as from a reader.
+func TestOpenFile(t *testing.T) {
+	g := generate(3, 5000)
+	text := g.text("\n")
+	ref := runFiles(t, Config{BlockSize: 4096}, [2]string{"gen.jsonl", text})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(text))
+	zw.Close()
+	for _, data := range [][]byte{[]byte(text), gz.Bytes()} {
+		path := writeTemp(t, "gen.jsonl", data)
+		in, closeIn, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Name = "gen.jsonl"
+		var out, dlq bytes.Buffer
+		e, _ := New(Config{Detector: seedDetector(t), Alerts: &out, DeadLetters: &dlq, BlockSize: 4096})
+		sum, err := e.RunFiles(context.Background(), []Input{in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := closeIn(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), ref.out) || !bytes.Equal(dlq.Bytes(), ref.dlq) {
+			t.Errorf("%s (mapped=%v): output differs from the reader run", path, in.Data != nil)
+		}
+		if sum.InputBytes != int64(len(data)) || e.Progress().Done != 1 {
+			t.Errorf("input bytes %d of %d, done %v", sum.InputBytes, len(data), e.Progress().Done)
+		}
 	}
 }
