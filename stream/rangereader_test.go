@@ -1,0 +1,308 @@
+package stream_test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/backtest"
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/stream"
+	"github.com/msiguard/msiguard/stream/streamtest"
+	"github.com/msiguard/msiguard/window"
+)
+
+// produceTo writes msgs to topic; a message's Partition picks its partition.
+func produceTo(t *testing.T, c *kafkatest.Cluster, topic string, msgs []kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(c.Addrs()...),
+		Topic:        topic,
+		Balancer:     kafka.BalancerFunc(func(m kafka.Message, parts ...int) int { return m.Partition }),
+		BatchTimeout: time.Millisecond,
+		BatchSize:    500,
+		RequiredAcks: kafka.RequireAll,
+		Transport:    c.Transport(t),
+	}
+	defer w.Close()
+	for len(msgs) > 0 {
+		n := min(len(msgs), 2000)
+		if err := w.WriteMessages(context.Background(), msgs[:n]...); err != nil {
+			t.Fatalf("producing: %v", err)
+		}
+		msgs = msgs[n:]
+	}
+}
+
+// readAll drains every partition of r and returns "p/offset=value" lines.
+func readAll(t *testing.T, r *stream.RangeReader) []string {
+	t.Helper()
+	var out []string
+	for _, rg := range r.Ranges() {
+		next := rg.Start
+		for {
+			recs, err := r.Next(context.Background(), rg.Partition)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("partition %d: %v", rg.Partition, err)
+			}
+			for _, rec := range recs {
+				if rec.Offset != next || rec.Partition != rg.Partition {
+					t.Fatalf("partition %d: got %d/%d, want offset %d", rg.Partition, rec.Partition, rec.Offset, next)
+				}
+				next++
+				out = append(out, fmt.Sprintf("%d/%d=%s", rec.Partition, rec.Offset, rec.Value))
+			}
+		}
+		if next != rg.End {
+			t.Errorf("partition %d: read up to %d, range ends at %d", rg.Partition, next, rg.End)
+		}
+	}
+	return out
+}
+
+// TestRangeReader resolves ranges by timestamp on a 3-partition topic whose
+// record i of each partition has timestamp base+i seconds, reads them, and
+// checks that records produced after the start are not read and that no
+// consumer group was created.
+func TestRangeReader(t *testing.T) {
+	c := kafkatest.Start(t)
+	topic := kafkatest.UniqueName(t, "range")
+	c.CreateTopic(t, topic, 3)
+	base := time.Date(2025, 3, 6, 10, 0, 0, 0, time.UTC)
+	var msgs []kafka.Message
+	for i := range 100 {
+		for p := range 3 {
+			msgs = append(msgs, kafka.Message{Partition: p, Time: base.Add(time.Duration(i) * time.Second), Value: fmt.Appendf(nil, "r%d", i)})
+		}
+	}
+	produceTo(t, c, topic, msgs)
+	cluster := sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
+	ctx := context.Background()
+
+	cases := []struct {
+		name       string
+		from, to   time.Time
+		start, end int64
+	}{
+		{"everything", time.Time{}, time.Time{}, 0, 100},
+		{"from-to", base.Add(10 * time.Second), base.Add(50 * time.Second), 10, 50},
+		{"between-records", base.Add(10500 * time.Millisecond), base.Add(11500 * time.Millisecond), 11, 12},
+		{"to-after-the-end", base.Add(90 * time.Second), base.Add(time.Hour), 90, 100},
+		{"from-after-the-end", base.Add(time.Hour), time.Time{}, 100, 100},
+		{"before-the-start", base.Add(-time.Hour), base.Add(-time.Minute), 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic, From: tc.from, To: tc.to, FetchBytes: 256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for _, rg := range r.Ranges() {
+				if rg.Start != tc.start || rg.End != tc.end {
+					t.Errorf("partition %d: range [%d, %d), want [%d, %d)", rg.Partition, rg.Start, rg.End, tc.start, tc.end)
+				}
+			}
+			got := readAll(t, r)
+			if want := 3 * int(tc.end-tc.start); len(got) != want {
+				t.Errorf("read %d records, want %d", len(got), want)
+			}
+		})
+	}
+
+	// The end is the high watermark when the reader is made.
+	r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	produceTo(t, c, topic, msgs[:30])
+	if got := readAll(t, r); len(got) != 300 {
+		t.Errorf("read %d records, want the 300 present when the reader was made", len(got))
+	}
+
+	res, err := c.Client(t).ListGroups(ctx, &kafka.ListGroupsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Groups) != 0 {
+		t.Errorf("consumer groups after range reads: %+v, want none", res.Groups)
+	}
+
+	if _, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic, From: base.Add(time.Minute), To: base}); !errors.Is(err, sink.ErrConfig) {
+		t.Errorf("--from after --to: err %v, want ErrConfig", err)
+	}
+	if _, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: "no-such-topic-" + topic}); err == nil {
+		t.Error("missing topic: no error")
+	}
+}
+
+// TestBacktestMatchesLive is the "same answer as live": a topic of
+// mixed-shape records over four partitions is consumed by the live pipeline
+// (msiguard run: detect, repartition by host, window on the wall clock,
+// publish revisions to the alerts topic) and replayed by the backtest over
+// its whole range; the final alert of every alert_id must be the same, and
+// both must equal the independent expectation. Revision numbers are not
+// compared: they count emissions, which the live clock paces.
+func TestBacktestMatchesLive(t *testing.T) {
+	c := kafkatest.Start(t)
+	topic := kafkatest.UniqueName(t, "sysmon")
+	alerts := kafkatest.UniqueName(t, "alerts")
+	dlq := kafkatest.UniqueName(t, "dlq")
+	c.CreateTopic(t, topic, 4)
+	c.CreateTopic(t, alerts, 2)
+	c.CreateTopic(t, dlq, 1)
+
+	g := streamtest.New(streamtest.Options{Seed: 7, Hosts: 8})
+	recs := g.Records(3000)
+	msgs := make([]kafka.Message, len(recs))
+	for i, r := range recs {
+		// The shipper's time is the event time, give or take; partitions
+		// round-robin, as an unkeyed producer spreads them.
+		msgs[i] = kafka.Message{Partition: i % 4, Time: r.Time, Value: r.Value}
+	}
+	produceTo(t, c, topic, msgs)
+
+	det, err := detector.New(detector.SeedRule(), detector.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := make([]streamtest.Placed, len(in))
+	for i, m := range in {
+		placed[i] = streamtest.Placed{Value: m.Value, Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
+	}
+	want := streamtest.Expect(det, placed, 0)
+	if len(want) < 20 {
+		t.Fatalf("only %d expected alerts", len(want))
+	}
+
+	cluster := sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
+	const grace, idle, retain = 2 * time.Second, time.Second, 10 * time.Minute
+
+	// Live.
+	p, err := stream.New(stream.Config{
+		Cluster: cluster, Topic: topic, Group: kafkatest.UniqueName(t, "group"),
+		AlertsTopic: alerts, DLQTopic: dlq,
+		Grace: grace, IdleTimeout: idle, Retain: retain,
+		CommitInterval: 200 * time.Millisecond, SessionTimeout: 6 * time.Second, HeartbeatInterval: 500 * time.Millisecond,
+		RebalanceTimeout: 10 * time.Second, ShutdownTimeout: 20 * time.Second, FetchMaxWait: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(40 * time.Second):
+			t.Error("pipeline did not stop")
+		}
+	}()
+	var live map[string][]streamtest.Published
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		live, err = streamtest.ReadAlerts(context.Background(), c.Dialer(), c.Addrs()[0], alerts)
+		if err == nil && len(streamtest.Check(live, want)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live pipeline: alerts topic not as expected after 90s: %v %v", err, firstN(streamtest.Check(live, want), 10))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+
+	// Backtest.
+	var out bytes.Buffer
+	eng, err := backtest.New(backtest.Config{
+		Detector: det,
+		Window:   window.Config{Grace: grace, IdleTimeout: idle, Retain: retain},
+		Alerts:   &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := stream.NewRangeReader(context.Background(), stream.RangeConfig{Cluster: cluster, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	sum, err := eng.RunTopic(context.Background(), rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != int64(len(recs)) {
+		t.Errorf("backtest read %d records, want %d", sum.Records, len(recs))
+	}
+	got := map[string]*window.Alert{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		a := new(window.Alert)
+		if err := a.UnmarshalJSON([]byte(line)); err != nil {
+			t.Fatalf("backtest alert %q: %v", line, err)
+		}
+		if got[a.AlertID] != nil {
+			t.Errorf("backtest wrote alert %s twice", a.AlertID)
+		}
+		got[a.AlertID] = a
+	}
+
+	var problems []string
+	for id, pubs := range live {
+		final := pubs[len(pubs)-1].Alert
+		b, ok := got[id]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("alert %s (%s@%d) published live, not by the backtest", id, final.Host, final.Time))
+			continue
+		}
+		final = final.Clone() // Diff wants its second alert's sources sorted
+		slices.SortFunc(final.Sources, func(x, y window.Source) int {
+			return cmp.Or(cmp.Compare(x.Partition, y.Partition), cmp.Compare(x.Offset, y.Offset))
+		})
+		if d := streamtest.Diff(b, final); d != "" {
+			problems = append(problems, fmt.Sprintf("alert %s: backtest differs from live: %s", id, d))
+		}
+	}
+	for id, a := range got {
+		if _, ok := live[id]; !ok {
+			problems = append(problems, fmt.Sprintf("alert %s (%s@%d) from the backtest only", id, a.Host, a.Time))
+		}
+		if w, ok := want[id]; ok {
+			if d := streamtest.Diff(a, w); d != "" {
+				problems = append(problems, fmt.Sprintf("alert %s: backtest differs from the expectation: %s", id, d))
+			}
+		}
+	}
+	sort.Strings(problems)
+	for _, p := range firstN(problems, 20) {
+		t.Error(p)
+	}
+	t.Logf("%d records, %d alerts live and in the backtest (%d revisions in the backtest)", len(recs), len(got), sum.Revisions)
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("... and %d more", len(s)-n))
+	}
+	return s
+}
