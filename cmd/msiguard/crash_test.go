@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/stream/streamtest"
+)
+
+// buildBinary compiles msiguard into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "msiguard")
+	cmd := exec.Command(goBin, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestCrashSIGKILL runs the msiguard binary as a subprocess against a
+// broker while a producer writes a known stream, kills it with SIGKILL at
+// random points several times, restarting it each time, then lets it
+// finish and stops it with SIGTERM (exit 0 expected). At the end every
+// expected alert is on the alerts topic, each alert_id's latest revision
+// equals the expected alert, and repeated revisions are identical copies.
+func TestCrashSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: builds and kills the binary repeatedly")
+	}
+	bin := buildBinary(t)
+	c := kafkatest.Start(t)
+	topic := kafkatest.UniqueName(t, "sysmon")
+	alerts := kafkatest.UniqueName(t, "alerts")
+	dlq := kafkatest.UniqueName(t, "dlq")
+	group := kafkatest.UniqueName(t, "group")
+	c.CreateTopic(t, topic, 4)
+	c.CreateTopic(t, alerts, 2)
+	c.CreateTopic(t, dlq, 1)
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	gen := streamtest.New(streamtest.Options{Seed: seed, Hosts: 10})
+
+	// The producer writes 20 chunks of 400 records, one every 750ms.
+	var wg sync.WaitGroup
+	produced := make(chan struct{})
+	wg.Go(func() {
+		defer close(produced)
+		w := &kafka.Writer{
+			Addr: kafka.TCP(c.Addrs()...), Topic: topic, Balancer: &kafka.RoundRobin{},
+			BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: c.Transport(t),
+		}
+		defer w.Close()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for range 20 {
+			recs := gen.Records(400)
+			msgs := make([]kafka.Message, len(recs))
+			for i, r := range recs {
+				msgs[i] = kafka.Message{Value: r.Value}
+			}
+			if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+				t.Errorf("producer: %v", err)
+				return
+			}
+			<-tick.C
+		}
+	})
+	defer wg.Wait()
+
+	logDir := t.TempDir()
+	start := func(n int) *exec.Cmd {
+		cmd := exec.Command(bin, "run",
+			"--brokers", strings.Join(c.Addrs(), ","), "--topic", topic, "--group", group,
+			"--alerts-topic", alerts, "--dlq-topic", dlq,
+			"--idle-timeout", "1s", "--commit-interval", "200ms",
+			"--session-timeout", "6s", "--heartbeat-interval", "500ms", "--rebalance-timeout", "10s",
+			"--shutdown-timeout", "20s", "--log-level", "debug")
+		logf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { logf.Close() })
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	showLog := func(n int) {
+		b, _ := os.ReadFile(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		t.Logf("run %d log (tail):\n%s", n, strings.Join(lines, "\n"))
+	}
+
+	const kills = 4
+	for n := range kills {
+		cmd := start(n)
+		// Kill at a random moment after it joined the group, so that it
+		// dies with work in flight.
+		logName := filepath.Join(logDir, fmt.Sprintf("run-%d.log", n))
+		kafkatest.WaitFor(t, 60*time.Second, func() error {
+			b, _ := os.ReadFile(logName)
+			if !strings.Contains(string(b), "partitions assigned") {
+				return fmt.Errorf("run %d has not joined the group", n)
+			}
+			return nil
+		})
+		d := time.Duration(rng.IntN(4000)) * time.Millisecond
+		timer := time.NewTimer(d)
+		<-timer.C // the kill point: a random moment, not a wait for an event
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		b, _ := os.ReadFile(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
+		t.Logf("run %d killed %v after joining (%d generations joined, %d alerts restored at the last)", n, d,
+			strings.Count(string(b), "partitions assigned"), lastRestored(string(b)))
+	}
+	cmd := start(kills)
+	<-produced
+
+	msgs, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := make([]streamtest.Placed, len(msgs))
+	for i, m := range msgs {
+		placed[i] = streamtest.Placed{Value: m.Value, Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
+	}
+	det, err := detector.New(detector.SeedRule(), detector.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := streamtest.Expect(det, placed, 0)
+	t.Logf("%d records, %d expected alerts", len(placed), len(want))
+
+	var problems []string
+	deadline := time.Now().Add(120 * time.Second)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		pub, err := streamtest.ReadAlerts(context.Background(), c.Dialer(), c.Addrs()[0], alerts)
+		if err == nil {
+			problems = streamtest.Check(pub, want)
+		} else {
+			problems = []string{err.Error()}
+		}
+		if len(problems) == 0 {
+			n, revs := 0, 0
+			for _, recs := range pub {
+				n += len(recs)
+				for _, r := range recs {
+					revs = max(revs, r.Alert.Revision)
+				}
+			}
+			t.Logf("alerts topic: %d records for %d alerts, highest revision %d", n, len(pub), revs)
+			break
+		}
+		if time.Now().After(deadline) {
+			showLog(kills)
+			if len(problems) > 20 {
+				problems = problems[:20]
+			}
+			t.Fatalf("alerts topic not as expected:\n%s", strings.Join(problems, "\n"))
+		}
+		<-tick.C
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			showLog(kills)
+			t.Fatalf("after SIGTERM: %v, want exit 0", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		showLog(kills)
+		t.Fatal("no exit within 30s of SIGTERM")
+	}
+}
+
+// lastRestored returns the restored count of the last "alerts restored" log
+// line, or -1.
+func lastRestored(log string) int {
+	i := strings.LastIndex(log, "msg=\"alerts restored\"")
+	if i < 0 {
+		return -1
+	}
+	var n int
+	if j := strings.Index(log[i:], "restored="); j >= 0 {
+		fmt.Sscanf(log[i+j:], "restored=%d", &n)
+	}
+	return n
+}
