@@ -52,10 +52,49 @@ func (p *Pipeline) metadata(ctx context.Context, topics ...string) (map[string]k
 	}
 }
 
+// probe opens one connection, TLS and SASL included, so that bad
+// credentials or certificates are reported as such before anything else.
+func (p *Pipeline) probe(ctx context.Context) error {
+	deadline := time.Now().Add(startupPatience)
+	backoff := 200 * time.Millisecond
+	for {
+		var err error
+		for _, b := range p.cfg.Cluster.Brokers {
+			var conn *kafka.Conn
+			if conn, err = p.dialer.DialContext(ctx, "tcp", b); err == nil {
+				conn.Close()
+				return nil
+			}
+			if c := sink.Classify(err); sink.IsFatal(c) {
+				return fmt.Errorf("connecting to %s: %w", b, c)
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cannot reach the brokers %s after %v: %w (check --brokers, the network, and --tls: a TLS listener answers nothing to plaintext)",
+				strings.Join(p.cfg.Cluster.Brokers, ","), startupPatience, err)
+		}
+		p.log.Warn("brokers not reachable yet, retrying", "brokers", p.cfg.Cluster.Brokers, "err", err)
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
 // setup checks that the input, alerts and dead-letter topics exist and
 // creates the matches topic when missing.
 func (p *Pipeline) setup(ctx context.Context) error {
 	c := &p.cfg
+	if err := p.probe(ctx); err != nil {
+		return err
+	}
 	md, err := p.metadata(ctx, c.Topic, c.AlertsTopic, c.DLQTopic, c.MatchesTopic)
 	if err != nil {
 		return err
