@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,4 +307,102 @@ func firstN(s []string, n int) []string {
 		return append(s[:n:n], fmt.Sprintf("... and %d more", len(s)-n))
 	}
 	return s
+}
+
+// BenchmarkRangeRead compares two ways to read a fixed range of every
+// partition without a consumer group, against the in-process broker (or
+// KAFKA_BROKERS): RangeReader (Conn-level fetches, a prefetching goroutine
+// per partition) and one kafka.Reader per partition with an explicit
+// Partition and no GroupID. 100k records of about 1 KB on 4 partitions.
+func BenchmarkRangeRead(b *testing.B) {
+	c := kafkatest.Start(b)
+	topic := kafkatest.UniqueName(b, "bench")
+	c.CreateTopic(b, topic, 4)
+	g := streamtest.New(streamtest.Options{Seed: 3, Hosts: 50})
+	recs := g.Records(100_000)
+	w := &kafka.Writer{
+		Addr: kafka.TCP(c.Addrs()...), Topic: topic, Balancer: &kafka.RoundRobin{},
+		BatchTimeout: time.Millisecond, BatchSize: 1000, BatchBytes: 1 << 20, RequiredAcks: kafka.RequireAll, Transport: c.Transport(b),
+	}
+	var bytesTotal int64
+	msgs := make([]kafka.Message, 0, len(recs))
+	for _, r := range recs {
+		msgs = append(msgs, kafka.Message{Value: r.Value})
+		bytesTotal += int64(len(r.Value))
+	}
+	for len(msgs) > 0 {
+		n := min(len(msgs), 5000)
+		if err := w.WriteMessages(context.Background(), msgs[:n]...); err != nil {
+			b.Fatal(err)
+		}
+		msgs = msgs[n:]
+	}
+	w.Close()
+	cluster := sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
+	ctx := context.Background()
+
+	b.Run("RangeReader", func(b *testing.B) {
+		b.SetBytes(bytesTotal)
+		for b.Loop() {
+			r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var n atomic.Int64
+			for _, rg := range r.Ranges() {
+				wg.Go(func() {
+					for {
+						recs, err := r.Next(ctx, rg.Partition)
+						if err != nil {
+							return
+						}
+						n.Add(int64(len(recs)))
+					}
+				})
+			}
+			wg.Wait()
+			r.Close()
+			if n.Load() != int64(len(recs)) {
+				b.Fatalf("read %d records, want %d", n.Load(), len(recs))
+			}
+		}
+		b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("ReaderPerPartition", func(b *testing.B) {
+		b.SetBytes(bytesTotal)
+		for b.Loop() {
+			r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var n atomic.Int64
+			for _, rg := range r.Ranges() {
+				wg.Go(func() {
+					kr := kafka.NewReader(kafka.ReaderConfig{
+						Brokers: c.Addrs(), Topic: topic, Partition: rg.Partition, Dialer: c.Dialer(),
+						MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 250 * time.Millisecond, QueueCapacity: 1000,
+					})
+					defer kr.Close()
+					kr.SetOffset(rg.Start)
+					for off := rg.Start; off < rg.End; {
+						m, err := kr.FetchMessage(ctx)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						off = m.Offset + 1
+						n.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			r.Close()
+			if n.Load() != int64(len(recs)) {
+				b.Fatalf("read %d records, want %d", n.Load(), len(recs))
+			}
+		}
+		b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
 }
