@@ -1,0 +1,265 @@
+package window
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// cimFields are the seed rule's 15 output fields.
+var cimFields = []string{
+	"user", "process", "process_current_directory", "process_exec", "process_guid",
+	"process_hash", "process_id", "process_integrity_level", "process_name", "process_path",
+	"parent_process_exec", "parent_process_guid", "parent_process_id", "parent_process_name",
+	"parent_process_path",
+}
+
+func cimConfig() Config {
+	cfg := testConfig()
+	cfg.Fields = cimFields
+	return cfg
+}
+
+// hostValues returns realistic values for Sysmon process creations of host
+// h, with process_guid (index 4) and process_id (index 6) left to fill per
+// event.
+func hostValues(h int) []string {
+	return []string{
+		fmt.Sprintf(`CORP\user%04d`, h),
+		fmt.Sprintf(`msiexec.exe /i "C:\Users\user%04d\AppData\Local\Temp\setup-%d.msi" /qn`, h, h%97),
+		`C:\Windows\system32\`,
+		"msiexec.exe",
+		"",
+		fmt.Sprintf("SHA256=%064x,IMPHASH=%032x", h%13, h%7),
+		"",
+		"High",
+		"msiexec.exe",
+		`C:\Windows\System32\msiexec.exe`,
+		"cmd.exe",
+		fmt.Sprintf("{%08x-0000-11d3-9a0c-0305e82c3301}", h),
+		strconv.Itoa(500 + h%3000),
+		"cmd.exe",
+		`C:\Windows\System32\cmd.exe`,
+	}
+}
+
+// cimValues returns the values of event n of host h: the host's shared
+// strings plus a per-event process_guid and process_id.
+func cimValues(h, n int) []string {
+	v := hostValues(h)
+	v[4] = fmt.Sprintf("{%08x-4f89-11d3-9a0c-%012x}", h, n)
+	v[6] = strconv.Itoa(1000 + n%60000)
+	return v
+}
+
+// streamGen generates a realistic stream: hosts hosts all matching every
+// second, perBucket events per (host, second), in time order, sources over
+// 4 partitions. Like a detector, it fills one reused values slice per host:
+// shared strings for what a host's events have in common, a per-event
+// process_guid and process_id (from rings of pre-built strings, so the
+// benchmark measures the window, not string formatting or cold input).
+type streamGen struct {
+	hosts, perBucket int
+	names            []string
+	values           [][]string
+	guids, pids      []string
+}
+
+func newStreamGen(hosts, perBucket int) *streamGen {
+	g := &streamGen{hosts: hosts, perBucket: perBucket}
+	for h := range hosts {
+		g.names = append(g.names, fmt.Sprintf("WKS-%06d.corp.example", h))
+		g.values = append(g.values, hostValues(h))
+	}
+	for n := range 4096 {
+		g.guids = append(g.guids, fmt.Sprintf("{%08x-4f89-11d3-9a0c-%012x}", n*7, n))
+		g.pids = append(g.pids, strconv.Itoa(1000+n))
+	}
+	return g
+}
+
+// event returns event n of the stream; its Values are valid until the
+// next call for the same host.
+func (g *streamGen) event(n int) Event {
+	bucket, k := n/g.perBucket, n%g.perBucket
+	h, sec := bucket%g.hosts, bucket/g.hosts
+	v := g.values[h]
+	v[4], v[6] = g.guids[n%len(g.guids)], g.pids[n%len(g.pids)]
+	return Event{
+		Host:   g.names[h],
+		Time:   ts(int64(sec), int64(k*(1000/g.perBucket)+h%(1000/g.perBucket))),
+		Values: v,
+		Source: Source{Topic: "sysmon", Partition: int32(n % 4), Offset: int64(n / 4)},
+	}
+}
+
+// BenchmarkAddHot adds to an open bucket whose values are all present.
+func BenchmarkAddHot(b *testing.B) {
+	w := mustNew(b, cimConfig())
+	e := Event{Host: "WKS-000001.corp.example", Time: ts(0, 1), Values: cimValues(1, 1), Source: Source{Topic: "sysmon", Offset: 1}}
+	now := clk(0)
+	for range 200 {
+		w.Add(e, now, nil)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Add(e, now, nil)
+	}
+}
+
+// BenchmarkAddStream aggregates a realistic stream: 1000 hosts matching
+// every second, perBucket events per (host, second), 15 CIM fields with
+// per-event process ids and guids; the caller's clock follows event time.
+// Every bucket goes through its whole life: created, emitted by its host's
+// watermark, kept revisable for Retain (1 min: 60k buckets), forgotten.
+func BenchmarkAddStream(b *testing.B) {
+	for _, perBucket := range []int{1, 3, 10} {
+		for _, mode := range []string{"live", "backtest"} {
+			b.Run(fmt.Sprintf("%s/per-bucket=%d", mode, perBucket), func(b *testing.B) {
+				g := newStreamGen(1000, perBucket)
+				cfg := cimConfig()
+				cfg.Backtest = mode == "backtest"
+				cfg.Retain = time.Minute
+				w := mustNew(b, cfg)
+				alerts := 0
+				emit := func(*Alert) { alerts++ }
+				b.ReportAllocs()
+				n := 0
+				for b.Loop() {
+					e := g.event(n)
+					w.Add(e, time.Unix(0, e.Time), emit)
+					n++
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+				b.ReportMetric(float64(alerts)/float64(b.N), "alerts/event")
+			})
+		}
+	}
+}
+
+// heapInUse returns the live heap after a full collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkBytesPerBucket measures the heap held per open bucket (one event,
+// 15 realistic CIM values, about 400 bytes of value text) and per revisable
+// bucket (the same, after emission). Each op is one bucket; the value strings
+// are built before the measurement, so only what the window keeps counts.
+func BenchmarkBytesPerBucket(b *testing.B) {
+	const n = 100_000
+	events := make([]Event, n)
+	text := 0
+	for h := range events {
+		events[h] = Event{Host: fmt.Sprintf("WKS-%06d.corp.example", h), Time: ts(0, 0), Values: cimValues(h, h),
+			Source: Source{Topic: "sysmon", Offset: int64(h)}}
+		for _, v := range events[h].Values {
+			text += len(v)
+		}
+	}
+	var open, revisable float64
+	for b.Loop() {
+		before := heapInUse()
+		w := mustNew(b, cimConfig())
+		for _, e := range events {
+			w.Add(e, clk(0), nil)
+		}
+		mid := heapInUse()
+		w.Flush(nil)
+		after := heapInUse()
+		open = float64(mid-before) / n
+		revisable = float64(after-before) / n
+		if s := w.Stats(); s.Revisable != n {
+			b.Fatalf("revisable = %d", s.Revisable)
+		}
+	}
+	b.ReportMetric(open, "B/open-bucket")
+	b.ReportMetric(revisable, "B/revisable-bucket")
+	b.ReportMetric(float64(text)/n, "B-text/bucket")
+}
+
+// BenchmarkBounded10M runs 10M events from 100k hosts (100 each, spread
+// over 1000 s of event time, caller's clock = event time, default
+// retention) and reports the peak and final live heap, sampled every 500k
+// events. Memory stays bounded when the peak of the second half of the run
+// is no higher than that of the first. Run with -benchtime=1x.
+func BenchmarkBounded10M(b *testing.B) {
+	const hosts, total, span = 100_000, 10_000_000, 1000
+	// 2000 distinct events, reused with different hosts and times.
+	proto := make([][]string, 2000)
+	for i := range proto {
+		proto[i] = cimValues(i, i)
+	}
+	hostNames := make([]string, hosts)
+	for h := range hostNames {
+		hostNames[h] = fmt.Sprintf("WKS-%06d.corp.example", h)
+	}
+	for b.Loop() {
+		w := mustNew(b, cimConfig())
+		var peak1, peak2 uint64
+		for i := range total {
+			// Event i: host i%hosts; time increases with i so every host
+			// gets a new bucket every 10 s.
+			t := ts(int64(i)*span/total, int64(i%1000))
+			e := Event{Host: hostNames[(i*7919)%hosts], Time: t, Values: proto[i%len(proto)],
+				Source: Source{Topic: "sysmon", Partition: int32(i % 8), Offset: int64(i / 8)}}
+			w.Add(e, time.Unix(0, t), nil)
+			if i%500_000 == 499_999 {
+				h := heapInUse()
+				if i < total/2 {
+					peak1 = max(peak1, h)
+				} else {
+					peak2 = max(peak2, h)
+				}
+			}
+		}
+		s := w.Stats()
+		b.ReportMetric(float64(peak1)/(1<<20), "peak-MB-first-5M")
+		b.ReportMetric(float64(peak2)/(1<<20), "peak-MB-last-5M")
+		b.ReportMetric(float64(s.Open), "open")
+		b.ReportMetric(float64(s.Revisable), "revisable")
+		b.ReportMetric(float64(s.Alerts), "alerts")
+	}
+}
+
+// BenchmarkValueSet compares membership of a present value in a slice
+// searched linearly with a map, by set size: where smallSet comes from.
+func BenchmarkValueSet(b *testing.B) {
+	for _, n := range []int{1, 4, 8, 16, 32, 64} {
+		vals := make([]string, n)
+		m := make(map[string]struct{}, n)
+		for i := range vals {
+			vals[i] = fmt.Sprintf("{%08x-4f89-11d3-9a0c-0305e82c3301}", i)
+			m[vals[i]] = struct{}{}
+		}
+		probe := make([]string, n) // equal strings, different pointers
+		for i := range probe {
+			probe[i] = string([]byte(vals[i]))
+		}
+		b.Run(fmt.Sprintf("slice/%d", n), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				v := probe[i%n]
+				for _, x := range vals {
+					if x == v {
+						break
+					}
+				}
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("map/%d", n), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				_ = m[probe[i%n]]
+				i++
+			}
+		})
+	}
+}
