@@ -92,8 +92,8 @@ func (a *Alert) Clone() *Alert {
 // 16 bytes of SHA-256 over ruleID, 0x00, host, 0x00, and the bucket's start
 // in epoch seconds as a decimal string, in lowercase hex.
 func AlertID(ruleID, host string, sec int64) string {
-	buf := make([]byte, 0, len(ruleID)+len(host)+24)
-	buf = appendIDInput(buf, ruleID, host, sec)
+	var arr [256]byte
+	buf := appendIDInput(arr[:0], ruleID, host, sec)
 	return hashID(buf)
 }
 

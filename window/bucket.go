@@ -5,11 +5,19 @@ import (
 	"strings"
 )
 
-// smallSet is the size up to which a field's distinct values are a sorted
-// slice searched linearly; beyond it a map indexes membership and the slice
-// is sorted when emitted. Buckets usually hold 1-3 events, so almost every
-// set stays small (see BenchmarkValueSet for the crossover).
-const smallSet = 16
+// Layout. Buckets usually hold 1-3 events, and most fields then hold one
+// value, so a bucket keeps one value per field inline and moves a field to
+// a side set only when it gets a second value. A side set is a sorted slice
+// searched linearly up to smallSet values, beyond which a map indexes it
+// and the slice is sorted when emitted (see BenchmarkValueSet for the
+// crossover). Two sources and one partition position are inline too: a
+// typical bucket is three allocations (itself, its value text, its
+// alert_id). See BenchmarkBytesPerBucket.
+const (
+	inlineFields  = 16
+	inlineSources = 2
+	smallSet      = 16
+)
 
 // bucketKey identifies a bucket: a host, a second of event time, and whether
 // it gathers late events (see Window).
@@ -22,8 +30,7 @@ type bucketKey struct {
 type bucketState uint8
 
 const (
-	stateFree bucketState = iota
-	stateOpen
+	stateOpen bucketState = iota + 1
 	stateRevisable
 )
 
@@ -33,9 +40,11 @@ type partPos struct {
 	pos int64
 }
 
-// bigSet indexes a field's values once there are more than smallSet.
-type bigSet struct {
-	index  map[string]struct{}
+// multiSet holds the values of a field that has more than one.
+type multiSet struct {
+	field  int
+	vals   []string            // sorted unless index != nil && !sorted
+	index  map[string]struct{} // non-nil once len(vals) > smallSet
 	sorted bool
 }
 
@@ -61,99 +70,186 @@ type bucket struct {
 	// prev, next link open buckets in touch order (the idle list).
 	prev, next *bucket
 
-	// sets[i] holds the distinct values of field i; sorted unless big[i]
-	// exists and says otherwise.
-	sets [][]string
-	big  map[int]*bigSet
+	// vals[i] is field i's value when it has at most one ("" for none);
+	// fields with more are in multi, and flagged in multiMask (for i < 64).
+	vals      []string
+	multi     []multiSet
+	multiMask uint64
 
 	sources []Source
 	pos     []partPos
 	// id is the alert_id, computed at the first emission (on creation for
 	// late buckets, from the first event).
 	id string
+
+	// text holds copies of the bucket's values: appended to, never
+	// rewritten, and replaced by a fresh chunk when full, so the strings
+	// cut from it stay immutable.
+	text strings.Builder
+	// spare is storage for the first values of side sets.
+	spare []string
+
+	inlVals    [inlineFields]string
+	inlSources [inlineSources]Source
+	inlPos     [1]partPos
 }
 
 func newBucket(nfields int) *bucket {
-	slab := make([]string, nfields)
-	b := &bucket{sets: make([][]string, nfields)}
-	for i := range b.sets {
-		b.sets[i] = slab[i : i : i+1]
+	b := &bucket{}
+	if nfields <= inlineFields {
+		b.vals = b.inlVals[:nfields]
+	} else {
+		b.vals = make([]string, nfields)
 	}
+	b.sources = b.inlSources[:0]
+	b.pos = b.inlPos[:0]
 	return b
 }
 
-// reset empties b for reuse, keeping its slices' capacity.
-func (b *bucket) reset() {
-	for i, s := range b.sets {
-		clear(s)
-		b.sets[i] = s[:0]
+// multiOf returns the side set of field i, or nil.
+func (b *bucket) multiOf(i int) *multiSet {
+	if i < 64 && b.multiMask&(1<<i) == 0 {
+		return nil
 	}
-	clear(b.sources)
-	sets, sources, pos := b.sets, b.sources[:0], b.pos[:0]
-	*b = bucket{sets: sets, sources: sources, pos: pos}
+	for j := range b.multi {
+		if b.multi[j].field == i {
+			return &b.multi[j]
+		}
+	}
+	return nil
 }
 
-// addValue adds v to field i's set and reports whether it was new.
-func (b *bucket) addValue(i int, v string) bool {
-	s := b.sets[i]
-	if len(s) <= smallSet {
-		for _, x := range s {
-			if x == v {
-				return false
-			}
-		}
-		v = strings.Clone(v)
-		if len(s) < smallSet {
-			j := len(s)
-			for j > 0 && s[j-1] > v {
-				j--
-			}
-			b.sets[i] = slices.Insert(s, j, v)
+// has reports whether field i already holds v (non-empty).
+func (b *bucket) has(i int, v string) bool {
+	if len(b.multi) == 0 {
+		return b.vals[i] == v
+	}
+	m := b.multiOf(i)
+	if m == nil {
+		return b.vals[i] == v
+	}
+	if m.index != nil {
+		_, ok := m.index[v]
+		return ok
+	}
+	for _, x := range m.vals {
+		if x == v {
 			return true
 		}
-		// Becoming big: index every value; the slice stays sorted
-		// until the next append.
-		bs := &bigSet{index: make(map[string]struct{}, 2*smallSet), sorted: true}
-		for _, x := range s {
-			bs.index[x] = struct{}{}
-		}
-		if b.big == nil {
-			b.big = make(map[int]*bigSet)
-		}
-		b.big[i] = bs
-		bs.index[v] = struct{}{}
-		bs.sorted = s[len(s)-1] < v
-		b.sets[i] = append(s, v)
-		return true
 	}
-	bs := b.big[i]
-	if _, ok := bs.index[v]; ok {
+	return false
+}
+
+// insert adds v, non-empty and not yet held by field i, to it. v must be a
+// string the bucket may keep.
+func (b *bucket) insert(i int, v string) {
+	m := b.multiOf(i)
+	if m == nil {
+		if b.vals[i] == "" {
+			b.vals[i] = v
+			return
+		}
+		lo, hi := b.vals[i], v
+		if hi < lo {
+			lo, hi = hi, lo
+		}
+		if len(b.spare) < 4 {
+			b.spare = make([]string, 16)
+		}
+		vals := b.spare[:0:4]
+		b.spare = b.spare[4:]
+		if b.multi == nil {
+			b.multi = make([]multiSet, 0, 4)
+		}
+		b.multi = append(b.multi, multiSet{field: i, vals: append(vals, lo, hi)})
+		if i < 64 {
+			b.multiMask |= 1 << i
+		}
+		return
+	}
+	switch {
+	case len(m.vals) < smallSet:
+		j := len(m.vals)
+		for j > 0 && m.vals[j-1] > v {
+			j--
+		}
+		m.vals = slices.Insert(m.vals, j, v)
+	case m.index == nil:
+		// Becoming big: index every value; the slice stays sorted until
+		// an append breaks the order.
+		m.index = make(map[string]struct{}, 4*smallSet)
+		for _, x := range m.vals {
+			m.index[x] = struct{}{}
+		}
+		m.index[v] = struct{}{}
+		m.sorted = m.vals[len(m.vals)-1] < v
+		m.vals = append(m.vals, v)
+	default:
+		m.index[v] = struct{}{}
+		m.sorted = false
+		m.vals = append(m.vals, v)
+	}
+}
+
+// addValue adds v (non-empty) to field i's set, copying it, and reports
+// whether it was new. Window.addEvent reserves text for a whole event first.
+func (b *bucket) addValue(i int, v string) bool {
+	if b.has(i, v) {
 		return false
 	}
-	v = strings.Clone(v)
-	bs.index[v] = struct{}{}
-	bs.sorted = false
-	b.sets[i] = append(s, v)
+	b.insert(i, b.keep(v))
 	return true
 }
 
-// values returns field i's values, sorted bytewise.
-func (b *bucket) values(i int) []string {
-	s := b.sets[i]
-	if len(s) > smallSet {
-		if bs := b.big[i]; !bs.sorted {
-			slices.Sort(s)
-			bs.sorted = true
-		}
+// textChunk is the size of the text chunks after a bucket's first.
+const textChunk = 256
+
+// reserve makes room for n more bytes of text without moving what is held:
+// the first chunk is sized exactly (most buckets never get a second), later
+// ones hold at least textChunk bytes.
+func (b *bucket) reserve(n int) {
+	if b.text.Cap()-b.text.Len() >= n {
+		return
 	}
-	return s
+	if b.text.Cap() > 0 {
+		n = max(n, textChunk)
+	}
+	b.text = strings.Builder{}
+	b.text.Grow(n)
+}
+
+// keep returns a copy of v held in the bucket's text.
+func (b *bucket) keep(v string) string {
+	b.reserve(len(v))
+	off := b.text.Len()
+	b.text.WriteString(v)
+	return b.text.String()[off:]
+}
+
+// values returns field i's values, sorted bytewise; nil if none.
+func (b *bucket) values(i int) []string {
+	if m := b.multiOf(i); m != nil {
+		if m.index != nil && !m.sorted {
+			slices.Sort(m.vals)
+			m.sorted = true
+		}
+		return m.vals
+	}
+	if b.vals[i] == "" {
+		return nil
+	}
+	return b.vals[i : i+1]
 }
 
 // numValues is the total number of distinct values over all fields.
 func (b *bucket) numValues() int {
 	n := 0
-	for _, s := range b.sets {
-		n += len(s)
+	for i, v := range b.vals {
+		if m := b.multiOf(i); m != nil {
+			n += len(m.vals)
+		} else if v != "" {
+			n++
+		}
 	}
 	return n
 }

@@ -198,6 +198,9 @@ func checkRevisions(t *testing.T, name string, alerts []*Alert) {
 			t.Fatalf("%s: alert %s revision %d, want %d", name, a.AlertID, a.Revision, wantRev)
 		}
 		prev[a.AlertID] = a
+		if len(prev)%8 != 1 {
+			continue // a JSON round trip for a sample of alerts is enough
+		}
 		var back Alert
 		if err := back.UnmarshalJSON(a.AppendJSON(nil)); err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -14,7 +14,7 @@ import (
 // unset is the clock reading before the window has seen any time.
 const unset = math.MinInt64
 
-// maxFree caps the recycled buckets kept for reuse.
+// maxFree caps the recycled host states kept for reuse.
 const maxFree = 4096
 
 // Window groups matched events into (host, second) buckets and emits each
@@ -46,11 +46,12 @@ type Window struct {
 
 	// revisable holds emitted buckets, oldest emission at the back.
 	revisable *simplelru.LRU[bucketKey, *bucket]
-	// horizon holds, per host, the latest second of a forgotten bucket.
-	horizon *simplelru.LRU[string, int64]
+	// horizon holds, per host, the latest second of a forgotten bucket
+	// (a pointer, so that raising it is one lookup).
+	horizon *simplelru.LRU[string, *int64]
 
-	free      []*bucket
 	freeHosts []*hostState
+	fresh     []int // scratch for addEvent
 	alert     Alert
 	stats     Stats
 }
@@ -136,7 +137,7 @@ func New(cfg Config) (*Window, error) {
 	if w.revisable, err = simplelru.NewLRU[bucketKey, *bucket](cfg.RetainBuckets, nil); err != nil {
 		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
 	}
-	if w.horizon, err = simplelru.NewLRU[string, int64](cfg.RetainHosts, nil); err != nil {
+	if w.horizon, err = simplelru.NewLRU[string, *int64](cfg.RetainHosts, nil); err != nil {
 		return nil, fmt.Errorf("%w: RetainHosts: %v", ErrConfig, err)
 	}
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
@@ -203,7 +204,7 @@ func (w *Window) lookup(ev Event, sec int64, hs *hostState) (*bucket, *hostState
 		w.revisable.Remove(key)
 		return b, w.reopen(b, hs)
 	}
-	if h, ok := w.horizon.Get(ev.Host); ok && sec <= h {
+	if h, ok := w.horizon.Peek(ev.Host); ok && sec <= *h {
 		key.late = true
 		if b, ok := w.revisable.Peek(key); ok {
 			w.revisable.Remove(key)
@@ -235,14 +236,7 @@ func (w *Window) newHost(host string) *hostState {
 	return hs
 }
 
-func (w *Window) newBucket() *bucket {
-	if n := len(w.free); n > 0 {
-		b := w.free[n-1]
-		w.free = w.free[:n-1]
-		return b
-	}
-	return newBucket(len(w.cfg.Fields))
-}
+func (w *Window) newBucket() *bucket { return newBucket(len(w.cfg.Fields)) }
 
 // reopen moves a revisable bucket back to the open set.
 func (w *Window) reopen(b *bucket, hs *hostState) *hostState {
@@ -264,15 +258,27 @@ func (w *Window) openBucket(b *bucket, hs *hostState) {
 
 func (w *Window) addEvent(b *bucket, ev *Event) {
 	vals := ev.Values
-	if len(vals) > len(b.sets) {
-		vals = vals[:len(b.sets)]
+	if len(vals) > len(b.vals) {
+		vals = vals[:len(b.vals)]
 	}
-	changed := false
+	// Find the new values, then copy them into the bucket's text in one
+	// go: at most one allocation per event, none if nothing is new.
+	fresh := w.fresh[:0]
+	size := 0
 	for i, v := range vals {
-		if v != "" && b.addValue(i, v) {
-			changed = true
+		if v != "" && !b.has(i, v) {
+			fresh = append(fresh, i)
+			size += len(v)
 		}
 	}
+	changed := len(fresh) > 0
+	if changed {
+		b.reserve(size)
+		for _, i := range fresh {
+			b.insert(i, b.keep(vals[i]))
+		}
+	}
+	w.fresh = fresh
 	t := ev.Time
 	switch {
 	case b.count == 0:
@@ -378,15 +384,17 @@ func (w *Window) keep(b *bucket) {
 // forget drops a bucket no longer revisable, remembering its second as its
 // host's horizon so later events for it are recognized as late.
 func (w *Window) forget(b *bucket) {
-	h := b.key.host
-	if cur, ok := w.horizon.Peek(h); !ok || b.key.sec > cur {
-		if w.horizon.Add(h, b.key.sec) {
-			w.stats.HostsEvicted++
-		}
+	w.raiseHorizon(b.key.host, b.key.sec)
+}
+
+// raiseHorizon raises host's horizon to at least sec.
+func (w *Window) raiseHorizon(host string, sec int64) {
+	if h, ok := w.horizon.Get(host); ok {
+		*h = max(*h, sec)
+		return
 	}
-	b.reset()
-	if len(w.free) < maxFree {
-		w.free = append(w.free, b)
+	if w.horizon.Add(host, &sec) {
+		w.stats.HostsEvicted++
 	}
 }
 
@@ -558,11 +566,7 @@ func (w *Window) Restore(a *Alert) error {
 	b.unlisted = max(a.EventCount-n, 0)
 	w.keep(b)
 	if a.Late {
-		if cur, ok := w.horizon.Peek(b.key.host); !ok || a.Time > cur {
-			if w.horizon.Add(b.key.host, a.Time) {
-				w.stats.HostsEvicted++
-			}
-		}
+		w.raiseHorizon(b.key.host, a.Time)
 	}
 	return nil
 }
