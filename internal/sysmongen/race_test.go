@@ -1,0 +1,5 @@
+//go:build race
+
+package sysmongen
+
+const raceEnabled = true
