@@ -135,9 +135,8 @@ func (b *block) evaluate(d *detector.Detector, raw []byte, pos int64) {
 	}
 }
 
-// run wires reader, workers and sequencer. produce sends blocks on todo
-// (closing it at the end) and must return on ctx.Done; scan fills a
-// block's results; apply takes them in order.
+// pipeline is one run's shared state: the context every goroutine of the
+// run stops on, and the first error, which stops them all.
 type pipeline struct {
 	e      *Engine
 	ctx    context.Context

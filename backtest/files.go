@@ -46,7 +46,10 @@ func (e *Engine) RunFiles(ctx context.Context, inputs []Input) (Summary, error) 
 		return sum, err
 	}
 	var total int64
-	for _, in := range inputs {
+	for i, in := range inputs {
+		if in.R == nil && in.Data == nil {
+			return sum, fmt.Errorf("%w: input %d (%q) has neither R nor Data", ErrConfig, i, in.Name)
+		}
 		sum.Inputs = append(sum.Inputs, in.Name)
 		if in.Size <= 0 {
 			total = -1
