@@ -70,3 +70,42 @@ func BenchmarkRunFiles(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanBlock measures one worker's pass over 4 MiB blocks of whole
+// lines (prefilter per 64 KiB, newline count, evaluation of hits), on one
+// goroutine, and checks that it does not allocate when nothing hits.
+func BenchmarkScanBlock(b *testing.B) {
+	_, data, path := benchInput(b)
+	if path != "" {
+		in, closeIn, err := OpenFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer closeIn()
+		data = in.Data
+	}
+	var blocks [][]byte
+	for pos := 0; pos < len(data) && len(blocks) < 64; {
+		end := min(pos+4<<20, len(data))
+		if i := bytes.LastIndexByte(data[pos:end], '\n'); i >= 0 && end < len(data) {
+			end = pos + i + 1
+		}
+		blocks = append(blocks, bytes.Clone(data[pos:end]))
+		pos = end
+	}
+	e, err := New(Config{Detector: seedDetector(b), Alerts: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var size int64
+	for _, blk := range blocks {
+		size += int64(len(blk))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, blk := range blocks {
+			e.scanLines(&block{data: blk})
+		}
+	}
+}
