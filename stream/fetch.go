@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -30,6 +31,7 @@ type fetcher struct {
 	log      *slog.Logger
 
 	conn    *kafka.Conn
+	buf     []byte // read buffer, grown for large records
 	backoff time.Duration
 	hw      int64 // high watermark seen in the last fetch, -1 before
 }
@@ -82,12 +84,13 @@ func (f *fetcher) connect(ctx context.Context) error {
 }
 
 // fetch reads one batch and calls fn for each record, in offset order,
-// advancing the offset past each. fn must not retain m's slices past its
-// return unless it owns them (kafka-go allocates them per record). It
+// with the record's offset and value; value is only valid during the call
+// (records are read into one reused buffer, so the hot path allocates
+// nothing per record). The offset advances past each record fn accepts. It
 // returns ctx.Err() once ctx is done, a *sink.FatalError for errors no
-// retry fixes, and nil otherwise: transient errors are retried after a
-// backoff within the call, so an empty fetch is also a nil return.
-func (f *fetcher) fetch(ctx context.Context, fn func(m *kafka.Message) error) error {
+// retry fixes, fn's error, and nil otherwise: transient errors are retried
+// after a backoff within the call, so an empty fetch is also a nil return.
+func (f *fetcher) fetch(ctx context.Context, fn func(offset int64, value []byte) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -95,6 +98,9 @@ func (f *fetcher) fetch(ctx context.Context, fn func(m *kafka.Message) error) er
 		if err := f.connect(ctx); err != nil {
 			return f.retry(ctx, err)
 		}
+	}
+	if f.buf == nil {
+		f.buf = make([]byte, 1<<20)
 	}
 	conn := f.conn
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -107,17 +113,18 @@ func (f *fetcher) fetch(ctx context.Context, fn func(m *kafka.Message) error) er
 	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: f.maxBytes, MaxWait: f.maxWait})
 	var fnErr error
 	for {
-		m, err := batch.ReadMessage()
+		n, err := batch.Read(f.buf)
 		if err != nil {
 			break
 		}
-		if m.Offset < f.offset {
+		off := batch.Offset() - 1
+		if off < f.offset {
 			continue // a compressed batch can start before the offset asked
 		}
-		if fnErr = fn(&m); fnErr != nil {
+		if fnErr = fn(off, f.buf[:n]); fnErr != nil {
 			break
 		}
-		f.offset = m.Offset + 1
+		f.offset = off + 1
 	}
 	f.hw = batch.HighWaterMark()
 	err := batch.Close()
@@ -125,21 +132,34 @@ func (f *fetcher) fetch(ctx context.Context, fn func(m *kafka.Message) error) er
 		f.close()
 		return fnErr
 	}
-	if err == nil || errors.Is(err, kafka.RequestTimedOut) {
+	if off, _ := conn.Offset(); err == nil && off > f.offset {
+		f.offset = off // past records removed by compaction at the batch's end
+	}
+	switch {
+	case err == nil || errors.Is(err, kafka.RequestTimedOut):
 		// RequestTimedOut: MaxWait passed with nothing to read.
 		f.backoff = 0
 		return nil
-	}
-	if ctx.Err() != nil {
+	case errors.Is(err, io.ErrShortBuffer):
+		if len(f.buf) >= maxRecordBytes {
+			f.close()
+			return &sink.FatalError{Err: fmt.Errorf("record at %s/%d offset %d exceeds %d bytes", f.topic, f.partition, f.offset, maxRecordBytes),
+				Hint: "msiguard reads records up to 64 MiB"}
+		}
+		f.buf = make([]byte, 2*len(f.buf))
+		return nil
+	case ctx.Err() != nil:
 		f.close()
 		return ctx.Err()
-	}
-	if errors.Is(err, kafka.OffsetOutOfRange) {
+	case errors.Is(err, kafka.OffsetOutOfRange):
 		return f.outOfRange(ctx)
 	}
 	f.close()
 	return f.retry(ctx, err)
 }
+
+// maxRecordBytes caps the read buffer.
+const maxRecordBytes = 64 << 20
 
 // outOfRange moves the offset into the partition's range: records below
 // the first offset were deleted by retention before we read them.

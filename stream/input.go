@@ -1,8 +1,10 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -92,22 +94,22 @@ func (w *inputWorker) run(end, drain context.Context) (clean bool, err error) {
 	return w.drain(drain), nil
 }
 
-func (w *inputWorker) process(m *kafka.Message) error {
+func (w *inputWorker) process(offset int64, value []byte) error {
 	w.consumed++
-	if !w.p.det.Prefilter(m.Value) {
-		w.pos = m.Offset + 1
+	if !w.p.det.Prefilter(value) {
+		w.pos = offset + 1
 		return nil
 	}
 	w.hits++
-	match, ok, err := w.p.det.Evaluate(m.Value)
+	match, ok, err := w.p.det.Evaluate(value)
 	switch {
 	case err != nil:
-		if err := w.deadLetter(m, err); err != nil {
+		if err := w.deadLetter(offset, value, err); err != nil {
 			return err
 		}
 	case ok:
 		w.mr = matchRecord{
-			Topic: w.p.cfg.Topic, Partition: int32(w.part), Offset: m.Offset, Floor: w.floor,
+			Topic: w.p.cfg.Topic, Partition: int32(w.part), Offset: offset, Floor: w.floor,
 			Time: match.Time, Host: match.Host, Values: match.Values,
 		}
 		msg := kafka.Message{
@@ -121,11 +123,13 @@ func (w *inputWorker) process(m *kafka.Message) error {
 		w.matches++
 		w.dirty = true
 	}
-	w.pos = m.Offset + 1
+	w.pos = offset + 1
 	return nil
 }
 
-func (w *inputWorker) deadLetter(m *kafka.Message, err error) error {
+// deadLetter sends a copy of the record to the DLQ. Its key is the record's
+// position, topic/partition/offset.
+func (w *inputWorker) deadLetter(offset int64, value []byte, err error) error {
 	reason := detector.Reason("unknown")
 	detail := err.Error()
 	var de *detector.Error
@@ -134,13 +138,13 @@ func (w *inputWorker) deadLetter(m *kafka.Message, err error) error {
 	}
 	msg := kafka.Message{
 		Topic: w.p.cfg.DLQTopic,
-		Key:   m.Key,
-		Value: m.Value, // kafka-go gave this record its own buffer
+		Key:   fmt.Appendf(nil, "%s/%d/%d", w.p.cfg.Topic, w.part, offset),
+		Value: bytes.Clone(value),
 		Headers: []kafka.Header{
 			{Key: HeaderReason, Value: []byte(reason)},
-			{Key: HeaderSourceTopic, Value: []byte(m.Topic)},
-			{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(m.Partition), 10)},
-			{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, m.Offset, 10)},
+			{Key: HeaderSourceTopic, Value: []byte(w.p.cfg.Topic)},
+			{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(w.part), 10)},
+			{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, offset, 10)},
 			{Key: HeaderError, Value: []byte(detail)},
 		},
 	}

@@ -129,15 +129,15 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 	return clean, nil
 }
 
-func (w *matchesWorker) process(m *kafka.Message) error {
-	if err := decodeMatch(m.Value, &w.mr); err != nil {
+func (w *matchesWorker) process(offset int64, value []byte) error {
+	if err := decodeMatch(value, &w.mr); err != nil {
 		w.bad++
 		if !w.badShown {
 			w.badShown = true
 			w.p.log.Error("skipping records of the matches topic that do not decode (written by another program?)",
-				"topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+				"topic", w.key.topic, "partition", w.part, "offset", offset, "err", err)
 		}
-		w.pos = m.Offset + 1
+		w.pos = offset + 1
 		return nil
 	}
 	mr := &w.mr
@@ -152,12 +152,12 @@ func (w *matchesWorker) process(m *kafka.Message) error {
 	key := inPos{topic, mr.Partition, mr.Offset}
 	if mr.Offset < w.floor[ip] {
 		w.dups++
-		w.pos = m.Offset + 1
+		w.pos = offset + 1
 		return nil
 	}
 	if _, ok := w.seen[key]; ok {
 		w.dups++
-		w.pos = m.Offset + 1
+		w.pos = offset + 1
 		return nil
 	}
 	w.seen[key] = struct{}{}
@@ -168,8 +168,8 @@ func (w *matchesWorker) process(m *kafka.Message) error {
 		Source: window.Source{Topic: topic, Partition: mr.Partition, Offset: mr.Offset},
 	}, w.p.cfg.now(), w.emit)
 	w.applied++
-	w.log = append(w.log, logEntry{mo: m.Offset, in: key})
-	w.pos = m.Offset + 1
+	w.log = append(w.log, logEntry{mo: offset, in: key})
+	w.pos = offset + 1
 	return w.emitErr
 }
 

@@ -48,13 +48,13 @@ func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignme
 		}
 		f.offset = from
 		for f.offset < to {
-			err := f.fetch(ctx, func(m *kafka.Message) error {
-				if m.Offset >= to {
+			err := f.fetch(ctx, func(offset int64, value []byte) error {
+				if offset >= to {
 					return nil
 				}
 				read++
 				a := new(window.Alert)
-				if err := a.UnmarshalJSON(m.Value); err != nil {
+				if err := a.UnmarshalJSON(value); err != nil {
 					bad++
 					return nil
 				}

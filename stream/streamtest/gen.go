@@ -209,7 +209,6 @@ func (g *Generator) event(kind Kind, host string, t time.Time) event {
 			"ProcessGuid":       guid(pid),
 			"ProcessId":         fmt.Sprint(pid),
 			"Image":             image,
-			"FileVersion":       "10.0.19041.1 (WinBuild.160101.0800)",
 			"Description":       "Windows Installer",
 			"Product":           "Microsoft® Windows® Operating System",
 			"Company":           "Microsoft Corporation",
@@ -217,7 +216,6 @@ func (g *Generator) event(kind Kind, host string, t time.Time) event {
 			"CommandLine":       cmd,
 			"CurrentDirectory":  `C:\Users\alice\`,
 			"User":              users[g.rng.IntN(len(users))],
-			"LogonGuid":         guid(0x3e7),
 			"LogonId":           "0x3e7",
 			"TerminalSessionId": "1",
 			"IntegrityLevel":    "High",
@@ -292,7 +290,7 @@ func (e event) build(s detector.Shape) string {
 		return mustJSON(rec)
 	case detector.ShapeWinlogbeatECS:
 		ed := map[string]any{}
-		for _, k := range []string{"IntegrityLevel", "Hashes", "RuleName", "LogonId", "LogonGuid", "TerminalSessionId", "FileVersion", "Description", "Product", "Company"} {
+		for _, k := range []string{"IntegrityLevel", "Hashes", "RuleName", "LogonId", "TerminalSessionId", "Description", "Product", "Company"} {
 			if v, ok := data[k]; ok {
 				ed[k] = v
 			}
