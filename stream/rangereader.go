@@ -98,6 +98,7 @@ type rangePart struct {
 	r       Range
 	batches chan rangeBatch
 	started bool
+	err     error // the final error, returned again by later Next calls
 }
 
 type rangeBatch struct {
@@ -265,12 +266,16 @@ func (r *RangeReader) Next(ctx context.Context, p int) ([]Record, error) {
 		r.wg.Go(func() { r.fetch(rp) })
 	}
 	r.mu.Unlock()
+	if rp.err != nil {
+		return nil, rp.err
+	}
 	select {
 	case b, ok := <-rp.batches:
 		if !ok {
 			return nil, io.EOF
 		}
 		if b.err != nil {
+			rp.err = b.err
 			return nil, b.err
 		}
 		return b.recs, nil
@@ -356,6 +361,9 @@ func (r *RangeReader) retry(ctx context.Context, rp *rangePart, failures *int, e
 		return false
 	}
 	if sink.IsFatal(err) || *failures > r.cfg.Retries || errors.Is(err, kafka.OffsetOutOfRange) {
+		if errors.Is(err, kafka.OffsetOutOfRange) {
+			err = fmt.Errorf("%w: records of the range were deleted while reading (retention); start later with --from", err)
+		}
 		err = fmt.Errorf("reading %s/%d: %w", r.cfg.Topic, rp.r.Partition, err)
 		select {
 		case rp.batches <- rangeBatch{err: err}:

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/msiguard/msiguard/backtest"
 	"github.com/msiguard/msiguard/detector"
@@ -405,4 +407,75 @@ func BenchmarkRangeRead(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	})
+}
+
+// failFetches makes kfake answer Fetch requests with code for every
+// partition: once, or (keep) for good.
+func failFetches(c *kafkatest.Cluster, code int16, keep bool, n *atomic.Int32) {
+	fake := c.Fake()
+	fake.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if keep {
+			fake.KeepControl()
+		}
+		freq := req.(*kmsg.FetchRequest)
+		resp := freq.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range freq.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = code
+				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		n.Add(1)
+		return resp, nil, true
+	})
+}
+
+// TestRangeReaderFaults: a leader change during the read is retried and
+// loses nothing; records deleted under the reader (OFFSET_OUT_OF_RANGE)
+// end the partition with an error that says so, returned again by later
+// calls rather than a false end of range.
+func TestRangeReaderFaults(t *testing.T) {
+	c := kafkatest.Start(t)
+	if c.Real() {
+		t.Skip("fault injection needs the in-process kfake broker")
+	}
+	topic := kafkatest.UniqueName(t, "faults")
+	c.CreateTopic(t, topic, 1)
+	var msgs []kafka.Message
+	for i := range 50 {
+		msgs = append(msgs, kafka.Message{Value: fmt.Appendf(nil, "r%d", i)})
+	}
+	produceTo(t, c, topic, msgs)
+	cluster := sink.Cluster{Brokers: c.Addrs()}
+	ctx := context.Background()
+
+	var n atomic.Int32
+	r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic, FetchBytes: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failFetches(c, kerr.NotLeaderForPartition.Code, false, &n)
+	if got := readAll(t, r); len(got) != 50 || n.Load() != 1 {
+		t.Errorf("after one NOT_LEADER answer: read %d records (want 50), %d faults injected", len(got), n.Load())
+	}
+	r.Close()
+
+	r, err = stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	failFetches(c, kerr.OffsetOutOfRange.Code, true, &n)
+	for range 2 {
+		_, err = r.Next(ctx, 0)
+		if err == nil || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "deleted while reading") {
+			t.Errorf("records deleted under the reader: err %v", err)
+		}
+	}
 }
