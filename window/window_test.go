@@ -573,3 +573,45 @@ func TestNilEmit(t *testing.T) {
 		t.Errorf("alerts = %d", s.Alerts)
 	}
 }
+
+// Reopening an emitted bucket (a late event) keeps every value, source,
+// position and counter of a large bucket with several partitions.
+func TestReopenKeepsEverything(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxSources = 30
+	w := mustNew(t, cfg)
+	var r recorder
+	for i := range 40 {
+		src := Source{Topic: "sysmon", Partition: int32(i % 3), Offset: int64(1000 - i)}
+		if i%5 == 0 {
+			src = Source{File: "dump.jsonl", Line: int64(i)}
+		}
+		user := ""
+		if i%7 == 0 {
+			user = "CORP\\u" + string(rune('a'+i%4))
+		}
+		w.Add(Event{Host: "A", Time: ts(0, int64(i)), Values: []string{"p" + string(rune('A'+i)), "cmd.exe", user}, Source: src}, clk(0), r.emit)
+	}
+	w.Flush(r.emit)
+	before := w.SafePositions()
+	first := r.take()[0]
+	w.Add(ev("A", ts(0, 999), 5000, "zz", "cmd.exe", ""), clk(time.Second), r.emit)
+	w.Flush(r.emit)
+	second := r.take()[0]
+	if second.Revision != 2 || second.EventCount != 41 || !covers(second, first) {
+		t.Fatalf("revision %d count %d", second.Revision, second.EventCount)
+	}
+	if len(second.Values("process")) != 41 || !slices.Equal(second.Values("user"), first.Values("user")) {
+		t.Errorf("values after thaw: %v", fieldMap(second))
+	}
+	if !slices.Equal(second.Sources, first.Sources) || second.SourcesOmitted != 11 {
+		t.Errorf("sources after thaw: %v (+%d)", second.Sources, second.SourcesOmitted)
+	}
+	if second.FirstSeen != ts(0, 0) || second.LastSeen != ts(0, 999) {
+		t.Errorf("first/last after thaw")
+	}
+	after := w.SafePositions()
+	if !equalPos(before, after) || after[Partition{"sysmon", 0}] != 1000-39 || after[Partition{"dump.jsonl", 0}] != 0 {
+		t.Errorf("positions before %v after %v", before, after)
+	}
+}
