@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -22,7 +23,7 @@ import (
 
 const backtestUsage = `Usage:
   msiguard backtest --input FILE [--input FILE ...] [--out FILE] [--dlq FILE] [flags]
-  msiguard backtest --brokers HOST:PORT --topic T [--from TIME] [--to TIME] [--out FILE] [flags]
+  msiguard backtest --brokers HOST:PORT --topic T [--from TIME] [--to TIME] [--out FILE | --alerts-topic T] [flags]
 
 Replays recorded Sysmon events through the rule and writes the alerts it
 would have raised, as JSON lines sorted by (_time, host), each alert_id once
@@ -61,6 +62,7 @@ type backtestFlags struct {
 	retain        time.Duration
 
 	brokers, topic, from, to string
+	alertsTopic              string
 	saslMechanism, saslUser  string
 	saslPasswordFile         string
 	tls, tlsInsecure         bool
@@ -93,6 +95,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable, on the input's event time (must match msiguard run's)")
 	fs.StringVar(&f.brokers, "brokers", os.Getenv("MSIGUARD_BROKERS"), "Kafka bootstrap `host:port[,host:port...]` (env MSIGUARD_BROKERS)")
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
+	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
 	fs.StringVar(&f.from, "from", "", "start of the topic range, RFC 3339 `time` (default: each partition's first offset)")
 	fs.StringVar(&f.to, "to", "", "end of the topic range, RFC 3339 `time`, exclusive (default: the end when the run starts)")
 	fs.StringVar(&f.saslMechanism, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512")
@@ -116,6 +119,11 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if f.topic == "" && (f.from != "" || f.to != "") {
 		return fmt.Errorf("%w: backtest: --from and --to select a topic range; they need --topic", errUsage)
 	}
+	outSet := false
+	fs.Visit(func(fl *flag.Flag) { outSet = outSet || fl.Name == "out" })
+	if f.alertsTopic != "" && !outSet {
+		f.out = "" // the topic only
+	}
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {
 		return fmt.Errorf("%w: backtest: --shape: %v", errUsage, err)
@@ -130,6 +138,13 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	}
 	defer closeOut()
+	var pub *alertPublisher
+	if f.alertsTopic != "" {
+		if pub, err = f.publisher(ctx); err != nil {
+			return err
+		}
+		defer pub.w.Close()
+	}
 	var dlq io.Writer
 	if f.dlq != "" {
 		w, closeDLQ, err := createOutput(f.dlq, stdout)
@@ -139,14 +154,18 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		defer closeDLQ()
 		dlq = w
 	}
-	eng, err := backtest.New(backtest.Config{
+	cfg := backtest.Config{
 		Detector:      det,
 		Window:        window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain},
 		Alerts:        out,
 		DeadLetters:   dlq,
 		EmitRevisions: f.emitRevisions,
 		Workers:       f.workers,
-	})
+	}
+	if pub != nil {
+		cfg.OnAlert = pub.add
+	}
+	eng, err := backtest.New(cfg)
 	if err != nil {
 		return fmt.Errorf("%w: backtest: %v", errUsage, err)
 	}
@@ -162,6 +181,9 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		sum, err = backtestFiles(ctx, eng, f.inputs, stdin)
 	}
 	prog.stop()
+	if err == nil && pub != nil {
+		err = pub.flush()
+	}
 	if err == nil {
 		err = closeOut()
 	}
@@ -184,11 +206,58 @@ func backtestShapeNames() string {
 	return strings.Join(names, ", ")
 }
 
-// createOutput opens name for writing ("-": stdout). The returned close is
+// alertPublisher sends alerts to --alerts-topic in batches, each batch
+// acknowledged before the next is taken.
+type alertPublisher struct {
+	ctx   context.Context
+	w     *sink.RawWriter
+	batch []sink.RawRecord
+}
+
+func (f *backtestFlags) publisher(ctx context.Context) (*alertPublisher, error) {
+	cluster, err := f.cluster()
+	if err != nil {
+		return nil, err
+	}
+	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: &cluster, Topic: f.alertsTopic, Balance: "hash"})
+	if err != nil {
+		if errors.Is(err, sink.ErrConfig) {
+			return nil, fmt.Errorf("%w: backtest: --alerts-topic: %v", errUsage, err)
+		}
+		return nil, fmt.Errorf("backtest: --alerts-topic %s: %w", f.alertsTopic, err)
+	}
+	return &alertPublisher{ctx: ctx, w: w}, nil
+}
+
+// add is the engine's OnAlert: it keeps a copy of the line.
+func (p *alertPublisher) add(a *window.Alert, line []byte) error {
+	p.batch = append(p.batch, sink.RawRecord{Key: []byte(a.AlertID), Value: bytes.Clone(line)})
+	if len(p.batch) >= 1000 {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *alertPublisher) flush() error {
+	if len(p.batch) == 0 {
+		return nil
+	}
+	err := p.w.Write(p.ctx, p.batch)
+	p.batch = p.batch[:0]
+	if err != nil {
+		return fmt.Errorf("backtest: publishing alerts: %w", err)
+	}
+	return nil
+}
+
+// createOutput opens name for writing ("-": stdout; "": nowhere). The returned close is
 // idempotent and reports the first close error.
 func createOutput(name string, stdout io.Writer) (io.Writer, func() error, error) {
-	if name == "-" || name == "" {
+	switch name {
+	case "-":
 		return stdout, func() error { return nil }, nil
+	case "":
+		return io.Discard, func() error { return nil }, nil
 	}
 	f, err := os.Create(name)
 	if err != nil {

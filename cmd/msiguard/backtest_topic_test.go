@@ -16,6 +16,8 @@ import (
 
 	"github.com/msiguard/msiguard/backtest"
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -100,6 +102,43 @@ func TestBacktestCommandTopic(t *testing.T) {
 	_, fileAlerts := run("--input", goldenInput)
 	if got, want := content(topicAlerts), content(fileAlerts); !slices.Equal(got, want) {
 		t.Errorf("topic and file replays differ:\n%s\nvs\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// --alerts-topic without --out: the same lines, keyed by alert_id, in
+	// the topic only.
+	alertsTopic := kafkatest.UniqueName(t, "alerts")
+	c.CreateTopic(t, alertsTopic, 3)
+	var stdout bytes.Buffer
+	if err := runBacktest(context.Background(), []string{"--brokers", brokers, "--topic", topic, "--alerts-topic", alertsTopic, "--quiet"},
+		strings.NewReader(""), &stdout, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("--alerts-topic without --out wrote %d bytes to stdout", stdout.Len())
+	}
+	rr, err := stream.NewRangeReader(context.Background(), stream.RangeConfig{Cluster: sink.Cluster{Brokers: c.Addrs()}, Topic: alertsTopic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	var published []*window.Alert
+	for _, rg := range rr.Ranges() {
+		for {
+			recs, err := rr.Next(context.Background(), rg.Partition)
+			if err != nil {
+				break
+			}
+			for _, r := range recs {
+				a := new(window.Alert)
+				if err := a.UnmarshalJSON(r.Value); err != nil || string(r.Key) != a.AlertID {
+					t.Errorf("published record key %q: %v", r.Key, err)
+				}
+				published = append(published, a)
+			}
+		}
+	}
+	if got, want := content(published), content(topicAlerts); !slices.Equal(got, want) {
+		t.Errorf("published %d alerts, --out had %d; contents differ", len(got), len(want))
 	}
 
 	sum, _ = run("--brokers", brokers, "--topic", topic,
