@@ -25,6 +25,7 @@ type command struct {
 var commands = []command{
 	{"run", "consume Sysmon events from a consumer group and publish alerts", runCommand},
 	{"backtest", "replay Sysmon events from files or a topic range and write the alerts", backtestCommand},
+	{"gen", "generate realistic Sysmon records to a file or a topic (tests, demos, load)", genCommand},
 }
 
 // errUsage marks errors caused by the command line; main exits 2 for them.
