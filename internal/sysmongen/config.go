@@ -23,9 +23,9 @@ const (
 	DefaultForeignRate     = 0.02
 	DefaultEventsPerSecond = 1000
 	DefaultLate            = 5 * time.Minute
-	// MaxHosts bounds Config.Hosts (the generator keeps a few hundred
-	// bytes per host).
-	MaxHosts = 1_000_000
+	// MaxHosts bounds Config.Hosts (the generator keeps about 1.6 KB
+	// per host).
+	MaxHosts = 100_000
 )
 
 // DefaultStart is Config.Start's default: a fixed instant, so that a zero

@@ -280,7 +280,7 @@ func TestMix(t *testing.T) {
 	if collector < len(recs)/3 {
 		t.Errorf("only %d of %d records name a collector", collector, len(recs))
 	}
-	// No noise or decoy bucket: the stats' bucket count is the attacks'.
+	// Stats.AttackBuckets counts the distinct (host, second) of attacks.
 	buckets := map[[2]int64]bool{}
 	for _, m := range metas {
 		if m.Kind == KindAttack {
