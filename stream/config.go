@@ -79,7 +79,8 @@ type Config struct {
 	// SessionTimeout, HeartbeatInterval and RebalanceTimeout tune the
 	// consumer group. A crashed member's partitions move after
 	// SessionTimeout. Defaults 10s, 1s and 30s. The drain on revocation is
-	// bounded by half the RebalanceTimeout.
+	// bounded by half the RebalanceTimeout and two thirds of the
+	// SessionTimeout (no heartbeats are sent while it runs).
 	SessionTimeout, HeartbeatInterval, RebalanceTimeout time.Duration
 
 	// FetchMaxBytes caps one fetch of one partition. Default 4 MiB.

@@ -318,7 +318,9 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 		if ctx.Err() != nil {
 			return // shutdown: hard bounds the drain
 		}
-		t := time.NewTimer(p.cfg.RebalanceTimeout / 2)
+		// Heartbeats stopped with the generation: past the session
+		// timeout the coordinator may drop us and refuse the commit.
+		t := time.NewTimer(min(p.cfg.RebalanceTimeout/2, p.cfg.SessionTimeout*2/3))
 		defer t.Stop()
 		select {
 		case <-t.C:
