@@ -101,11 +101,17 @@ func BenchmarkScanBlock(b *testing.B) {
 	for _, blk := range blocks {
 		size += int64(len(blk))
 	}
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, blk := range blocks {
-			e.scanLines(&block{data: blk})
-		}
+	defer func(old int) { subBlock = old }(subBlock)
+	for _, sb := range []int{8 << 10, 16 << 10, 64 << 10, 256 << 10} {
+		b.Run(fmt.Sprintf("sub=%dKiB", sb>>10), func(b *testing.B) {
+			subBlock = sb
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, blk := range blocks {
+					e.scanLines(&block{data: blk})
+				}
+			}
+		})
 	}
 }

@@ -37,7 +37,7 @@
 //     into pooled buffers (through a klauspost/compress gzip decompressor for
 //     gzip input), cuts each block after its last '\n' and carries the tail
 //     over to the next block;
-//   - one worker per core runs the prefilter over sub-blocks of about 64 KiB
+//   - one worker per core runs the prefilter over sub-blocks of about 16 KiB
 //     (the prefilter treats '\n' as a breaker, so a sub-block hits exactly
 //     when one of its lines does), looks at single lines only inside a
 //     sub-block that hit, evaluates only the lines that hit, and counts
