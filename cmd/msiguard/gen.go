@@ -100,7 +100,7 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 	fs.StringVar(&f.compression, "compression", "none", "compression: none, gzip, snappy, lz4 or zstd")
 	fs.StringVar(&f.key, "key", "none", "record key: none (round-robin over partitions) or host (the endpoint's name, hashed to a partition)")
 	fs.IntVar(&f.batch, "batch", 4000, "records per produce call")
-	fs.IntVar(&f.inflight, "inflight", 2, "produce calls in flight at once")
+	fs.IntVar(&f.inflight, "inflight", 1, "produce calls in flight at once; above 1, two batches for one partition may land out of order,\n      so event time on a partition may go back by up to --batch/--events-per-second seconds")
 	fs.StringVar(&f.timestamps, "timestamps", "now", "Kafka record timestamps: now (the write time) or event (the record's UtcTime; mind the topic's retention)")
 	fs.BoolVar(&f.tls, "tls", false, "connect to the brokers with TLS")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM `FILE` of CA certificates to trust (implies --tls)")
