@@ -51,6 +51,7 @@ type multiSet struct {
 // bucket is the state of one (host, second) group.
 type bucket struct {
 	key   bucketKey
+	hs    *hostState
 	state bucketState
 	// dirty: content changed since the last emission (or restore).
 	dirty bool

@@ -54,9 +54,13 @@ type Config struct {
 	// oldest emitted is forgotten first. Default 100_000.
 	RetainBuckets int
 
-	// RetainHosts caps the number of hosts for which the window remembers
-	// the latest second of a forgotten bucket (what makes an event "late"
-	// rather than the start of a new alert). Default 1<<20. See Stats.HostsEvicted.
+	// RetainHosts caps the number of hosts the window remembers once they
+	// have no open or revisable bucket left. It remembers them for their
+	// horizon, the latest second of a forgotten bucket, which makes a later
+	// event for that second "late" rather than the start of a new alert. The
+	// least recently active idle host is forgotten first (Stats.HostsEvicted);
+	// hosts with buckets are never forgotten. Default 1<<20 (about 100 MB at
+	// the limit).
 	RetainHosts int
 
 	// MaxSources caps the sources listed in an alert; the rest are counted

@@ -14,9 +14,6 @@ import (
 // unset is the clock reading before the window has seen any time.
 const unset = math.MinInt64
 
-// maxFree caps the recycled host states kept for reuse.
-const maxFree = 4096
-
 // Window groups matched events into (host, second) buckets and emits each
 // bucket as an Alert; see the package documentation for when.
 //
@@ -38,41 +35,22 @@ type Window struct {
 	clock int64
 	topk  topK
 
-	// hosts holds, per host with open buckets, those buckets.
+	// hosts holds every host the window remembers (see hostState).
 	hosts map[string]*hostState
+	// idleHostsHead..Tail: hosts with no open or revisable bucket, least
+	// recently active first; idleHosts counts them.
+	idleHostsHead, idleHostsTail *hostState
+	idleHosts                    int
 	// idleHead..idleTail: open buckets, least recently touched first.
 	idleHead, idleTail *bucket
 	open               int
 
 	// revisable holds emitted buckets, oldest emission at the back.
 	revisable *simplelru.LRU[bucketKey, *bucket]
-	// horizon holds, per host, the latest second of a forgotten bucket
-	// (a pointer, so that raising it is one lookup).
-	horizon *simplelru.LRU[string, *int64]
 
-	freeHosts []*hostState
-	fresh     []int // scratch for addEvent
-	alert     Alert
-	stats     Stats
-}
-
-type hostState struct {
-	host string
-	open []*bucket
-}
-
-// find returns the host's open bucket for sec, preferring the on-time one.
-func (h *hostState) find(sec int64) *bucket {
-	var late *bucket
-	for _, b := range h.open {
-		if b.key.sec == sec {
-			if !b.key.late {
-				return b
-			}
-			late = b
-		}
-	}
-	return late
+	fresh []int // scratch for addEvent
+	alert Alert
+	stats Stats
 }
 
 // Stats are the window's counters. Open, Revisable and Hosts are current
@@ -80,7 +58,7 @@ func (h *hostState) find(sec int64) *bucket {
 type Stats struct {
 	Open      int // buckets open (not yet emitted, or reopened by a late event)
 	Revisable int // emitted buckets still revisable
-	Hosts     int // hosts with open buckets
+	Hosts     int // hosts remembered (with buckets, or with a horizon)
 
 	Events     int64 // events passed to Add, including dropped ones
 	NoHost     int64 // events dropped because Host was empty
@@ -94,7 +72,7 @@ type Stats struct {
 	Reopened     int64 // revisable buckets reopened by an event
 	Expired      int64 // revisable buckets forgotten after Retain
 	Evicted      int64 // revisable buckets forgotten early because RetainBuckets was reached
-	HostsEvicted int64 // host horizons forgotten because RetainHosts was reached
+	HostsEvicted int64 // idle hosts (and their horizons) forgotten because RetainHosts was reached
 
 	Restored        int64 // alerts passed to Restore and accepted
 	RestoreFields   int64 // restored fields ignored because Config.Fields lacks them
@@ -137,9 +115,6 @@ func New(cfg Config) (*Window, error) {
 	if w.revisable, err = simplelru.NewLRU[bucketKey, *bucket](cfg.RetainBuckets, nil); err != nil {
 		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
 	}
-	if w.horizon, err = simplelru.NewLRU[string, *int64](cfg.RetainHosts, nil); err != nil {
-		return nil, fmt.Errorf("%w: RetainHosts: %v", ErrConfig, err)
-	}
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
 	return w, nil
 }
@@ -171,9 +146,11 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 	var b *bucket
 	if hs != nil {
 		b = hs.find(sec)
+	} else {
+		hs = w.host(ev.Host)
 	}
 	if b == nil {
-		b, hs = w.lookup(ev, sec, hs)
+		b = w.lookup(ev, sec, hs)
 	}
 	if w.cfg.Backtest {
 		w.setClock(w.topk.observe(hs.host, ev.Time))
@@ -186,7 +163,7 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 		for i := 0; i < len(hs.open); {
 			c := hs.open[i]
 			if c != b && ev.Time >= satAdd(satAdd(c.key.sec*1e9, 1e9), w.grace) {
-				w.close(c, hs, emit)
+				w.close(c, emit)
 				continue
 			}
 			i++
@@ -198,57 +175,45 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 // lookup finds the bucket for ev outside the host's open buckets: a
 // revisable one to reopen, else a new one (a late one if the host has
 // already forgotten a bucket at or after sec).
-func (w *Window) lookup(ev Event, sec int64, hs *hostState) (*bucket, *hostState) {
-	key := bucketKey{host: ev.Host, sec: sec}
-	if b, ok := w.revisable.Peek(key); ok {
-		w.revisable.Remove(key)
-		return b, w.reopen(b, hs)
-	}
-	if h, ok := w.horizon.Peek(ev.Host); ok && sec <= *h {
-		key.late = true
+func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
+	key := bucketKey{host: hs.host, sec: sec}
+	if hs.nrev > 0 && sec <= hs.maxRev {
 		if b, ok := w.revisable.Peek(key); ok {
-			w.revisable.Remove(key)
-			return b, w.reopen(b, hs)
+			w.reopen(b)
+			return b
 		}
 	}
-	if hs == nil {
-		hs = w.newHost(strings.Clone(ev.Host))
+	if sec <= hs.horizon {
+		key.late = true
+		if hs.nrev > 0 && sec <= hs.maxRev {
+			if b, ok := w.revisable.Peek(key); ok {
+				w.reopen(b)
+				return b
+			}
+		}
 	}
 	b := w.newBucket()
-	b.key = bucketKey{host: hs.host, sec: sec, late: key.late}
+	b.key, b.hs = key, hs
 	if key.late {
 		b.id = LateAlertID(w.cfg.RuleID, hs.host, sec, ev.Time, ev.Source)
 	}
-	w.openBucket(b, hs)
-	return b, hs
-}
-
-func (w *Window) newHost(host string) *hostState {
-	var hs *hostState
-	if n := len(w.freeHosts); n > 0 {
-		hs = w.freeHosts[n-1]
-		w.freeHosts = w.freeHosts[:n-1]
-		hs.host = host
-	} else {
-		hs = &hostState{host: host}
-	}
-	w.hosts[host] = hs
-	return hs
+	w.openBucket(b)
+	return b
 }
 
 func (w *Window) newBucket() *bucket { return newBucket(len(w.cfg.Fields)) }
 
 // reopen moves a revisable bucket back to the open set.
-func (w *Window) reopen(b *bucket, hs *hostState) *hostState {
-	if hs == nil {
-		hs = w.newHost(b.key.host)
-	}
+func (w *Window) reopen(b *bucket) {
+	w.revisable.Remove(b.key)
+	b.hs.nrev--
 	w.stats.Reopened++
-	w.openBucket(b, hs)
-	return hs
+	w.openBucket(b)
 }
 
-func (w *Window) openBucket(b *bucket, hs *hostState) {
+func (w *Window) openBucket(b *bucket) {
+	hs := b.hs
+	w.busy(hs)
 	b.state = stateOpen
 	hs.open = append(hs.open, b)
 	w.open++
@@ -346,21 +311,11 @@ func (w *Window) unlink(b *bucket) {
 }
 
 // close emits an open bucket if it has anything new and makes it revisable.
-// hs is the bucket's host state, or nil to look it up.
-func (w *Window) close(b *bucket, hs *hostState, emit func(*Alert)) {
-	if hs == nil {
-		hs = w.hosts[b.key.host]
-	}
+func (w *Window) close(b *bucket, emit func(*Alert)) {
+	hs := b.hs
 	w.unlink(b)
 	i := slices.Index(hs.open, b)
 	hs.open = slices.Delete(hs.open, i, i+1)
-	if len(hs.open) == 0 {
-		delete(w.hosts, hs.host)
-		hs.host = ""
-		if len(w.freeHosts) < maxFree {
-			w.freeHosts = append(w.freeHosts, hs)
-		}
-	}
 	w.open--
 	if b.dirty {
 		w.emitBucket(b, emit)
@@ -379,22 +334,19 @@ func (w *Window) keep(b *bucket) {
 		}
 	}
 	w.revisable.Add(b.key, b)
+	hs := b.hs
+	hs.nrev++
+	hs.maxRev = max(hs.maxRev, b.key.sec)
 }
 
 // forget drops a bucket no longer revisable, remembering its second as its
 // host's horizon so later events for it are recognized as late.
 func (w *Window) forget(b *bucket) {
-	w.raiseHorizon(b.key.host, b.key.sec)
-}
-
-// raiseHorizon raises host's horizon to at least sec.
-func (w *Window) raiseHorizon(host string, sec int64) {
-	if h, ok := w.horizon.Get(host); ok {
-		*h = max(*h, sec)
-		return
-	}
-	if w.horizon.Add(host, &sec) {
-		w.stats.HostsEvicted++
+	hs := b.hs
+	hs.horizon = max(hs.horizon, b.key.sec)
+	if hs.nrev--; hs.nrev == 0 {
+		hs.maxRev = math.MinInt64
+		w.settle(hs)
 	}
 }
 
@@ -453,7 +405,7 @@ func (w *Window) expire(emit func(*Alert)) {
 		return
 	}
 	for b := w.idleHead; b != nil && elapsed(b.touch, w.clock, w.idle); b = w.idleHead {
-		w.close(b, nil, emit)
+		w.close(b, emit)
 	}
 	for {
 		_, b, ok := w.revisable.GetOldest()
@@ -475,7 +427,7 @@ func (w *Window) Flush(emit func(*Alert)) {
 		emit = discard
 	}
 	for w.idleHead != nil {
-		w.close(w.idleHead, nil, emit)
+		w.close(w.idleHead, emit)
 	}
 }
 
@@ -536,25 +488,28 @@ func (w *Window) Restore(a *Alert) error {
 		return fmt.Errorf("%w: alert %s: host %q, revision %d, event_count %d", ErrBadAlert, a.AlertID, a.Host, a.Revision, a.EventCount)
 	}
 	w.stats.Restored++
-	key := bucketKey{host: a.Host, sec: a.Time, late: a.Late}
+	hs := w.host(a.Host)
+	if a.Late {
+		// The previous run had forgotten the on-time bucket.
+		hs.horizon = max(hs.horizon, a.Time)
+	}
+	key := bucketKey{host: hs.host, sec: a.Time, late: a.Late}
 	var b *bucket
-	var hs *hostState
-	if hs = w.hosts[a.Host]; hs != nil {
-		for _, c := range hs.open {
-			if c.key == key {
-				b = c
-			}
+	for _, c := range hs.open {
+		if c.key == key {
+			b = c
 		}
 	}
 	if b == nil {
 		b, _ = w.revisable.Peek(key)
 	}
 	if b != nil {
-		w.merge(b, a, hs)
+		w.merge(b, a)
+		w.settle(hs)
 		return nil
 	}
 	b = w.newBucket()
-	b.key = bucketKey{host: strings.Clone(a.Host), sec: a.Time, late: a.Late}
+	b.key, b.hs = key, hs
 	b.id = strings.Clone(a.AlertID)
 	b.revision = a.Revision
 	b.count = a.EventCount
@@ -564,10 +519,8 @@ func (w *Window) Restore(a *Alert) error {
 	b.sources = append(b.sources, a.Sources[:n]...)
 	b.restored = true
 	b.unlisted = max(a.EventCount-n, 0)
+	w.busy(hs)
 	w.keep(b)
-	if a.Late {
-		w.raiseHorizon(b.key.host, a.Time)
-	}
 	return nil
 }
 
@@ -587,7 +540,7 @@ func (w *Window) restoreFields(b *bucket, a *Alert) {
 }
 
 // merge folds a restored alert into a bucket the window already holds.
-func (w *Window) merge(b *bucket, a *Alert, hs *hostState) {
+func (w *Window) merge(b *bucket, a *Alert) {
 	w.restoreFields(b, a)
 	b.count = max(b.count, a.EventCount)
 	b.first = min(b.first, a.FirstSeen)
@@ -611,8 +564,7 @@ func (w *Window) merge(b *bucket, a *Alert, hs *hostState) {
 	}
 	b.dirty = b.count != a.EventCount || b.first != a.FirstSeen || b.last != a.LastSeen || b.numValues() != aValues
 	if b.dirty && b.state == stateRevisable {
-		w.revisable.Remove(b.key)
-		w.reopen(b, hs)
+		w.reopen(b)
 	}
 }
 

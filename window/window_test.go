@@ -615,3 +615,31 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Errorf("positions before %v after %v", before, after)
 	}
 }
+
+// Hosts with no bucket left are remembered, for their horizon, up to
+// RetainHosts; beyond that the least recently active is forgotten.
+func TestRetainHosts(t *testing.T) {
+	cfg := testConfig()
+	cfg.RetainHosts = 2
+	cfg.Retain = time.Minute
+	w := mustNew(t, cfg)
+	var r recorder
+	for i, h := range []string{"A", "B", "C"} {
+		now := time.Duration(i) * 10 * time.Minute
+		w.Add(ev(h, ts(0, 0), int64(i), "p", "", ""), clk(now), r.emit)
+		w.Advance(clk(now+10*time.Second), r.emit) // emitted
+		w.Advance(clk(now+2*time.Minute), r.emit)  // forgotten
+	}
+	if s := w.Stats(); s.Hosts != 2 || s.HostsEvicted != 1 || s.Revisable != 0 {
+		t.Fatalf("stats = %+v", s)
+	}
+	// B still has its horizon: its second 0 is late. A was forgotten: its
+	// second 0 starts a new alert (the documented cost of the bound).
+	w.Add(ev("B", ts(0, 5), 10, "q", "", ""), clk(time.Hour), r.emit)
+	w.Add(ev("A", ts(0, 5), 11, "q", "", ""), clk(time.Hour), r.emit)
+	w.Flush(r.emit)
+	got := r.take()[3:]
+	if len(got) != 2 || got[0].Host != "B" || !got[0].Late || got[1].Host != "A" || got[1].Late {
+		t.Fatalf("got %+v", got)
+	}
+}
