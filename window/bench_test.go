@@ -149,9 +149,11 @@ func heapInUse() uint64 {
 }
 
 // BenchmarkBytesPerBucket measures the heap held per open bucket (one event,
-// 15 realistic CIM values, about 400 bytes of value text) and per revisable
-// bucket (the same, after emission). Each op is one bucket; the value strings
-// are built before the measurement, so only what the window keeps counts.
+// 15 realistic CIM values, about 400 bytes of value text, one host each),
+// per revisable bucket (the same, after emission) and per idle host (after
+// the buckets are forgotten: what remains is the host's horizon). Each op is
+// 100k buckets; the input is built before the measurement, so only what the
+// window keeps counts.
 func BenchmarkBytesPerBucket(b *testing.B) {
 	const n = 100_000
 	events := make([]Event, n)
@@ -163,7 +165,7 @@ func BenchmarkBytesPerBucket(b *testing.B) {
 			text += len(v)
 		}
 	}
-	var open, revisable float64
+	var open, revisable, idle float64
 	for b.Loop() {
 		before := heapInUse()
 		w := mustNew(b, cimConfig())
@@ -173,15 +175,37 @@ func BenchmarkBytesPerBucket(b *testing.B) {
 		mid := heapInUse()
 		w.Flush(nil)
 		after := heapInUse()
+		w.Advance(clk(time.Hour), nil)
+		forgotten := heapInUse()
 		open = float64(mid-before) / n
 		revisable = float64(after-before) / n
-		if s := w.Stats(); s.Revisable != n {
-			b.Fatalf("revisable = %d", s.Revisable)
+		idle = float64(forgotten-before) / n
+		if s := w.Stats(); s.Revisable != 0 || s.Hosts != n {
+			b.Fatalf("stats = %+v", s)
 		}
 	}
 	b.ReportMetric(open, "B/open-bucket")
 	b.ReportMetric(revisable, "B/revisable-bucket")
+	b.ReportMetric(idle, "B/idle-host")
 	b.ReportMetric(float64(text)/n, "B-text/bucket")
+}
+
+// BenchmarkSafePositions times SafePositions over 100k revisable buckets
+// spread over 4 partitions.
+func BenchmarkSafePositions(b *testing.B) {
+	g := newStreamGen(100_000, 1)
+	w := mustNew(b, cimConfig())
+	for n := range 100_000 {
+		e := g.event(n)
+		w.Add(e, clk(0), nil)
+	}
+	w.Flush(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(w.SafePositions()) != 4 {
+			b.Fatal("want 4 partitions")
+		}
+	}
 }
 
 // BenchmarkBounded10M runs 10M events from 100k hosts (100 each, spread
