@@ -34,10 +34,12 @@ const (
 	stateRevisable
 )
 
-// partPos is the lowest position a bucket holds in one partition.
-type partPos struct {
-	p   Partition
-	pos int64
+// srcRef is a source as a bucket keeps it: an index in the window's table
+// of partitions (and files) and a position. It holds no pointer, so a
+// bucket's sources cost the garbage collector nothing to scan.
+type srcRef struct {
+	part uint32
+	pos  int64
 }
 
 // multiSet holds the values of a field that has more than one.
@@ -77,8 +79,10 @@ type bucket struct {
 	multi     []multiSet
 	multiMask uint64
 
-	sources []Source
-	pos     []partPos
+	// sources lists the first MaxSources events' sources; pos holds the
+	// lowest position per partition.
+	sources []srcRef
+	pos     []srcRef
 	// id is the alert_id, computed at the first emission (on creation for
 	// late buckets, from the first event).
 	id string
@@ -91,8 +95,8 @@ type bucket struct {
 	spare []string
 
 	inlVals    [inlineFields]string
-	inlSources [inlineSources]Source
-	inlPos     [1]partPos
+	inlSources [inlineSources]srcRef
+	inlPos     [1]srcRef
 }
 
 func newBucket(nfields int) *bucket {
@@ -256,23 +260,21 @@ func (b *bucket) numValues() int {
 }
 
 // notePos records src's position if it is the lowest seen in its partition.
-func (b *bucket) notePos(src Source) {
-	p, pos := src.position()
+func (b *bucket) notePos(src srcRef) {
 	for i := range b.pos {
-		if b.pos[i].p == p {
-			if pos < b.pos[i].pos {
-				b.pos[i].pos = pos
-			}
+		if b.pos[i].part == src.part {
+			b.pos[i].pos = min(b.pos[i].pos, src.pos)
 			return
 		}
 	}
-	b.pos = append(b.pos, partPos{p, pos})
+	b.pos = append(b.pos, src)
 }
 
 // absorb reports whether an event with source src, replayed into a restored
 // bucket, is one the restored alert already counted.
-func (b *bucket) absorb(src Source) bool {
-	if !src.IsZero() && slices.Contains(b.sources, src) {
+// known says whether the event has a source at all.
+func (b *bucket) absorb(src srcRef, known bool) bool {
+	if known && slices.Contains(b.sources, src) {
 		return true
 	}
 	if b.unlisted > 0 {

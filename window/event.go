@@ -2,9 +2,9 @@ package window
 
 // Source is where an event came from: a Kafka record (Topic, Partition,
 // Offset) or a line of a file (File, Line). File non-empty means a file
-// source; otherwise it is a Kafka source. The zero Source means "unknown":
-// such an event is counted but neither listed in an alert's sources nor
-// tracked for safe positions.
+// source (Topic and Partition are then ignored); otherwise it is a Kafka
+// source. The zero Source means "unknown": such an event is counted but
+// neither listed in an alert's sources nor tracked for safe positions.
 //
 // In an alert's JSON a Kafka source is {"topic":..,"partition":..,"offset":..}
 // and a file source {"file":..,"line":..}.

@@ -1,0 +1,40 @@
+package window
+
+// partEntry is one entry of the window's partition table: a Kafka topic and
+// partition, or a file. Buckets refer to it by index (srcRef). The table
+// only grows; it holds one entry per partition or file ever seen.
+type partEntry struct {
+	name      string
+	partition int32
+	file      bool
+}
+
+func (p partEntry) asPartition() Partition { return Partition{Topic: p.name, Partition: p.partition} }
+
+// ref returns the compact form of a known (non-zero) source.
+func (w *Window) ref(s Source) srcRef {
+	e, pos := partEntry{name: s.Topic, partition: s.Partition}, s.Offset
+	if s.File != "" {
+		e, pos = partEntry{name: s.File, file: true}, s.Line
+	}
+	if len(w.parts) > 0 && e == w.lastPart {
+		return srcRef{part: w.lastIdx, pos: pos}
+	}
+	i, ok := w.partIdx[e]
+	if !ok {
+		i = uint32(len(w.parts))
+		w.parts = append(w.parts, e)
+		w.partIdx[e] = i
+	}
+	w.lastPart, w.lastIdx = e, i
+	return srcRef{part: i, pos: pos}
+}
+
+// source expands a compact source.
+func (w *Window) source(r srcRef) Source {
+	e := w.parts[r.part]
+	if e.file {
+		return Source{File: e.name, Line: r.pos}
+	}
+	return Source{Topic: e.name, Partition: e.partition, Offset: r.pos}
+}
