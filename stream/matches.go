@@ -193,6 +193,7 @@ func (w *matchesWorker) emit(a *window.Alert) {
 		return
 	}
 	w.emitted = true
+	w.p.delays.observeAlert(a, msg.Time)
 	if a.Revision == 1 {
 		w.alerts++
 	} else {

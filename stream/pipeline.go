@@ -32,8 +32,10 @@ type Pipeline struct {
 	// matchesPartitions is the matches topic's partition count, set by setup.
 	matchesPartitions int
 
-	c     counters
-	parts *partStats
+	c      counters
+	parts  *partStats
+	ready  readiness // see Ready
+	delays delays    // see EmissionDelays
 
 	prodMu sync.Mutex
 	// guarded by prodMu: the producers, set while Run runs.
@@ -313,6 +315,9 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 	defer context.AfterFunc(ctx, cancelEnd)()
 	drain, cancelDrain := context.WithCancel(hard)
 	defer cancelDrain()
+	p.ready.begin(gen.ID, len(inParts), len(mParts))
+	defer context.AfterFunc(end, func() { p.ready.end(gen.ID) })()
+	defer p.ready.end(gen.ID)
 	go func() {
 		<-end.Done()
 		if ctx.Err() != nil {
@@ -361,6 +366,7 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 				}
 				return
 			}
+			p.ready.restoredDone(gen.ID)
 			var mwg sync.WaitGroup
 			for _, a := range mParts {
 				w, err := p.newMatchesWorker(a, o, restored[a.ID])
