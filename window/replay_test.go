@@ -10,7 +10,8 @@ import (
 // commitPositions is what a caller commits: per partition it has read,
 // the safe position if the window holds one, else the position after the
 // last event it added.
-func commitPositions(w *Window, consumed map[Partition]int64) map[Partition]int64 {
+func commitPositions(t *testing.T, w *Window, consumed map[Partition]int64) map[Partition]int64 {
+	t.Helper()
 	safe := w.SafePositions()
 	out := make(map[Partition]int64, len(consumed))
 	for p, next := range consumed {
@@ -22,7 +23,7 @@ func commitPositions(w *Window, consumed map[Partition]int64) map[Partition]int6
 	}
 	for p := range safe {
 		if _, ok := consumed[p]; !ok {
-			panic(fmt.Sprintf("safe position for unread partition %v", p))
+			t.Fatalf("safe position for unread partition %v", p)
 		}
 	}
 	return out
@@ -67,7 +68,7 @@ func TestCrashReplay(t *testing.T) {
 		var committed map[Partition]int64
 		for j, s := range steps[:crash] {
 			if j == commitAt {
-				committed = commitPositions(before, consumed)
+				committed = commitPositions(t, before, consumed)
 			}
 			if s.advance {
 				before.Advance(clk(s.now), rb.emit)
@@ -77,7 +78,7 @@ func TestCrashReplay(t *testing.T) {
 			consumed[p] = pos + 1
 		}
 		if commitAt == crash {
-			committed = commitPositions(before, consumed)
+			committed = commitPositions(t, before, consumed)
 		}
 
 		after := mustNew(t, cfg)
