@@ -390,3 +390,21 @@ func TestOpenFile(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadLetterEncoding: a record that is not valid UTF-8 is kept byte for
+// byte as text_base64; XML keeps its angle brackets unescaped.
+func TestDeadLetterEncoding(t *testing.T) {
+	bad := "{\"cmd\":\"msiexec \xff\xfe\","
+	xml := `<Event><System><EventID>1</EventID><Computer>WS1</Computer></System><EventData><Data Name='Image'>msiexec.exe</Data>`
+	r := runFiles(t, Config{}, [2]string{"f", bad + "\n" + xml + "\n"})
+	dls := r.deadLetters(t)
+	if len(dls) != 2 {
+		t.Fatalf("%d dead letters: %s", len(dls), r.dlq)
+	}
+	if string(dls[0].TextBase64) != bad || dls[0].Text != "" || dls[0].Line != 1 || dls[0].Reason != "malformed" {
+		t.Errorf("invalid UTF-8: %+v", dls[0])
+	}
+	if dls[1].Text != xml || !bytes.Contains(r.dlq, []byte("<EventID>1</EventID>")) || dls[1].Line != 2 {
+		t.Errorf("XML: %+v\n%s", dls[1], r.dlq)
+	}
+}
