@@ -39,7 +39,9 @@ func TestBacktestCommandTopic(t *testing.T) {
 	c := kafkatest.Start(t)
 	topic := kafkatest.UniqueName(t, "sysmon")
 	c.CreateTopic(t, topic, 2)
-	base := time.Date(2025, 3, 6, 10, 0, 0, 0, time.UTC)
+	// Recent timestamps: a real broker deletes records older than its
+	// retention at any moment.
+	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
 	w := &kafka.Writer{
 		Addr: kafka.TCP(c.Addrs()...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond,
 		Balancer:  kafka.BalancerFunc(func(m kafka.Message, _ ...int) int { return m.Partition }),
