@@ -127,7 +127,7 @@ var propFields = []string{"process", "parent_process_name", "user", "process_id"
 // the on-time and late alerts of a bucket together hold exactly its events.
 func TestPropertyBatchEquivalence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2025, 3))
-	const scenarios = 600
+	const scenarios = 400
 	exactChecked, lateSeen := 0, 0
 	for i := range scenarios {
 		cfg := testConfig()

@@ -339,6 +339,11 @@ func (w *Window) close(b *bucket, emit func(*Alert)) {
 func (w *Window) keep(b *bucket) {
 	b.state = stateRevisable
 	b.touch = w.clock
+	// Count b first: evicting the host's previous bucket must not leave
+	// the host looking idle.
+	hs := b.hs
+	hs.nrev++
+	hs.maxRev = max(hs.maxRev, b.key.sec)
 	if w.revisable.Len() >= w.cfg.RetainBuckets {
 		if _, old, ok := w.revisable.RemoveOldest(); ok {
 			w.stats.Evicted++
@@ -346,9 +351,6 @@ func (w *Window) keep(b *bucket) {
 		}
 	}
 	w.revisable.Add(b.key, b)
-	hs := b.hs
-	hs.nrev++
-	hs.maxRev = max(hs.maxRev, b.key.sec)
 }
 
 // forget drops a bucket no longer revisable, remembering its second as its

@@ -643,3 +643,26 @@ func TestRetainHosts(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// A host whose only revisable bucket is evicted while its next one is
+// being kept still holds a bucket: it must not count as idle (and be
+// forgotten with its revisable bucket still in the LRU).
+func TestEvictionKeepsHostBusy(t *testing.T) {
+	cfg := testConfig()
+	cfg.RetainBuckets, cfg.RetainHosts, cfg.Retain = 2, 1, time.Hour
+	w := mustNew(t, cfg)
+	var r recorder
+	w.Add(ev("A", ts(0, 0), 1, "p", "", ""), clk(0), r.emit)
+	w.Add(ev("B", ts(0, 0), 2, "p", "", ""), clk(0), r.emit)
+	w.Advance(clk(10*time.Second), r.emit) // A/0, B/0 revisable
+	w.Add(ev("A", ts(10, 0), 3, "p", "", ""), clk(20*time.Second), r.emit)
+	w.Advance(clk(30*time.Second), r.emit) // A/10 kept, A/0 evicted
+	w.Add(ev("C", ts(0, 0), 4, "p", "", ""), clk(40*time.Second), r.emit)
+	w.Advance(clk(50*time.Second), r.emit) // C/0 kept, B/0 evicted: B idle
+	w.Add(ev("A", ts(10, 1), 5, "q", "", ""), clk(60*time.Second), r.emit)
+	w.Flush(r.emit)
+	last := r.alerts[len(r.alerts)-1]
+	if last.Host != "A" || last.Time != base+10 || last.Revision != 2 || last.EventCount != 2 {
+		t.Fatalf("A/10 after evictions: %+v", last)
+	}
+}
