@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/metrics"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/stream"
 )
@@ -61,6 +62,7 @@ type runFlags struct {
 	tlsCA, tlsCert, tlsKey, tlsServerName                               string
 	saslMechanism, saslUser, saslPassword, saslPasswordFile             string
 	logLevel, logFormat                                                 string
+	metricsAddr                                                         string
 }
 
 func newRunFlagSet(f *runFlags) *flag.FlagSet {
@@ -93,6 +95,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.saslPasswordFile, "sasl-password-file", "", "file holding the SASL password (a trailing newline is ignored)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", metrics.DefaultAddr, "serve /metrics (Prometheus), /healthz and /readyz on this host:port ('' to disable; 0.0.0.0:9108 in a container)")
 	return fs
 }
 
@@ -183,6 +186,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	log.Info("msiguard run", "build", readBuildInfo())
 	cfg, err := f.config(log)
 	if err != nil {
 		return err
@@ -194,8 +198,12 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return err
 	}
-	log.Info("msiguard run starting", "config", cfg)
-	err = p.Run(ctx)
+	stopMetrics, err := serveMetrics(ctx, f.metricsAddr, p, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	err = p.Run(ctx) // logs the effective configuration, secrets masked
 	st := p.Stats()
 	log.Info("msiguard run stopped", "records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
 		"revisions", st.Revisions, "alerts_published", st.AlertsPublished, "dead_letters", st.DeadLetters)
