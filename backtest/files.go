@@ -100,10 +100,25 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// ErrUTF16 is wrapped by the error a run returns for a file that starts
+// with a UTF-16 byte order mark (some Windows exports): its text holds no
+// ASCII msiexec token, so replaying it as is would find nothing.
+var ErrUTF16 = errors.New("file is UTF-16")
+
+func checkEncoding(name string, head []byte) error {
+	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
+		return fmt.Errorf("%s: %w (byte order mark %x): convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8", name, ErrUTF16, head[:2])
+	}
+	return nil
+}
+
 // readMapped cuts an in-memory file into blocks that are slices of it.
 func (r *fileReader) readMapped(index int, in Input) error {
 	e := r.p.e
 	data := in.Data
+	if err := checkEncoding(in.Name, data); err != nil {
+		return err
+	}
 	for pos := 0; pos < len(data); {
 		end := min(pos+e.cfg.BlockSize, len(data))
 		if end < len(data) {
@@ -149,7 +164,7 @@ func (r *fileReader) read(index int, in Input) error {
 	}
 	r.carry = r.carry[:0]
 	var lineBase int64 // for error messages only: lines before the current buffer
-	for {
+	for first := true; ; first = false {
 		var buf []byte
 		select {
 		case buf = <-r.pool:
@@ -182,6 +197,12 @@ func (r *fileReader) read(index int, in Input) error {
 			bigger := make([]byte, min(2*len(buf), e.cfg.MaxLineBytes))
 			copy(bigger, buf[:n])
 			buf = bigger
+		}
+		if first {
+			if err := checkEncoding(in.Name, buf[:n]); err != nil {
+				r.pool <- buf
+				return err
+			}
 		}
 		cut := n
 		if !eof {

@@ -350,6 +350,14 @@ func TestLines(t *testing.T) {
 		t.Errorf("in memory: err %v, output differs", err)
 	}
 
+	utf16 := "\xff\xfe{\x00\"\x00"
+	for _, in := range []Input{{Name: "u", R: strings.NewReader(utf16)}, {Name: "u", Data: []byte(utf16)}} {
+		e, _ = New(Config{Detector: seedDetector(t), Alerts: &out})
+		if _, err := e.RunFiles(context.Background(), []Input{in}); !errors.Is(err, ErrUTF16) {
+			t.Errorf("UTF-16 input (mapped=%v): err %v", in.Data != nil, err)
+		}
+	}
+
 	r = runFiles(t, Config{}, [2]string{"empty", ""})
 	if len(r.out) != 0 || r.sum.Records != 0 {
 		t.Errorf("empty input: %q, %d records", r.out, r.sum.Records)
