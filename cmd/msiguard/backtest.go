@@ -187,12 +187,13 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err == nil {
 		err = closeOut()
 	}
-	if f.summaryJSON != "" {
+	ran := err == nil || sum.ElapsedSeconds > 0 // the engine started
+	if f.summaryJSON != "" && ran {
 		if werr := writeSummaryJSON(f.summaryJSON, &sum); werr != nil && err == nil {
 			err = werr
 		}
 	}
-	if !f.quiet {
+	if !f.quiet && ran {
 		sum.WriteText(stderr)
 	}
 	return err
