@@ -27,7 +27,7 @@ type Stats struct {
 	DeadLetters map[detector.Reason]int64 // records sent to the DLQ, by reason
 
 	OpenBuckets   int   // window buckets not yet emitted, over all windows
-	Rebalances    int64 // consumer group generations joined
+	Rebalances    int64 // consumer group generations joined (the first included)
 	PublishErrors int64 // failed produce calls (alerts, matches, dead letters); each is retried
 
 	Partitions []PartitionStats // assigned partitions, sorted by topic and partition
