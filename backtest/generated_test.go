@@ -134,7 +134,7 @@ func generate(seed uint64, n int) *genSet {
 // unterminated: the alerts must equal the batch grouping, the dead letters
 // the planted ones, and the bytes must not depend on how the work was split.
 func TestGeneratedKnownAnswers(t *testing.T) {
-	g := generate(1, 30000)
+	g := generate(1, 12000)
 	expected := groupOracle(t, g.want)
 	text := g.text("\n")
 

@@ -82,7 +82,7 @@ func runTopic(t *testing.T, cfg Config, src RecordSource) result {
 // same bytes every time and hold the known answer; dead letters name their
 // partition and offset.
 func TestTopicKnownAnswersAndDeterminism(t *testing.T) {
-	g := generate(5, 8000)
+	g := generate(5, 4000)
 	expected := groupOracle(t, g.want)
 	parts := spread(g, 4)
 	var ref result
