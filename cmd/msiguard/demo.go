@@ -607,19 +607,43 @@ func (s *demoStatus) run(ctx context.Context, tty bool) {
 			st := s.p.Stats()
 			s.rate = float64(st.RecordsConsumed-s.lastN) / now.Sub(s.lastTime).Seconds()
 			s.lastN, s.lastTime = st.RecordsConsumed, now
-			s.out.status(s.line(st, now.Sub(began), true))
+			if tty {
+				s.out.status(s.short(st, now.Sub(began)))
+			} else {
+				s.out.status(s.line(st, now.Sub(began), true))
+			}
 		}
 	}
 }
 
-// line formats the status; withReady adds what Ready says.
-func (s *demoStatus) line(st stream.Stats, elapsed time.Duration, withReady bool) string {
+// short is the status for a terminal, redrawn in place: kept under 80
+// columns, since \r cannot go back over a wrapped line.
+func (s *demoStatus) short(st stream.Stats, elapsed time.Duration) string {
+	ready := "ready"
+	if s.p.Ready() != nil {
+		ready = "not ready"
+	}
+	line := fmt.Sprintf("%s: %.0f ev/s, %d records, %d matches, %d alerts, lag %d, %s",
+		elapsed.Round(time.Second), s.rate, st.RecordsConsumed, st.Matches, st.Alerts, inputLag(st), ready)
+	if len(line) > 79 {
+		line = line[:79]
+	}
+	return line
+}
+
+func inputLag(st stream.Stats) int64 {
 	var lag int64
 	for _, p := range st.Partitions {
 		if p.Topic == demoTopic && p.Lag > 0 {
 			lag += p.Lag
 		}
 	}
+	return lag
+}
+
+// line formats the status; withReady adds what Ready says.
+func (s *demoStatus) line(st stream.Stats, elapsed time.Duration, withReady bool) string {
+	lag := inputLag(st)
 	var dead int64
 	for _, n := range st.DeadLetters {
 		dead += n
