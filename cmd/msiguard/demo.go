@@ -150,9 +150,9 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			{Name: demoAlerts, Partitions: 2, Compact: true},
 			{Name: demoDLQ, Partitions: 1},
 		},
-		// About a minute of input at the default rate: the demo can run
+		// About 25 s of input at the default rate: the demo can run
 		// for hours without growing.
-		RetentionBytes: 64 << 20,
+		RetentionBytes: 32 << 20,
 		Logger:         log,
 	})
 	if err != nil {

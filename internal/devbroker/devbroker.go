@@ -220,6 +220,10 @@ func Start(cfg Config) (*Broker, error) {
 		configs := map[string]string{}
 		if cfg.RetentionBytes > 0 {
 			configs["retention.bytes"] = strconv.FormatInt(cfg.RetentionBytes, 10)
+			// Retention frees memory a segment at a time, as in Kafka:
+			// with kfake's 100 MiB segments, a partition would hold up to
+			// that much more than its bound.
+			configs["segment.bytes"] = strconv.FormatInt(min(max(cfg.RetentionBytes/4, 1<<20), 16<<20), 10)
 		}
 		if t.Compact {
 			configs["cleanup.policy"] = "compact"
