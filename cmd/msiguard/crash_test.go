@@ -94,7 +94,8 @@ func TestCrashSIGKILL(t *testing.T) {
 			"--alerts-topic", alerts, "--dlq-topic", dlq,
 			"--idle-timeout", "1s", "--commit-interval", "200ms",
 			"--session-timeout", "6s", "--heartbeat-interval", "500ms", "--rebalance-timeout", "10s",
-			"--shutdown-timeout", "20s", "--log-level", "debug")
+			"--shutdown-timeout", "20s", "--log-level", "debug",
+			"--metrics-addr", "") // no metrics server: a fixed port could be taken by another test or a demo
 		logf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
 		if err != nil {
 			t.Fatal(err)
@@ -118,6 +119,11 @@ func TestCrashSIGKILL(t *testing.T) {
 	const kills = 4
 	for n := range kills {
 		cmd := start(n)
+		t.Cleanup(func() {
+			if t.Failed() {
+				showLog(n)
+			}
+		})
 		// Kill at a random moment after it joined the group, so that it
 		// dies with work in flight.
 		logName := filepath.Join(logDir, fmt.Sprintf("run-%d.log", n))
