@@ -12,9 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// Alert is one (host, second) bucket as published: the alert contract of
-// CONTRACT.md. AppendJSON writes it; UnmarshalJSON reads it back (for
-// Window.Restore).
+// Alert is one (host, second) bucket as published, as specified in the
+// README's section "The alert contract". AppendJSON writes it; UnmarshalJSON
+// reads it back (for Window.Restore).
 //
 // An *Alert passed to an emit callback, and every slice it references, is
 // owned by the Window and valid only until the callback returns; the window

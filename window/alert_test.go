@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -216,21 +214,18 @@ func covers(newer, old *Alert) bool {
 	return true
 }
 
-// The example in CONTRACT.md is what AppendJSON writes for it, byte for
-// byte, with a real alert_id. (The lead moves the text into the README:
-// update the path then.)
+// The example in the README's alert contract is what AppendJSON writes for
+// it, byte for byte, with a real alert_id.
 func TestContractExample(t *testing.T) {
-	doc, err := os.ReadFile("CONTRACT.md")
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skip("CONTRACT.md moved")
-	}
+	doc, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	_, section, ok0 := strings.Cut(string(doc), "## The alert contract")
+	_, rest, ok := strings.Cut(section, "```json\n")
 	block, _, ok2 := strings.Cut(rest, "```")
-	if !ok || !ok2 {
-		t.Fatal("no json block in CONTRACT.md")
+	if !ok0 || !ok || !ok2 {
+		t.Fatal("no json block in the README's section \"The alert contract\"")
 	}
 	var line strings.Builder
 	for _, l := range strings.Split(block, "\n") {
@@ -241,9 +236,9 @@ func TestContractExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := string(a.AppendJSON(nil)); got != line.String() {
-		t.Errorf("CONTRACT.md example is not what AppendJSON writes:\n doc %s\n got %s", line.String(), got)
+		t.Errorf("the README's contract example is not what AppendJSON writes:\n doc %s\n got %s", line.String(), got)
 	}
 	if want := AlertID(a.RuleID, a.Host, a.Time); a.AlertID != want {
-		t.Errorf("CONTRACT.md alert_id %s, want %s", a.AlertID, want)
+		t.Errorf("the README's contract alert_id %s, want %s", a.AlertID, want)
 	}
 }

@@ -15,9 +15,10 @@
 // the distinct values of each field of Config.Fields, the event count, the
 // first and last event times, and the sources of its events (up to
 // Config.MaxSources are listed; the rest are counted). Emitting a bucket
-// produces an Alert (see CONTRACT.md for the JSON). The alert_id depends only
-// on the rule, the host and the second, so a bucket emitted again after more
-// events arrived carries the same alert_id, revision+1 and the complete union
+// produces an Alert (its JSON is specified in the README's section "The
+// alert contract"). The alert_id depends only on the rule, the host and the
+// second, so a bucket emitted again after more events arrived carries the
+// same alert_id, revision+1 and the complete union
 // of its values: a revision never holds fewer values than an earlier one.
 //
 // # When a bucket is emitted
