@@ -253,6 +253,7 @@ func (c *Config) windowConfig(rule detector.Rule) window.Config {
 // LogValue describes the effective configuration for a log line, secrets
 // masked.
 func (c Config) LogValue() slog.Value {
+	// Durations as text ("2s"): JSON handlers would write nanoseconds.
 	d := c.withDefaults()
 	tls := "off"
 	if d.Cluster.TLS != nil {
@@ -269,13 +270,13 @@ func (c Config) LogValue() slog.Value {
 		slog.String("dlq_topic", d.DLQTopic),
 		slog.String("matches_topic", d.MatchesTopic),
 		slog.String("shape", d.Shape.String()),
-		slog.Duration("grace", d.Grace),
-		slog.Duration("idle_timeout", d.IdleTimeout),
-		slog.Duration("retain", d.Retain),
-		slog.Duration("restore_lookback", d.RestoreLookback),
-		slog.Duration("commit_interval", d.CommitInterval),
-		slog.Duration("shutdown_timeout", d.ShutdownTimeout),
-		slog.Duration("session_timeout", d.SessionTimeout),
+		slog.String("grace", d.Grace.String()),
+		slog.String("idle_timeout", d.IdleTimeout.String()),
+		slog.String("retain", d.Retain.String()),
+		slog.String("restore_lookback", d.RestoreLookback.String()),
+		slog.String("commit_interval", d.CommitInterval.String()),
+		slog.String("shutdown_timeout", d.ShutdownTimeout.String()),
+		slog.String("session_timeout", d.SessionTimeout.String()),
 		slog.String("tls", tls),
 		slog.String("sasl", d.Cluster.SASL.String()),
 	)

@@ -85,7 +85,7 @@ func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignme
 	if bad > 0 {
 		p.log.Warn("alerts topic holds records that are not alerts; ignored", "topic", p.cfg.AlertsTopic, "count", bad)
 	}
-	p.log.Info("alerts restored", "read", read, "restored", len(latest), "since", since.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
+	p.log.Info("alerts restored", "read", read, "restored", len(latest), "since", since.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond).String())
 	return out, nil
 }
 
