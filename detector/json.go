@@ -304,6 +304,9 @@ func (j *jsonRecord) event(p *jparser, key string) {
 func (j *jsonRecord) dataItem(p *jparser) bool {
 	var name, value string
 	named := false
+	// The value's raw span: it is unescaped only if the name turns out to be
+	// a field the rule reads (about half of a process creation's are not).
+	rawStart, rawEnd, rawEscaped := -1, -1, false
 	p.object(func(k string) {
 		switch k {
 		case "@Name", "Name":
@@ -315,12 +318,27 @@ func (j *jsonRecord) dataItem(p *jparser) bool {
 				}
 			})
 		case "#text":
-			value = p.text()
+			if p.peek() == '"' {
+				rawStart, rawEnd, rawEscaped = p.strEnd()
+				value = ""
+			} else {
+				rawStart, value = -1, p.text()
+			}
 		}
 	})
-	if f, ok := sysFieldByName(name); ok {
-		setFirst(&j.evtx.sys[f], value)
+	f, ok := sysFieldByName(name)
+	if !ok || p.bad {
+		return named
 	}
+	if rawStart >= 0 {
+		value = p.s[rawStart:rawEnd]
+		if rawEscaped {
+			from := len(p.scratch)
+			p.scratch = appendUnescaped(p.scratch, value)
+			value = unsafeString(p.scratch[from:])
+		}
+	}
+	setFirst(&j.evtx.sys[f], value)
 	return named
 }
 
