@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +19,9 @@ import (
 	"github.com/msiguard/msiguard/window"
 )
 
-const backtestUsage = `Usage:
+var backtestHelp = cmdHelp{
+	name: "backtest",
+	intro: `Usage:
   msiguard backtest --input FILE [--input FILE ...] [--out FILE] [--dlq FILE] [flags]
   msiguard backtest --brokers HOST:PORT --topic T [--from TIME] [--to TIME] [--out FILE | --alerts-topic T] [flags]
 
@@ -36,13 +36,20 @@ From a topic: each partition is read from the first offset at or after --from
 when the run starts), without joining a consumer group; partitions are merged
 by record timestamp. The run ends at the end of the range and exits 0.
 
-Examples:
+Flags:`,
+	examples: `Examples:
   msiguard backtest --input sysmon-2025-03-06.jsonl.gz --dlq dead.jsonl > alerts.jsonl
   msiguard backtest --brokers kafka:9092 --topic sysmon \
       --from 2025-03-06T10:00:00Z --to 2025-03-06T11:00:00Z --out alerts.jsonl
 
-Flags:
-`
+--input on the command line ignores MSIGUARD_TOPIC, MSIGUARD_FROM and MSIGUARD_TO
+(msiguard run reads MSIGUARD_TOPIC too), --topic ignores MSIGUARD_INPUT. Alerts go
+to standard output unless --out says otherwise or --alerts-topic is given on the
+command line.
+`,
+	argHint: "files are given with --input",
+	hides:   map[string][]string{"input": {"topic", "from", "to"}, "topic": {"input"}},
+}
 
 // stringList is a repeatable string flag.
 type stringList []string
@@ -61,12 +68,9 @@ type backtestFlags struct {
 	grace, idle   time.Duration
 	retain        time.Duration
 
-	brokers, topic, from, to string
-	alertsTopic              string
-	saslMechanism, saslUser  string
-	saslPasswordFile         string
-	tls, tlsInsecure         bool
-	tlsCA                    string
+	connFlags
+	topic, from, to string
+	alertsTopic     string
 }
 
 // backtestCommand is the `backtest` entry of the commands table.
@@ -74,44 +78,48 @@ func backtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	return runBacktest(ctx, args, os.Stdin, stdout, stderr)
 }
 
-func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var f backtestFlags
-	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, backtestUsage)
-		fs.PrintDefaults()
-	}
+func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("msiguard backtest", flag.ContinueOnError)
 	fs.Var(&f.inputs, "input", "a file to replay, `FILE` or - for standard input (repeatable; read in order)")
 	fs.StringVar(&f.out, "out", "-", "write the alerts to `FILE` (- for standard output)")
 	fs.StringVar(&f.dlq, "dlq", "", "write one JSON line per record the rule could not evaluate or group to `FILE` (default: count them only)")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "write the run's summary as JSON to `FILE`")
 	fs.BoolVar(&f.quiet, "quiet", false, "print neither the progress line nor the summary on standard error")
 	fs.BoolVar(&f.emitRevisions, "emit-revisions", false, "write every revision of every alert in emission order, not each alert_id once")
-	fs.StringVar(&f.shape, "shape", "auto", "read every record as this `shape`: auto, "+backtestShapeNames())
+	fs.StringVar(&f.shape, "shape", "auto", "read every record as this `shape`: auto, "+shapeNames(", "))
 	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "detection goroutines")
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "window grace (must match msiguard run's to reproduce its alerts)")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "window idle timeout, on the input's event time (must match msiguard run's)")
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable, on the input's event time (must match msiguard run's)")
-	fs.StringVar(&f.brokers, "brokers", os.Getenv("MSIGUARD_BROKERS"), "Kafka bootstrap `host:port[,host:port...]` (env MSIGUARD_BROKERS)")
+	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
 	fs.StringVar(&f.from, "from", "", "start of the topic range, RFC 3339 `time` (default: each partition's first offset)")
 	fs.StringVar(&f.to, "to", "", "end of the topic range, RFC 3339 `time`, exclusive (default: the end when the run starts)")
-	fs.StringVar(&f.saslMechanism, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512")
-	fs.StringVar(&f.saslUser, "sasl-username", "", "SASL username")
-	fs.StringVar(&f.saslPasswordFile, "sasl-password-file", "", "read the SASL password from `FILE` (or set MSIGUARD_SASL_PASSWORD)")
-	fs.BoolVar(&f.tls, "tls", false, "connect to the brokers with TLS")
-	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM `FILE` of the CA that signs the brokers' certificates (implies --tls)")
-	fs.BoolVar(&f.tlsInsecure, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (testing only; implies --tls)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: backtest: %v", errUsage, err)
+	return fs
+}
+
+// parseBacktestFlags parses args, then fills every flag not given on the
+// command line from its environment variable.
+func parseBacktestFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*backtestFlags, error) {
+	f := &backtestFlags{}
+	given, fromEnv, err := parseFlags(newBacktestFlagSet(f), &backtestHelp, args, lookupEnv, stdout)
+	if err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: backtest: unexpected argument %q (files are given with --input)", errUsage, fs.Arg(0))
+	// --alerts-topic on the command line without --out publishes only
+	// there; from the environment (msiguard run's MSIGUARD_ALERTS_TOPIC)
+	// it does not silence standard output.
+	if f.alertsTopic != "" && given["alerts-topic"] && !given["out"] && !fromEnv["out"] {
+		f.out = "" // the topic only
+	}
+	return f, nil
+}
+
+func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	f, err := parseBacktestFlags(args, nil, stdout)
+	if err != nil {
+		return err
 	}
 	if (len(f.inputs) == 0) == (f.topic == "") {
 		return fmt.Errorf("%w: backtest: give either --input FILE (repeatable) or --topic with --brokers", errUsage)
@@ -119,10 +127,11 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if f.topic == "" && (f.from != "" || f.to != "") {
 		return fmt.Errorf("%w: backtest: --from and --to select a topic range; they need --topic", errUsage)
 	}
-	outSet := false
-	fs.Visit(func(fl *flag.Flag) { outSet = outSet || fl.Name == "out" })
-	if f.alertsTopic != "" && !outSet {
-		f.out = "" // the topic only
+	// MSIGUARD_OUT may be msiguard gen's records file: never truncate an input.
+	for _, o := range []struct{ flag, name string }{{"--out", f.out}, {"--dlq", f.dlq}, {"--summary-json", f.summaryJSON}} {
+		if in := overwrittenInput(o.name, f.inputs); in != "" {
+			return fmt.Errorf("%w: backtest: %s %s would overwrite --input %s", errUsage, o.flag, o.name, in)
+		}
 	}
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {
@@ -176,7 +185,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	var sum backtest.Summary
 	if f.topic != "" {
-		sum, err = backtestTopic(ctx, eng, &f)
+		sum, err = backtestTopic(ctx, eng, f)
 	} else {
 		sum, err = backtestFiles(ctx, eng, f.inputs, stdin)
 	}
@@ -199,14 +208,6 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return err
 }
 
-func backtestShapeNames() string {
-	var names []string
-	for _, s := range detector.Shapes() {
-		names = append(names, s.String())
-	}
-	return strings.Join(names, ", ")
-}
-
 // alertPublisher sends alerts to --alerts-topic in batches, each batch
 // acknowledged before the next is taken.
 type alertPublisher struct {
@@ -216,11 +217,11 @@ type alertPublisher struct {
 }
 
 func (f *backtestFlags) publisher(ctx context.Context) (*alertPublisher, error) {
-	cluster, err := f.cluster()
+	cluster, err := f.cluster(nil)
 	if err != nil {
 		return nil, err
 	}
-	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: &cluster, Topic: f.alertsTopic, Balance: "hash"})
+	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: cluster, Topic: f.alertsTopic, Balance: "hash"})
 	if err != nil {
 		if errors.Is(err, sink.ErrConfig) {
 			return nil, fmt.Errorf("%w: backtest: --alerts-topic: %v", errUsage, err)
@@ -249,6 +250,23 @@ func (p *alertPublisher) flush() error {
 		return fmt.Errorf("backtest: publishing alerts: %w", err)
 	}
 	return nil
+}
+
+// overwrittenInput returns the input that writing to name would truncate, or "".
+func overwrittenInput(name string, inputs []string) string {
+	if name == "" || name == "-" {
+		return ""
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return ""
+	}
+	for _, in := range inputs {
+		if ist, err := os.Stat(in); err == nil && in != "-" && os.SameFile(st, ist) {
+			return in
+		}
+	}
+	return ""
 }
 
 // createOutput opens name for writing ("-": stdout; "": nowhere). The returned close is
@@ -311,11 +329,11 @@ func backtestFiles(ctx context.Context, eng *backtest.Engine, names []string, st
 }
 
 func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) (backtest.Summary, error) {
-	cluster, err := f.cluster()
+	cluster, err := f.cluster(nil)
 	if err != nil {
 		return backtest.Summary{}, err
 	}
-	cfg := stream.RangeConfig{Cluster: cluster, Topic: f.topic}
+	cfg := stream.RangeConfig{Cluster: *cluster, Topic: f.topic}
 	for _, t := range []struct {
 		flag, v string
 		dst     *time.Time
@@ -338,42 +356,6 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) 
 	}
 	defer rr.Close()
 	return eng.RunTopic(ctx, rr)
-}
-
-// cluster builds the broker connection settings from the flags.
-func (f *backtestFlags) cluster() (sink.Cluster, error) {
-	c := sink.Cluster{SASL: sink.SASL{Mechanism: f.saslMechanism, Username: f.saslUser}}
-	for _, b := range strings.Split(f.brokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			c.Brokers = append(c.Brokers, b)
-		}
-	}
-	c.SASL.Password = os.Getenv("MSIGUARD_SASL_PASSWORD")
-	if f.saslPasswordFile != "" {
-		b, err := os.ReadFile(f.saslPasswordFile)
-		if err != nil {
-			return c, fmt.Errorf("backtest: --sasl-password-file: %w", err)
-		}
-		c.SASL.Password = strings.TrimRight(string(b), "\r\n")
-	}
-	if f.tls || f.tlsCA != "" || f.tlsInsecure {
-		c.TLS = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: f.tlsInsecure}
-		if f.tlsCA != "" {
-			pem, err := os.ReadFile(f.tlsCA)
-			if err != nil {
-				return c, fmt.Errorf("backtest: --tls-ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return c, fmt.Errorf("%w: backtest: --tls-ca %s holds no PEM certificate", errUsage, f.tlsCA)
-			}
-			c.TLS.RootCAs = pool
-		}
-	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("%w: backtest: %v", errUsage, err)
-	}
-	return c, nil
 }
 
 // isTerminal reports whether w is a character device (a terminal).

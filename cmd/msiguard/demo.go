@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -62,10 +61,20 @@ type demoFlags struct {
 	metricsAddrGiven    bool
 }
 
-func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
-	f := &demoFlags{}
+var demoHelp = cmdHelp{
+	name: "demo",
+	intro: `Usage: msiguard demo [--duration D] [--rate R] [flags]
+
+Runs everything in one process: an in-process Kafka broker (kfake) on loopback,
+a generator writing a realistic mixed Sysmon stream (seven shapes, many hosts,
+ordinary noise, msiexec look-alikes, and attacks modelled on Atomic Red Team
+T1218.007), and the msiguard run pipeline, printing each alert as it is
+published. Nothing else is needed: no Kafka, no Docker. Flags:`,
+	examples: demoExamples,
+}
+
+func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("msiguard demo", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
 	fs.Float64Var(&f.rate, "rate", 2000, "Sysmon records per second to generate")
 	fs.IntVar(&f.hosts, "hosts", sysmongen.DefaultHosts, "number of endpoints in the generated network")
@@ -79,17 +88,20 @@ func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
 	fs.BoolVar(&f.json, "json", false, "print alerts as the JSON records published, one per line")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			demoUsage(stdout, fs)
-			return nil, flag.ErrHelp
-		}
-		return nil, fmt.Errorf("%w: %v (see msiguard demo --help)", errUsage, err)
+	return fs
+}
+
+// parseDemoFlags parses args, then fills every flag not given on the
+// command line from its environment variable.
+func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*demoFlags, error) {
+	f := &demoFlags{}
+	given, _, err := parseFlags(newDemoFlagSet(f), &demoHelp, args, lookupEnv, stdout)
+	if err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q (see msiguard demo --help)", errUsage, fs.Arg(0))
-	}
-	fs.Visit(func(fl *flag.Flag) { f.metricsAddrGiven = f.metricsAddrGiven || fl.Name == "metrics-addr" })
+	// Only an address given on the command line must be that one; the
+	// default or MSIGUARD_METRICS_ADDR (msiguard run's) falls back to a free port.
+	f.metricsAddrGiven = given["metrics-addr"]
 	switch {
 	case f.duration < 0:
 		return nil, fmt.Errorf("%w: --duration %v is negative (0 runs until Ctrl-C)", errUsage, f.duration)
@@ -103,37 +115,9 @@ func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
 	return f, nil
 }
 
-func demoUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintln(w, "Usage: msiguard demo [--duration D] [--rate R] [flags]")
-	fmt.Fprintln(w, "\nRuns everything in one process: an in-process Kafka broker (kfake) on loopback,")
-	fmt.Fprintln(w, "a generator writing a realistic mixed Sysmon stream (seven shapes, many hosts,")
-	fmt.Fprintln(w, "ordinary noise, msiexec look-alikes, and attacks modelled on Atomic Red Team")
-	fmt.Fprintln(w, "T1218.007), and the msiguard run pipeline, printing each alert as it is")
-	fmt.Fprintln(w, "published. Nothing else is needed: no Kafka, no Docker. Flags:")
-	var lines []string
-	fs.VisitAll(func(fl *flag.Flag) {
-		def := ""
-		if fl.DefValue != "" && fl.DefValue != "0s" && fl.DefValue != "false" {
-			def = fmt.Sprintf(" (default %q)", fl.DefValue)
-		}
-		name, usage := flag.UnquoteUsage(fl)
-		if name != "" {
-			name = " " + name
-		}
-		lines = append(lines, fmt.Sprintf("  --%s%s\n      %s%s", fl.Name, name, usage, def))
-	})
-	sort.Strings(lines)
-	fmt.Fprintln(w, strings.Join(lines, "\n"))
-	fmt.Fprintln(w)
-	fmt.Fprint(w, demoExamples)
-}
-
 // demoCommand is msiguard demo.
 func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseDemoFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	f, err := parseDemoFlags(args, nil, stdout)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/msiguard/msiguard/internal/devbroker"
@@ -34,42 +33,65 @@ everything on exit, has one node, no replication and no authentication. Use
 Apache Kafka (docker-compose.yml) for anything else.
 `
 
+var devBrokerHelp = cmdHelp{
+	name: "dev-broker",
+	intro: `Usage: msiguard dev-broker [--listen HOST:PORT] [--topics NAME[:PARTITIONS][:compact],...]
+
+Runs an in-process Kafka broker (franz-go's kfake) with msiguard's topics, for
+trying msiguard and other Kafka clients without Docker or Java. Development only. Flags:`,
+	examples: devBrokerExamples,
+}
+
+// devBrokerFlags holds the values of msiguard dev-broker's flags.
+type devBrokerFlags struct {
+	listen, advertise, topics string
+	partitions                int
+	retention, logLevel       string
+}
+
+func newDevBrokerFlagSet(f *devBrokerFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("msiguard dev-broker", flag.ContinueOnError)
+	fs.StringVar(&f.listen, "listen", devbroker.DefaultListen, "address to listen on, `host:port` (port 0: a free port)")
+	fs.StringVar(&f.advertise, "advertise", "", "`host:port` clients are told to connect to (default: the --listen address, 127.0.0.1 for 0.0.0.0)")
+	fs.StringVar(&f.topics, "topics", defaultDevTopics, "topics to create, comma-separated `NAME[:PARTITIONS][:compact]`")
+	fs.IntVar(&f.partitions, "partitions", devbroker.DefaultPartitions, "partitions of topics given without a count and of topics clients create")
+	fs.StringVar(&f.retention, "retention-bytes", "256MiB", "bound on each partition of --topics (oldest records dropped), e.g. 64MiB; 0 for none")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "broker log level: debug (every request), info, warn or error")
+	return fs
+}
+
+// parseDevBrokerFlags parses args, then fills every flag not given on the
+// command line from its environment variable.
+func parseDevBrokerFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*devBrokerFlags, error) {
+	f := &devBrokerFlags{}
+	if _, _, err := parseFlags(newDevBrokerFlagSet(f), &devBrokerHelp, args, lookupEnv, stdout); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // devBrokerCommand is msiguard dev-broker.
 func devBrokerCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("msiguard dev-broker", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	listen := fs.String("listen", devbroker.DefaultListen, "address to listen on, `host:port` (port 0: a free port)")
-	advertise := fs.String("advertise", "", "`host:port` clients are told to connect to (default: the --listen address, 127.0.0.1 for 0.0.0.0)")
-	topics := fs.String("topics", defaultDevTopics, "topics to create, comma-separated `NAME[:PARTITIONS][:compact]`")
-	partitions := fs.Int("partitions", devbroker.DefaultPartitions, "partitions of topics given without a count and of topics clients create")
-	retention := fs.String("retention-bytes", "256MiB", "bound on each partition of --topics (oldest records dropped), e.g. 64MiB; 0 for none")
-	logLevel := fs.String("log-level", "warn", "broker log level: debug (every request), info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			devBrokerUsage(stdout, fs)
-			return nil
-		}
-		return fmt.Errorf("%w: %v (see msiguard dev-broker --help)", errUsage, err)
+	f, err := parseDevBrokerFlags(args, nil, stdout)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q (see msiguard dev-broker --help)", errUsage, fs.Arg(0))
-	}
-	tl, err := devbroker.ParseTopics(*topics)
+	tl, err := devbroker.ParseTopics(f.topics)
 	if err != nil {
 		return fmt.Errorf("%w: --topics: %v", errUsage, err)
 	}
 	var retBytes int64 = -1
-	if r := strings.TrimSpace(*retention); r != "0" && r != "" {
+	if r := strings.TrimSpace(f.retention); r != "0" && r != "" {
 		if retBytes, err = parseSize(r); err != nil {
 			return fmt.Errorf("%w: --retention-bytes: %v", errUsage, err)
 		}
 	}
-	log, err := newLogger(stderr, *logLevel, "text")
+	log, err := newLogger(stderr, f.logLevel, "text")
 	if err != nil {
 		return err
 	}
 	b, err := devbroker.Start(devbroker.Config{
-		Listen: *listen, Advertise: *advertise, Topics: tl, Partitions: *partitions,
+		Listen: f.listen, Advertise: f.advertise, Topics: tl, Partitions: f.partitions,
 		RetentionBytes: retBytes, Logger: log,
 	})
 	if err != nil {
@@ -81,14 +103,14 @@ func devBrokerCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	defer b.Close()
 
 	fmt.Fprintf(stdout, "dev-broker: Kafka protocol on %s (in-process kfake; FOR DEVELOPMENT ONLY: in memory, lost on exit)\n", b.Addr())
-	if host, _, _ := net.SplitHostPort(*listen); !isLoopback(host) {
-		fmt.Fprintf(stdout, "dev-broker: WARNING: listening on %s without authentication: anyone who can reach it can read and write every topic\n", *listen)
+	if host, _, _ := net.SplitHostPort(f.listen); !isLoopback(host) {
+		fmt.Fprintf(stdout, "dev-broker: WARNING: listening on %s without authentication: anyone who can reach it can read and write every topic\n", f.listen)
 	}
 	var names []string
 	for _, t := range tl {
 		names = append(names, t.String())
 	}
-	fmt.Fprintf(stdout, "dev-broker: topics %s (others are created on first use with %d partitions)\n", strings.Join(names, ", "), *partitions)
+	fmt.Fprintf(stdout, "dev-broker: topics %s (others are created on first use with %d partitions)\n", strings.Join(names, ", "), f.partitions)
 	fmt.Fprintf(stdout, "dev-broker: try  msiguard gen --brokers %s --topic sysmon --rate 2000\n", b.Addr())
 	fmt.Fprintf(stdout, "dev-broker:      msiguard run --brokers %s --topic sysmon\n", b.Addr())
 	fmt.Fprintln(stdout, "dev-broker: Ctrl-C stops it")
@@ -106,26 +128,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func devBrokerUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintln(w, "Usage: msiguard dev-broker [--listen HOST:PORT] [--topics NAME[:PARTITIONS][:compact],...]")
-	fmt.Fprintln(w, "\nRuns an in-process Kafka broker (franz-go's kfake) with msiguard's topics, for")
-	fmt.Fprintln(w, "trying msiguard and other Kafka clients without Docker or Java. Development only. Flags:")
-	var lines []string
-	fs.VisitAll(func(fl *flag.Flag) {
-		def := ""
-		if fl.DefValue != "" {
-			def = fmt.Sprintf(" (default %q)", fl.DefValue)
-		}
-		name, usage := flag.UnquoteUsage(fl)
-		if name != "" {
-			name = " " + name
-		}
-		lines = append(lines, fmt.Sprintf("  --%s%s\n      %s%s", fl.Name, name, usage, def))
-	})
-	sort.Strings(lines)
-	fmt.Fprintln(w, strings.Join(lines, "\n"))
-	fmt.Fprintln(w)
-	fmt.Fprint(w, devBrokerExamples)
 }

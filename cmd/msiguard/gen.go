@@ -3,14 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,10 +42,6 @@ records, byte for byte. Record n has Sysmon UtcTime --start + n/--events-per-sec
 (plus --jitter and --late-rate if set), so N records span N/--events-per-second
 seconds of event time whatever --rate is. A summary on standard error gives the
 counts, including the alerts a correct pipeline must publish (attack buckets).
-
-Every flag has an environment variable: MSIGUARD_ and the flag name in upper case
-with '-' as '_' (--attack-rate is MSIGUARD_ATTACK_RATE). A flag given on the command
-line overrides its variable.
 `
 
 // genFlags holds the values of msiguard gen's flags.
@@ -58,18 +51,13 @@ type genFlags struct {
 	count int64
 	bytes string
 
-	brokers, topic         string
+	connFlags
+	topic                  string
 	partitions, replicas   int
 	rate                   float64
 	acks, compression, key string
 	batch, inflight        int
 	timestamps             string
-	tls, tlsInsecure       bool
-	tlsCA                  string
-	saslMechanism          string
-	saslUser               string
-	saslPassword           string
-	saslPasswordFile       string
 
 	seed                               uint64
 	hosts                              int
@@ -91,7 +79,7 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 	// Where to.
 	fs.StringVar(&f.out, "out", "", "write records as lines to `FILE` (- for standard output)")
 	fs.BoolVar(&f.gzip, "gzip", false, "gzip the --out file (implied when FILE ends in .gz)")
-	fs.StringVar(&f.brokers, "brokers", "", "write records to Kafka instead: bootstrap brokers `host:port[,host:port...]`")
+	f.connFlags.register(fs) // --brokers writes records to Kafka instead of --out
 	fs.StringVar(&f.topic, "topic", "", "topic to write to (with --brokers)")
 	fs.IntVar(&f.partitions, "partitions", 0, "create --topic with this many partitions if it does not exist (0: it must exist or be auto-created)")
 	fs.IntVar(&f.replicas, "replication-factor", -1, "replication factor of a topic created for --partitions (-1: the brokers' default)")
@@ -102,13 +90,6 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 	fs.IntVar(&f.batch, "batch", 4000, "records per produce call")
 	fs.IntVar(&f.inflight, "inflight", 1, "produce calls in flight at once; above 1, two batches for one partition may land out of order,\n      so event time on a partition may go back by up to --batch/--events-per-second seconds")
 	fs.StringVar(&f.timestamps, "timestamps", "now", "Kafka record timestamps: now (the write time) or event (the record's UtcTime; mind the topic's retention)")
-	fs.BoolVar(&f.tls, "tls", false, "connect to the brokers with TLS")
-	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM `FILE` of CA certificates to trust (implies --tls)")
-	fs.BoolVar(&f.tlsInsecure, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (testing only; implies --tls)")
-	fs.StringVar(&f.saslMechanism, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (default: no SASL)")
-	fs.StringVar(&f.saslUser, "sasl-username", "", "SASL username")
-	fs.StringVar(&f.saslPassword, "sasl-password", "", "SASL password (visible in ps: prefer --sasl-password-file or MSIGUARD_SASL_PASSWORD)")
-	fs.StringVar(&f.saslPasswordFile, "sasl-password-file", "", "file holding the SASL password (a trailing newline is ignored)")
 	// How much.
 	fs.Int64Var(&f.count, "count", 0, "number of records to write")
 	fs.StringVar(&f.bytes, "bytes", "", "write records until this much has been written (uncompressed), e.g. 500MB, 2GiB, 64k")
@@ -116,7 +97,7 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the stream: the same seed and content flags give the same records")
 	fs.IntVar(&f.hosts, "hosts", sysmongen.DefaultHosts, "number of endpoints")
 	fs.StringVar(&f.domain, "domain", sysmongen.DefaultDomain, "DNS domain of the endpoints")
-	fs.StringVar(&f.shapes, "shapes", "all", "record shapes, comma-separated: all or "+genShapeNames())
+	fs.StringVar(&f.shapes, "shapes", "all", "record shapes, comma-separated: all or "+shapeNames(","))
 	fs.Float64Var(&f.attackRate, "attack-rate", sysmongen.DefaultAttackRate, "fraction of records that are attacks the rule must match")
 	fs.Float64Var(&f.decoyRate, "decoy-rate", sysmongen.DefaultDecoyRate, "fraction of records that mention msiexec but must not match")
 	fs.Float64Var(&f.foreignRate, "foreign-rate", sysmongen.DefaultForeignRate, "fraction of Security and PowerShell (non-Sysmon) records")
@@ -130,92 +111,34 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 	return fs
 }
 
-func genShapeNames() string {
-	var names []string
-	for _, s := range detector.Shapes() {
-		names = append(names, s.String())
-	}
-	return strings.Join(names, ",")
+var genHelp = cmdHelp{
+	name: "gen",
+	intro: `Usage:
+  msiguard gen --out FILE|- [--gzip] (--count N | --bytes SIZE) [content flags]
+  msiguard gen --brokers HOST:PORT --topic T [--partitions P] [--rate R] [--count N | --bytes SIZE] [content flags]
+
+Generates a realistic, deterministic stream of raw Sysmon records in the seven
+shapes msiguard reads (Winlogbeat raw, ECS and 6.x, flat NXLog/OTRF/Sentinel,
+EVTX-to-JSON list and map, raw XML), with harmless msiexec traffic and attacks
+modelled on Atomic Red Team T1218.007, for tests, demos and load tests. Without
+--count or --bytes, writing to Kafka goes on until interrupted. Flags:`,
+	examples: genExamples,
+	// The destination given on the command line wins over one from the
+	// environment: --out on the command line ignores MSIGUARD_BROKERS and
+	// MSIGUARD_TOPIC, and --brokers or --topic ignore MSIGUARD_OUT.
+	hides: map[string][]string{"out": {"brokers", "topic"}, "brokers": {"out"}, "topic": {"out"}},
 }
 
 // parseGenFlags parses args, then fills every flag not given on the
 // command line from its environment variable.
 func parseGenFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*genFlags, error) {
-	if lookupEnv == nil {
-		lookupEnv = os.LookupEnv
-	}
 	f := &genFlags{}
-	fs := newGenFlagSet(f)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			genUsage(stdout, fs)
-			return nil, flag.ErrHelp
-		}
-		return nil, fmt.Errorf("%w: %v (see msiguard gen --help)", errUsage, err)
+	_, fromEnv, err := parseFlags(newGenFlagSet(f), &genHelp, args, lookupEnv, stdout)
+	if err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q (flags start with --; see msiguard gen --help)", errUsage, fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	// The destination given on the command line wins over one from the
-	// environment: --out on the command line ignores MSIGUARD_BROKERS and
-	// MSIGUARD_TOPIC, and --brokers or --topic ignore MSIGUARD_OUT.
-	if given["out"] {
-		given["brokers"], given["topic"] = true, true
-	}
-	if given["brokers"] || given["topic"] {
-		given["out"] = true
-	}
-	f.fromEnv = map[string]bool{}
-	var err error
-	fs.VisitAll(func(fl *flag.Flag) {
-		if err != nil || given[fl.Name] {
-			return
-		}
-		name := envVar(fl.Name)
-		v, ok := lookupEnv(name)
-		if !ok {
-			return
-		}
-		if e := fs.Set(fl.Name, v); e != nil {
-			shown := v
-			if strings.Contains(fl.Name, "password") {
-				shown = "(masked)"
-			}
-			err = fmt.Errorf("%w: %s=%s is not a valid value for --%s: %v", errUsage, name, shown, fl.Name, e)
-		}
-		f.fromEnv[fl.Name] = true
-	})
-	return f, err
-}
-
-func genUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintln(w, "Usage:")
-	fmt.Fprintln(w, "  msiguard gen --out FILE|- [--gzip] (--count N | --bytes SIZE) [content flags]")
-	fmt.Fprintln(w, "  msiguard gen --brokers HOST:PORT --topic T [--partitions P] [--rate R] [--count N | --bytes SIZE] [content flags]")
-	fmt.Fprintln(w, "\nGenerates a realistic, deterministic stream of raw Sysmon records in the seven")
-	fmt.Fprintln(w, "shapes msiguard reads (Winlogbeat raw, ECS and 6.x, flat NXLog/OTRF/Sentinel,")
-	fmt.Fprintln(w, "EVTX-to-JSON list and map, raw XML), with harmless msiexec traffic and attacks")
-	fmt.Fprintln(w, "modelled on Atomic Red Team T1218.007, for tests, demos and load tests. Without")
-	fmt.Fprintln(w, "--count or --bytes, writing to Kafka goes on until interrupted. Flags:")
-	var lines []string
-	fs.VisitAll(func(fl *flag.Flag) {
-		def := ""
-		if fl.DefValue != "" && fl.DefValue != "0s" && fl.DefValue != "false" && fl.DefValue != "0" {
-			def = fmt.Sprintf(" (default %q)", fl.DefValue)
-		}
-		name, usage := flag.UnquoteUsage(fl)
-		if name != "" {
-			name = " " + name
-		}
-		lines = append(lines, fmt.Sprintf("  --%s%s  [%s]\n      %s%s", fl.Name, name, envVar(fl.Name), usage, def))
-	})
-	sort.Strings(lines)
-	fmt.Fprintln(w, strings.Join(lines, "\n"))
-	fmt.Fprintln(w)
-	fmt.Fprint(w, genExamples)
+	f.fromEnv = fromEnv
+	return f, nil
 }
 
 // parseSize parses a byte count: a number with an optional unit, k, M, G
@@ -294,16 +217,21 @@ func (f *genFlags) plan(now func() time.Time) (genPlan, error) {
 		// Kafka settings from the environment (shared with msiguard run)
 		// do not matter to a file; given on the command line they are a
 		// mistake worth saying.
+		set := f.securityFlagsSet()
 		for _, k := range []struct {
 			name string
 			set  bool
 		}{
 			{"partitions", f.partitions != 0}, {"key", f.key != "none"}, {"compression", f.compression != "none"},
-			{"timestamps", f.timestamps != "now"}, {"acks", f.acks != "all"}, {"tls", f.tls}, {"tls-ca", f.tlsCA != ""},
-			{"tls-insecure-skip-verify", f.tlsInsecure}, {"sasl-mechanism", f.saslMechanism != ""},
+			{"timestamps", f.timestamps != "now"}, {"acks", f.acks != "all"},
 		} {
-			if k.set && !f.fromEnv[k.name] {
-				return bad("--%s applies to --brokers only", k.name)
+			if k.set {
+				set = append(set, k.name)
+			}
+		}
+		for _, name := range set {
+			if !f.fromEnv[name] {
+				return bad("--%s applies to --brokers only", name)
 			}
 		}
 		f.key, f.timestamps = "none", "now"
@@ -334,7 +262,7 @@ func (f *genFlags) plan(now func() time.Time) (genPlan, error) {
 		for _, name := range strings.Split(f.shapes, ",") {
 			s, err := detector.ParseShape(strings.TrimSpace(name))
 			if err != nil || s == detector.ShapeAuto {
-				return bad("--shapes: unknown shape %q: use all or a comma-separated list of %s", strings.TrimSpace(name), genShapeNames())
+				return bad("--shapes: unknown shape %q: use all or a comma-separated list of %s", strings.TrimSpace(name), shapeNames(","))
 			}
 			shapes = append(shapes, s)
 		}
@@ -380,50 +308,9 @@ func (f *genFlags) plan(now func() time.Time) (genPlan, error) {
 	return p, nil
 }
 
-// cluster builds the broker connection settings from the flags.
-func (f *genFlags) cluster() (*sink.Cluster, error) {
-	c := &sink.Cluster{SASL: sink.SASL{Mechanism: strings.ToLower(f.saslMechanism), Username: f.saslUser, Password: f.saslPassword}}
-	for _, b := range strings.Split(f.brokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			c.Brokers = append(c.Brokers, b)
-		}
-	}
-	if f.saslPasswordFile != "" {
-		if f.saslPassword != "" {
-			return nil, fmt.Errorf("%w: give the SASL password once: --sasl-password-file or --sasl-password (MSIGUARD_SASL_PASSWORD)", errUsage)
-		}
-		b, err := os.ReadFile(f.saslPasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --sasl-password-file: %v", errUsage, err)
-		}
-		c.SASL.Password = strings.TrimRight(string(b), "\r\n")
-	}
-	if f.tls || f.tlsCA != "" || f.tlsInsecure {
-		c.TLS = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: f.tlsInsecure}
-		if f.tlsCA != "" {
-			pem, err := os.ReadFile(f.tlsCA)
-			if err != nil {
-				return nil, fmt.Errorf("%w: --tls-ca: %v", errUsage, err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("%w: --tls-ca %s holds no PEM certificate", errUsage, f.tlsCA)
-			}
-			c.TLS.RootCAs = pool
-		}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return c, nil
-}
-
 // genCommand is msiguard gen.
 func genCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseGenFlags(args, nil, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -552,7 +439,7 @@ type genBatch struct {
 }
 
 func genToKafka(ctx context.Context, f *genFlags, p *genPlan, g *sysmongen.Generator, prog *genProgress) (int64, error) {
-	c, err := f.cluster()
+	c, err := f.cluster(nil)
 	if err != nil {
 		return 0, err
 	}
