@@ -302,6 +302,72 @@ func (j *jsonRecord) event(p *jparser, key string) {
 // dataItem reads one {"@Name": ..., "#text": ...} item; it reports whether
 // the item had a name.
 func (j *jsonRecord) dataItem(p *jparser) bool {
+	if named, ok := j.dataItemFast(p); ok {
+		return named
+	}
+	return j.dataItemSlow(p)
+}
+
+// dataItemFast reads the usual item, an object of string members only, such
+// as {"@Name":"Image","#text":"C:\\..."} in either order, without the
+// general walker's per-member calls. It reports ok=false, with the cursor
+// back where it was, for anything else; dataItemSlow then reads it.
+func (j *jsonRecord) dataItemFast(p *jparser) (named, ok bool) {
+	start := p.i
+	fail := func() (bool, bool) { p.i, p.bad = start, false; return false, false }
+	if p.peek() != '{' || p.depth+1 > maxJSONDepth {
+		return fail()
+	}
+	p.i++
+	var name string
+	rawStart, rawEnd, rawEscaped := -1, -1, false
+	for n := 0; ; n++ {
+		if n == 4 || p.peek() != '"' {
+			return fail()
+		}
+		ks, ke, kesc := p.strEnd()
+		if p.bad || kesc || p.peek() != ':' {
+			return fail()
+		}
+		p.i++
+		if p.peek() != '"' {
+			return fail()
+		}
+		switch p.s[ks:ke] {
+		case "@Name", "Name":
+			name, named = p.str(), true
+		case "#text":
+			rawStart, rawEnd, rawEscaped = p.strEnd()
+		default:
+			p.strEnd()
+		}
+		if p.bad {
+			return fail()
+		}
+		switch p.peek() {
+		case ',':
+			p.i++
+			continue
+		case '}':
+			p.i++
+		default:
+			return fail()
+		}
+		break
+	}
+	if f, known := sysFieldByName(name); known && rawStart >= 0 {
+		value := p.s[rawStart:rawEnd]
+		if rawEscaped {
+			from := len(p.scratch)
+			p.scratch = appendUnescaped(p.scratch, value)
+			value = unsafeString(p.scratch[from:])
+		}
+		setFirst(&j.evtx.sys[f], value)
+	}
+	return named, true
+}
+
+func (j *jsonRecord) dataItemSlow(p *jparser) bool {
 	var name, value string
 	named := false
 	// The value's raw span: it is unescaped only if the name turns out to be
