@@ -44,11 +44,16 @@ Flags:`,
 
 --input on the command line ignores MSIGUARD_TOPIC, MSIGUARD_FROM and MSIGUARD_TO
 (msiguard run reads MSIGUARD_TOPIC too), --topic ignores MSIGUARD_INPUT. Alerts go
-to standard output unless --out says otherwise or --alerts-topic is given on the
-command line.
+to standard output unless --out says otherwise or --alerts-topic is given.
+--alerts-topic has no environment variable: MSIGUARD_ALERTS_TOPIC, set up for
+msiguard run, names the live alerts topic, where a backtest's alerts would
+overwrite live ones with the same alert_id.
 `,
 	argHint: "files are given with --input",
 	hides:   map[string][]string{"input": {"topic", "from", "to"}, "topic": {"input"}},
+	// MSIGUARD_ALERTS_TOPIC, set up for run, names the live alerts topic: a
+	// backtest must never publish into it by accident.
+	cmdLineOnly: []string{"alerts-topic"},
 }
 
 // stringList is a repeatable string flag.

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -151,6 +152,10 @@ type cmdHelp struct {
 	// variables are then not read: a destination on the command line wins
 	// over another kind of destination from the environment.
 	hides map[string][]string
+	// cmdLineOnly lists flags that have no environment variable, for a
+	// reason the command's help states (backtest's --alerts-topic: the
+	// variable set up for run names the live alerts topic).
+	cmdLineOnly []string
 }
 
 // envVar returns the environment variable of a flag.
@@ -192,6 +197,9 @@ func parseFlags(fs *flag.FlagSet, h *cmdHelp, args []string, lookupEnv func(stri
 			skip[n] = true
 		}
 	})
+	for _, n := range h.cmdLineOnly {
+		skip[n] = true
+	}
 	fs.VisitAll(func(fl *flag.Flag) {
 		if err != nil || skip[fl.Name] {
 			return
@@ -227,7 +235,11 @@ func printUsage(w io.Writer, fs *flag.FlagSet, h *cmdHelp) {
 			def = fmt.Sprintf(" (default %q)", fl.DefValue)
 		}
 		_, usage := flag.UnquoteUsage(fl)
-		lines = append(lines, fmt.Sprintf("  --%s  [%s]\n      %s%s", fl.Name, envVar(fl.Name), usage, def))
+		env := envVar(fl.Name)
+		if slices.Contains(h.cmdLineOnly, fl.Name) {
+			env = "command line only"
+		}
+		lines = append(lines, fmt.Sprintf("  --%s  [%s]\n      %s%s", fl.Name, env, usage, def))
 	})
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
