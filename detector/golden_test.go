@@ -136,3 +136,47 @@ func slicesDelete(s []string, x string) []string {
 	}
 	return out
 }
+
+// TestOracleFile compares the detector with the oracle's output over any
+// file, for checks too large to commit (BENCHMARKS.md, section Detector):
+//
+//	python3 scripts/oracle/oracle.py FILE --term exe -o WANT
+//	MSIGUARD_ORACLE_INPUT=FILE MSIGUARD_ORACLE_WANT=WANT MSIGUARD_ORACLE_TERM=exe go test -run TestOracleFile ./detector/
+func TestOracleFile(t *testing.T) {
+	input, wantPath := os.Getenv("MSIGUARD_ORACLE_INPUT"), os.Getenv("MSIGUARD_ORACLE_WANT")
+	if input == "" || wantPath == "" {
+		t.Skip("set MSIGUARD_ORACLE_INPUT and MSIGUARD_ORACLE_WANT")
+	}
+	rule := SeedRule()
+	if term := os.Getenv("MSIGUARD_ORACLE_TERM"); term != "" {
+		rule.Term = term
+	}
+	rule.Fields = slicesDelete(KnownFields(), "parent_process")
+	d, err := New(rule, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, want := readLines(t, input), readLines(t, wantPath)
+	if len(lines) != len(want) {
+		t.Fatalf("%d input lines, %d expected results", len(lines), len(want))
+	}
+	matches, bad := 0, 0
+	for i, line := range lines {
+		got := goldenResult(d, i+1, line)
+		if got["result"] == "match" {
+			matches++
+		}
+		gotJSON, _ := json.Marshal(got)
+		var g, w map[string]any
+		json.Unmarshal(gotJSON, &g)
+		if err := json.Unmarshal(want[i], &w); err != nil {
+			t.Fatalf("want line %d: %v", i+1, err)
+		}
+		if !reflect.DeepEqual(g, w) {
+			if bad++; bad <= 10 {
+				t.Errorf("line %d:\n got %s\nwant %s", i+1, gotJSON, want[i])
+			}
+		}
+	}
+	t.Logf("%d records, %d matches, %d disagreements", len(lines), matches, bad)
+}
