@@ -92,9 +92,19 @@ func (a *Alert) Clone() *Alert {
 // 16 bytes of SHA-256 over ruleID, 0x00, host, 0x00, and the bucket's start
 // in epoch seconds as a decimal string, in lowercase hex.
 func AlertID(ruleID, host string, sec int64) string {
+	var id [alertIDLen]byte
+	return string(appendAlertID(id[:0], ruleID, host, sec))
+}
+
+// alertIDLen is the length of an alert_id: 16 bytes in hex.
+const alertIDLen = 32
+
+// appendAlertID appends AlertID(ruleID, host, sec) to dst without
+// allocating (for inputs up to 256 bytes).
+func appendAlertID(dst []byte, ruleID, host string, sec int64) []byte {
 	var arr [256]byte
-	buf := appendIDInput(arr[:0], ruleID, host, sec)
-	return hashID(buf)
+	sum := sha256.Sum256(appendIDInput(arr[:0], ruleID, host, sec))
+	return hex.AppendEncode(dst, sum[:16])
 }
 
 // LateAlertID returns the alert_id of a late alert: as AlertID, with the

@@ -84,7 +84,8 @@ type bucket struct {
 	sources []srcRef
 	pos     []srcRef
 	// id is the alert_id, computed at the first emission (on creation for
-	// late buckets, from the first event).
+	// late buckets, from the first event); an on-time bucket's first text
+	// chunk has room for it.
 	id string
 
 	// text holds copies of the bucket's values: appended to, never
@@ -109,6 +110,22 @@ func newBucket(nfields int) *bucket {
 	b.sources = b.inlSources[:0]
 	b.pos = b.inlPos[:0]
 	return b
+}
+
+// reset empties a forgotten bucket for reuse, keeping the capacity of its
+// slices. Its text is not reused: strings cut from it may still be held
+// (by clones of its alerts).
+func (b *bucket) reset() {
+	clear(b.vals)
+	clear(b.multi)
+	b.key, b.hs, b.state, b.dirty, b.restored = bucketKey{}, nil, 0, false, false
+	b.unlisted, b.revision, b.count = 0, 0, 0
+	b.first, b.last, b.touch = 0, 0, 0
+	b.prev, b.next = nil, nil
+	b.multi, b.multiMask = b.multi[:0], 0
+	b.sources, b.pos = b.sources[:0], b.pos[:0]
+	b.id = ""
+	b.text = strings.Builder{}
 }
 
 // multiOf returns the side set of field i, or nil.
@@ -218,6 +235,9 @@ func (b *bucket) reserve(n int) {
 	}
 	if b.text.Cap() > 0 {
 		n = max(n, textChunk)
+	} else if b.id == "" {
+		// Room for the alert_id, written at the first emission.
+		n += alertIDLen
 	}
 	b.text = strings.Builder{}
 	b.text.Grow(n)
@@ -228,6 +248,14 @@ func (b *bucket) keep(v string) string {
 	b.reserve(len(v))
 	off := b.text.Len()
 	b.text.WriteString(v)
+	return b.text.String()[off:]
+}
+
+// keepBytes returns a copy of p held in the bucket's text.
+func (b *bucket) keepBytes(p []byte) string {
+	b.reserve(len(p))
+	off := b.text.Len()
+	b.text.Write(p)
 	return b.text.String()[off:]
 }
 

@@ -55,6 +55,11 @@ type Window struct {
 	lastPart partEntry
 	lastIdx  uint32
 
+	// free holds forgotten buckets, reset, for reuse (linked by next);
+	// nfree counts them, up to maxFree.
+	free  *bucket
+	nfree int
+
 	fresh []int // scratch for addEvent
 	alert Alert
 	stats Stats
@@ -209,7 +214,30 @@ func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
 	return b
 }
 
-func (w *Window) newBucket() *bucket { return newBucket(len(w.cfg.Fields)) }
+func (w *Window) newBucket() *bucket {
+	if b := w.free; b != nil {
+		w.free, b.next = b.next, nil
+		w.nfree--
+		return b
+	}
+	return newBucket(len(w.cfg.Fields))
+}
+
+// maxFree bounds the free list: enough to absorb one Add's or Advance's
+// worth of forgotten buckets in the steady state, small next to the
+// buckets held.
+const maxFree = 1024
+
+// recycle puts a forgotten bucket on the free list.
+func (w *Window) recycle(b *bucket) {
+	if w.nfree >= maxFree {
+		return
+	}
+	b.reset()
+	b.next = w.free
+	w.free = b
+	w.nfree++
+}
 
 // reopen moves a revisable bucket back to the open set.
 func (w *Window) reopen(b *bucket) {
@@ -362,13 +390,15 @@ func (w *Window) forget(b *bucket) {
 		hs.maxRev = math.MinInt64
 		w.settle(hs)
 	}
+	w.recycle(b)
 }
 
 func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	b.revision++
 	b.dirty = false
 	if b.id == "" {
-		b.id = AlertID(w.cfg.RuleID, b.key.host, b.key.sec)
+		var id [alertIDLen]byte
+		b.id = b.keepBytes(appendAlertID(id[:0], w.cfg.RuleID, b.key.host, b.key.sec))
 	}
 	a := &w.alert
 	a.AlertID = b.id
