@@ -27,6 +27,24 @@ type bucketKey struct {
 	late bool
 }
 
+// revKey is a bucket's key in the LRU of revisable buckets: bucketKey
+// without pointers (cheaper to hash, compare and scan). host is the
+// hostState's id shifted left by one, with the late flag in bit 0. A host
+// with revisable buckets is never forgotten, and ids are never reused, so
+// the key is as unique as bucketKey.
+type revKey struct {
+	host uint64
+	sec  int64
+}
+
+func (k bucketKey) rev(hs *hostState) revKey {
+	id := hs.id << 1
+	if k.late {
+		id |= 1
+	}
+	return revKey{host: id, sec: k.sec}
+}
+
 type bucketState uint8
 
 const (

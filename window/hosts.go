@@ -13,6 +13,8 @@ import (
 // bucket could match, and its horizon.
 type hostState struct {
 	host string
+	// id identifies the host in revKey; ids are never reused.
+	id uint64
 	// open lists the host's open buckets, in the order they were opened.
 	open []*bucket
 	// nrev counts the host's revisable buckets; maxRev bounds their
@@ -48,7 +50,8 @@ func (w *Window) host(name string) *hostState {
 		return hs
 	}
 	name = strings.Clone(name)
-	hs := &hostState{host: name, maxRev: math.MinInt64, horizon: math.MinInt64}
+	w.hostIDs++
+	hs := &hostState{host: name, id: w.hostIDs, maxRev: math.MinInt64, horizon: math.MinInt64}
 	w.hosts[name] = hs
 	return hs
 }

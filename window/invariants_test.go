@@ -43,10 +43,10 @@ func checkInvariants(w *Window) error {
 	maxRev := make(map[*hostState]int64)
 	for _, k := range w.revisable.Keys() {
 		b, _ := w.revisable.Peek(k)
-		if b.key != k || b.state != stateRevisable {
+		if b.key.rev(b.hs) != k || b.state != stateRevisable {
 			return fmt.Errorf("revisable %v: key %v state %d", k, b.key, b.state)
 		}
-		if w.hosts[k.host] != b.hs {
+		if w.hosts[b.key.host] != b.hs || b.key.host != b.hs.host {
 			return fmt.Errorf("revisable %v: host record not in the map", k)
 		}
 		nrev[b.hs]++

@@ -38,3 +38,21 @@ func (w *Window) source(r srcRef) Source {
 	}
 	return Source{Topic: e.name, Partition: e.partition, Offset: r.pos}
 }
+
+// setSource stores the expansion of r in *s, writing its strings only if
+// they differ.
+func (w *Window) setSource(s *Source, r srcRef) {
+	e := w.parts[r.part]
+	topic, file := e.name, ""
+	s.Partition, s.Offset, s.Line = e.partition, r.pos, 0
+	if e.file {
+		topic, file = "", e.name
+		s.Partition, s.Offset, s.Line = 0, 0, r.pos
+	}
+	if s.Topic != topic {
+		s.Topic = topic
+	}
+	if s.File != file {
+		s.File = file
+	}
+}

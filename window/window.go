@@ -37,6 +37,8 @@ type Window struct {
 
 	// hosts holds every host the window remembers (see hostState).
 	hosts map[string]*hostState
+	// hostIDs is the last hostState.id given.
+	hostIDs uint64
 	// idleHostsHead..Tail: hosts with no open or revisable bucket, least
 	// recently active first; idleHosts counts them.
 	idleHostsHead, idleHostsTail *hostState
@@ -46,7 +48,7 @@ type Window struct {
 	open               int
 
 	// revisable holds emitted buckets, oldest emission at the back.
-	revisable *simplelru.LRU[bucketKey, *bucket]
+	revisable *simplelru.LRU[revKey, *bucket]
 
 	// parts is the table of partitions (and files) that srcRefs index;
 	// lastPart caches the latest lookup.
@@ -125,7 +127,7 @@ func New(cfg Config) (*Window, error) {
 	}
 	slices.SortFunc(w.order, func(a, b int) int { return strings.Compare(cfg.Fields[a], cfg.Fields[b]) })
 	var err error
-	if w.revisable, err = simplelru.NewLRU[bucketKey, *bucket](cfg.RetainBuckets, nil); err != nil {
+	if w.revisable, err = simplelru.NewLRU[revKey, *bucket](cfg.RetainBuckets, nil); err != nil {
 		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
 	}
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
@@ -191,7 +193,7 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
 	key := bucketKey{host: hs.host, sec: sec}
 	if hs.nrev > 0 && sec <= hs.maxRev {
-		if b, ok := w.revisable.Peek(key); ok {
+		if b, ok := w.revisable.Peek(key.rev(hs)); ok {
 			w.reopen(b)
 			return b
 		}
@@ -199,7 +201,7 @@ func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
 	if sec <= hs.horizon {
 		key.late = true
 		if hs.nrev > 0 && sec <= hs.maxRev {
-			if b, ok := w.revisable.Peek(key); ok {
+			if b, ok := w.revisable.Peek(key.rev(hs)); ok {
 				w.reopen(b)
 				return b
 			}
@@ -241,7 +243,7 @@ func (w *Window) recycle(b *bucket) {
 
 // reopen moves a revisable bucket back to the open set.
 func (w *Window) reopen(b *bucket) {
-	w.revisable.Remove(b.key)
+	w.revisable.Remove(b.key.rev(b.hs))
 	b.hs.nrev--
 	w.stats.Reopened++
 	w.openBucket(b)
@@ -378,7 +380,7 @@ func (w *Window) keep(b *bucket) {
 			w.forget(old)
 		}
 	}
-	w.revisable.Add(b.key, b)
+	w.revisable.Add(b.key.rev(hs), b)
 }
 
 // forget drops a bucket no longer revisable, remembering its second as its
@@ -407,17 +409,38 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	a.EventCount = b.count
 	a.Revision = b.revision
 	a.Late = b.key.late
-	a.Fields = a.Fields[:0]
+	// Overwrite the previous alert's fields and sources in place, storing
+	// only what differs: most names and topics are the same, and each
+	// pointer stored costs a write barrier while the collector marks.
+	fields := a.Fields[:cap(a.Fields)]
+	n := 0
 	for _, i := range w.order {
-		if vals := b.values(i); len(vals) > 0 {
-			a.Fields = append(a.Fields, Field{Name: w.cfg.Fields[i], Values: vals})
+		vals := b.values(i)
+		if len(vals) == 0 {
+			continue
 		}
+		if n == len(fields) {
+			fields = append(fields, Field{})
+			fields = fields[:cap(fields)]
+		}
+		f := &fields[n]
+		if name := w.cfg.Fields[i]; f.Name != name {
+			f.Name = name
+		}
+		f.Values = vals
+		n++
 	}
+	a.Fields = fields[:n]
 	a.FirstSeen, a.LastSeen = b.first, b.last
-	a.Sources = a.Sources[:0]
-	for _, r := range b.sources {
-		a.Sources = append(a.Sources, w.source(r))
+	sources := a.Sources[:cap(a.Sources)]
+	for k, r := range b.sources {
+		if k == len(sources) {
+			sources = append(sources, Source{})
+			sources = sources[:cap(sources)]
+		}
+		w.setSource(&sources[k], r)
 	}
+	a.Sources = sources[:len(b.sources)]
 	a.SourcesOmitted = max(b.count-len(b.sources), 0)
 	if b.revision == 1 {
 		w.stats.Alerts++
@@ -559,7 +582,7 @@ func (w *Window) Restore(a *Alert) error {
 		}
 	}
 	if b == nil {
-		b, _ = w.revisable.Peek(key)
+		b, _ = w.revisable.Peek(key.rev(hs))
 	}
 	if b != nil {
 		w.merge(b, a)
