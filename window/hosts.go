@@ -17,6 +17,9 @@ type hostState struct {
 	id uint64
 	// open lists the host's open buckets, in the order they were opened.
 	open []*bucket
+	// last is the host's bucket that most recently copied a new value,
+	// whose copies its next buckets share; nil once it is forgotten.
+	last *bucket
 	// nrev counts the host's revisable buckets; maxRev bounds their
 	// seconds from above (math.MinInt64 when there are none).
 	nrev   int
@@ -81,6 +84,7 @@ func (w *Window) settle(hs *hostState) {
 	if hs.linked || len(hs.open) > 0 || hs.nrev > 0 {
 		return
 	}
+	hs.last = nil
 	hs.prev, hs.next, hs.linked = w.idleHostsTail, nil, true
 	if w.idleHostsTail != nil {
 		w.idleHostsTail.next = hs

@@ -266,20 +266,36 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	}
 	// Find the new values, then copy them into the bucket's text in one
 	// go: at most one allocation per event, none if nothing is new.
+	// A value equal to one of the host's latest bucket shares its copy
+	// instead (a host's buckets mostly repeat the same user, process and
+	// paths). Every string in a bucket's vals is an immutable copy the
+	// window made, so equality is all sharing needs.
+	hs := b.hs
+	var recent []string
+	if hs.last != nil && hs.last != b {
+		recent = hs.last.vals
+	}
 	fresh := w.fresh[:0]
 	size := 0
+	changed := false
 	for i, v := range vals {
-		if v != "" && !b.has(i, v) {
-			fresh = append(fresh, i)
-			size += len(v)
+		if v == "" || b.has(i, v) {
+			continue
 		}
+		changed = true
+		if i < len(recent) && recent[i] == v {
+			b.insert(i, recent[i])
+			continue
+		}
+		fresh = append(fresh, i)
+		size += len(v)
 	}
-	changed := len(fresh) > 0
-	if changed {
+	if len(fresh) > 0 {
 		b.reserve(size)
 		for _, i := range fresh {
 			b.insert(i, b.keep(vals[i]))
 		}
+		hs.last = b
 	}
 	w.fresh = fresh
 	t := ev.Time
@@ -388,6 +404,9 @@ func (w *Window) keep(b *bucket) {
 func (w *Window) forget(b *bucket) {
 	hs := b.hs
 	hs.horizon = max(hs.horizon, b.key.sec)
+	if hs.last == b {
+		hs.last = nil
+	}
 	if hs.nrev--; hs.nrev == 0 {
 		hs.maxRev = math.MinInt64
 		w.settle(hs)
