@@ -10,9 +10,11 @@ import (
 // a side set only when it gets a second value. A side set is a sorted slice
 // searched linearly up to smallSet values, beyond which a map indexes it
 // and the slice is sorted when emitted (see BenchmarkValueSet for the
-// crossover). Two sources and one partition position are inline too: a
-// typical bucket is three allocations (itself, its value text, its
-// alert_id). See BenchmarkBytesPerBucket.
+// crossover). Two sources and one partition position are inline too. The
+// value text holds the alert_id as well, values equal to the host's latest
+// bucket's share its copies, and forgotten buckets are reused (see
+// Window.recycle): a typical new bucket allocates only its text. See
+// BenchmarkBytesPerBucket.
 const (
 	inlineFields  = 16
 	inlineSources = 2
