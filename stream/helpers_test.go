@@ -24,6 +24,9 @@ type env struct {
 	c                         *kafkatest.Cluster
 	topic, alerts, dlq, group string
 	parts                     int
+	// members counts the pipelines started, to name them m1, m2, ... in
+	// their log lines.
+	members int
 }
 
 func newEnv(t *testing.T, parts int, opts ...kafkatest.Option) *env {
@@ -86,6 +89,11 @@ type member struct {
 
 func (e *env) start(cfg Config) *member {
 	e.t.Helper()
+	// All members log through the same t.Log: tag each one's lines.
+	e.members++
+	if cfg.Logger != nil {
+		cfg.Logger = cfg.Logger.With("member", fmt.Sprintf("m%d", e.members))
+	}
 	p, err := New(cfg)
 	if err != nil {
 		e.t.Fatal(err)

@@ -47,8 +47,9 @@ type inputWorker struct {
 	// dirty: records were sent since the last barrier.
 	dirty   bool
 	pending *pendingCommit
-	// broken: a barrier failed; nothing is committed any more.
-	broken   bool
+	// broken says why nothing is committed any more (a barrier failed),
+	// or is nil.
+	broken   error
 	lastMark time.Time
 	ctx      context.Context // for Send during run
 
@@ -91,7 +92,11 @@ func (w *inputWorker) run(end, drain context.Context) (clean bool, err error) {
 		}
 		w.maybeCommit(end)
 	}
-	return w.drain(drain), nil
+	if err := w.drain(drain); err != nil {
+		w.p.log.Warn("partition drain incomplete", "topic", w.key.topic, "partition", w.part, "reason", err)
+		return false, nil
+	}
+	return true, nil
 }
 
 func (w *inputWorker) process(offset int64, value []byte) error {
@@ -191,14 +196,14 @@ func (w *inputWorker) commitAt(off int64) {
 // maybeCommit completes a pending barrier and, every CommitInterval,
 // starts a new one (or commits directly when nothing was produced).
 func (w *inputWorker) maybeCommit(ctx context.Context) {
-	if w.broken {
+	if w.broken != nil {
 		return
 	}
 	if w.pending != nil {
 		select {
 		case err := <-w.pending.ch:
 			if err != nil {
-				w.broken = true
+				w.broken = fmt.Errorf("barrier failed: %w", err)
 				return
 			}
 			w.commitAt(w.pending.off)
@@ -224,27 +229,27 @@ func (w *inputWorker) maybeCommit(ctx context.Context) {
 }
 
 // drain waits for everything produced to be acknowledged and makes the
-// position committable. It reports whether it could.
-func (w *inputWorker) drain(ctx context.Context) bool {
-	if w.broken {
-		return false
+// position committable. It returns why it could not, or nil.
+func (w *inputWorker) drain(ctx context.Context) error {
+	if w.broken != nil {
+		return w.broken
 	}
 	if w.pending == nil && !w.dirty {
 		w.commitAt(w.pos)
-		return true
+		return nil
 	}
 	ch, err := w.p.records.Barrier(ctx)
 	if err != nil {
-		return false
+		return fmt.Errorf("queueing the final barrier: %w", err)
 	}
 	select {
 	case err := <-ch:
 		if err != nil {
-			return false
+			return fmt.Errorf("final barrier failed: %w", err)
 		}
 	case <-ctx.Done():
-		return false
+		return fmt.Errorf("waiting for acknowledgements: %w", context.Cause(ctx))
 	}
 	w.commitAt(w.pos)
-	return true
+	return nil
 }

@@ -60,13 +60,14 @@ type matchesWorker struct {
 	// emitted: alerts were sent since the last barrier.
 	emitted bool
 	pending *pendingCommit
-	// broken: an alert could not be sent, or a barrier failed; nothing is
-	// committed any more in this generation.
-	broken   bool
+	// broken says why nothing is committed any more in this generation (an
+	// alert could not be sent, or a barrier failed), or is nil.
+	broken   error
 	lastMark time.Time
 	lastTick time.Time
-	sendCtx  context.Context
-	emitErr  error
+	// sendCtx bounds emit's Send: the drain context, also while consuming.
+	sendCtx context.Context
+	emitErr error
 
 	mr       matchRecord
 	badShown bool
@@ -98,7 +99,14 @@ func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, res
 func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) {
 	defer w.f.close()
 	defer w.p.parts.setOpen(w.part, 0)
-	w.sendCtx = end
+	// Not end: records already fetched are still processed after end is
+	// done, and an alert they emit has left the window, so no later flush
+	// sends it again. A Send abandoned because consumption is ending would
+	// lose it and break the partition's drain (Send picks ctx.Done at
+	// random even with room in the queue); sent, it is simply part of what
+	// the drain waits for. The input worker can keep end: a record whose
+	// Send fails is not marked processed and is read again.
+	w.sendCtx = drain
 	w.lastMark = time.Now()
 	for end.Err() == nil {
 		err := w.f.fetch(end, w.process)
@@ -124,9 +132,13 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 		}
 		w.maybeCommit(end)
 	}
-	clean = w.drain(drain)
+	derr := w.drain(drain)
 	w.flushCounters()
-	return clean, nil
+	if derr != nil {
+		w.p.log.Warn("partition drain incomplete", "topic", w.key.topic, "partition", w.part, "reason", derr)
+		return false, nil
+	}
+	return true, nil
 }
 
 func (w *matchesWorker) process(offset int64, value []byte) error {
@@ -189,7 +201,7 @@ func (w *matchesWorker) emit(a *window.Alert) {
 	}
 	if err := w.p.alerts.Send(w.sendCtx, msg); err != nil {
 		w.emitErr = err
-		w.broken = true
+		w.broken = fmt.Errorf("sending alert %s: %w", a.AlertID, err)
 		return
 	}
 	w.emitted = true
@@ -251,14 +263,14 @@ func (w *matchesWorker) safe() int64 {
 }
 
 func (w *matchesWorker) maybeCommit(ctx context.Context) {
-	if w.broken {
+	if w.broken != nil {
 		return
 	}
 	if w.pending != nil {
 		select {
 		case err := <-w.pending.ch:
 			if err != nil {
-				w.broken = true
+				w.broken = fmt.Errorf("barrier failed: %w", err)
 				return
 			}
 			w.commitAt(w.pending.off)
@@ -292,28 +304,28 @@ func (w *matchesWorker) commitAt(off int64) {
 
 // drain flushes the window (every open bucket is emitted), waits for the
 // alerts to be acknowledged and makes the safe offset committable.
-func (w *matchesWorker) drain(ctx context.Context) bool {
-	if w.broken {
-		return false
+// It returns why it could not, or nil.
+func (w *matchesWorker) drain(ctx context.Context) error {
+	if w.broken != nil {
+		return w.broken
 	}
-	w.sendCtx = ctx
 	w.w.Flush(w.emit)
-	if w.broken {
-		return false
+	if w.broken != nil {
+		return w.broken
 	}
 	off := w.safe()
 	ch, err := w.p.alerts.Barrier(ctx)
 	if err != nil {
-		return false
+		return fmt.Errorf("queueing the final barrier: %w", err)
 	}
 	select {
 	case err := <-ch:
 		if err != nil {
-			return false
+			return fmt.Errorf("final barrier failed: %w", err)
 		}
 	case <-ctx.Done():
-		return false
+		return fmt.Errorf("waiting for acknowledgements: %w", context.Cause(ctx))
 	}
 	w.commitAt(off)
-	return true
+	return nil
 }

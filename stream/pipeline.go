@@ -84,8 +84,8 @@ func New(cfg Config) (*Pipeline, error) {
 // *sink.FatalError for broker refusals, whose message says what to fix).
 func (p *Pipeline) Run(ctx context.Context) (err error) {
 	// hard ends the drain ShutdownTimeout after ctx is cancelled.
-	hard, cancelHard := context.WithCancel(context.Background())
-	defer cancelHard()
+	hard, cancelHard := context.WithCancelCause(context.Background())
+	defer cancelHard(nil)
 	runDone := make(chan struct{})
 	defer close(runDone)
 	go func() {
@@ -98,7 +98,7 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 		defer t.Stop()
 		select {
 		case <-t.C:
-			cancelHard()
+			cancelHard(fmt.Errorf("shutdown timeout (%v) exceeded", p.cfg.ShutdownTimeout))
 		case <-runDone:
 		}
 	}()
@@ -313,8 +313,8 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 	defer cancelEnd()
 	defer context.AfterFunc(gctx, cancelEnd)()
 	defer context.AfterFunc(ctx, cancelEnd)()
-	drain, cancelDrain := context.WithCancel(hard)
-	defer cancelDrain()
+	drain, cancelDrain := context.WithCancelCause(hard)
+	defer cancelDrain(nil)
 	p.ready.begin(gen.ID, len(inParts), len(mParts))
 	defer context.AfterFunc(end, func() { p.ready.end(gen.ID) })()
 	defer p.ready.end(gen.ID)
@@ -325,11 +325,12 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 		}
 		// Heartbeats stopped with the generation: past the session
 		// timeout the coordinator may drop us and refuse the commit.
-		t := time.NewTimer(min(p.cfg.RebalanceTimeout/2, p.cfg.SessionTimeout*2/3))
+		limit := min(p.cfg.RebalanceTimeout/2, p.cfg.SessionTimeout*2/3)
+		t := time.NewTimer(limit)
 		defer t.Stop()
 		select {
 		case <-t.C:
-			cancelDrain()
+			cancelDrain(fmt.Errorf("rebalance drain limit (%v) exceeded", limit))
 		case <-drain.Done():
 		}
 	}()
@@ -350,7 +351,7 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 		if err != nil && fatal == nil {
 			fatal = err
 			cancelEnd()
-			cancelDrain()
+			cancelDrain(fmt.Errorf("stopping after a fatal error: %w", err))
 		}
 	}
 	for _, a := range inParts {
