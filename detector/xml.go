@@ -110,8 +110,8 @@ func evalXML(s string, r *record, scratch *[]byte) *Error {
 					dataField, dataKnown = sysFieldByName(n)
 				}
 			}
-		} else if err := xmlElementAttrs(stack[:depth], name, attrs, r); err != nil {
-			return err
+		} else {
+			xmlElementAttrs(stack[:depth], name, attrs, r)
 		}
 		if selfClose {
 			continue
@@ -205,7 +205,7 @@ func xmlElementText(path []string, text string, r *record) *Error {
 
 // xmlElementAttrs handles an element's attributes at its start tag; parents is
 // the path of the open elements around it.
-func xmlElementAttrs(parents []string, name, attrs string, r *record) *Error {
+func xmlElementAttrs(parents []string, name, attrs string, r *record) {
 	n := len(parents)
 	switch {
 	case n == 2 && parents[0] == "Event" && parents[1] == "System":
@@ -220,7 +220,6 @@ func xmlElementAttrs(parents []string, name, attrs string, r *record) *Error {
 			}
 		}
 	}
-	return nil
 }
 
 // tagEnd returns the index of the '>' that ends the tag starting at s[i]
