@@ -45,13 +45,9 @@ type inputWorker struct {
 	// floor is the last committable offset (all output below acknowledged).
 	floor int64
 	// dirty: records were sent since the last barrier.
-	dirty   bool
-	pending *pendingCommit
-	// broken says why nothing is committed any more (a barrier failed),
-	// or is nil.
-	broken   error
-	lastMark time.Time
-	ctx      context.Context // for Send during run
+	dirty bool
+	commitMarker
+	ctx context.Context // for Send during run
 
 	// per-batch counters, added to the pipeline's after each fetch
 	consumed, hits, matches int64
@@ -196,26 +192,9 @@ func (w *inputWorker) commitAt(off int64) {
 // maybeCommit completes a pending barrier and, every CommitInterval,
 // starts a new one (or commits directly when nothing was produced).
 func (w *inputWorker) maybeCommit(ctx context.Context) {
-	if w.broken != nil {
+	if !w.due(time.Now(), w.p.cfg.CommitInterval, w.commitAt) {
 		return
 	}
-	if w.pending != nil {
-		select {
-		case err := <-w.pending.ch:
-			if err != nil {
-				w.broken = fmt.Errorf("barrier failed: %w", err)
-				return
-			}
-			w.commitAt(w.pending.off)
-			w.pending = nil
-		default:
-		}
-	}
-	now := time.Now()
-	if w.pending != nil || now.Sub(w.lastMark) < w.p.cfg.CommitInterval {
-		return
-	}
-	w.lastMark = now
 	if !w.dirty {
 		w.commitAt(w.pos)
 		return

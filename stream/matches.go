@@ -59,11 +59,8 @@ type matchesWorker struct {
 
 	// emitted: alerts were sent since the last barrier.
 	emitted bool
-	pending *pendingCommit
-	// broken says why nothing is committed any more in this generation (an
-	// alert could not be sent, or a barrier failed), or is nil.
-	broken   error
-	lastMark time.Time
+	// commitMarker.broken is also set when an alert could not be sent.
+	commitMarker
 	lastTick time.Time
 	// sendCtx bounds emit's Send: the drain context, also while consuming.
 	sendCtx context.Context
@@ -262,27 +259,13 @@ func (w *matchesWorker) safe() int64 {
 	return w.pos
 }
 
+// maybeCommit completes a pending barrier and, every CommitInterval, makes
+// the safe position committable: directly when no alert was sent since the
+// last mark, else behind a new barrier on the alerts producer.
 func (w *matchesWorker) maybeCommit(ctx context.Context) {
-	if w.broken != nil {
+	if !w.due(time.Now(), w.p.cfg.CommitInterval, w.commitAt) {
 		return
 	}
-	if w.pending != nil {
-		select {
-		case err := <-w.pending.ch:
-			if err != nil {
-				w.broken = fmt.Errorf("barrier failed: %w", err)
-				return
-			}
-			w.commitAt(w.pending.off)
-			w.pending = nil
-		default:
-		}
-	}
-	now := time.Now()
-	if w.pending != nil || now.Sub(w.lastMark) < w.p.cfg.CommitInterval {
-		return
-	}
-	w.lastMark = now
 	off := w.safe()
 	if !w.emitted {
 		w.commitAt(off)

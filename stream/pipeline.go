@@ -439,3 +439,41 @@ type pendingCommit struct {
 	off int64
 	ch  <-chan error
 }
+
+// commitMarker is the commit bookkeeping both kinds of partition worker
+// share: at most one barrier in flight, carrying the position it makes
+// committable once every record sent before it is acknowledged.
+type commitMarker struct {
+	pending *pendingCommit
+	// broken says why nothing is committed any more in this generation, or
+	// is nil.
+	broken   error
+	lastMark time.Time
+}
+
+// due completes a barrier that has finished, passing its position to commit,
+// and reports whether interval has passed since the last mark with no barrier
+// in flight: then the caller marks a new position (a direct commit, or a new
+// barrier). A failed barrier sets broken.
+func (c *commitMarker) due(now time.Time, interval time.Duration, commit func(int64)) bool {
+	if c.broken != nil {
+		return false
+	}
+	if c.pending != nil {
+		select {
+		case err := <-c.pending.ch:
+			if err != nil {
+				c.broken = fmt.Errorf("barrier failed: %w", err)
+				return false
+			}
+			commit(c.pending.off)
+			c.pending = nil
+		default:
+		}
+	}
+	if c.pending != nil || now.Sub(c.lastMark) < interval {
+		return false
+	}
+	c.lastMark = now
+	return true
+}
