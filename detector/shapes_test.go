@@ -1,12 +1,9 @@
 package detector
 
 import (
-	"encoding/json"
-	"fmt"
-	"sort"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/msiguard/msiguard/internal/sysmontest"
 )
 
 // ev describes a Sysmon event independent of its shape; build renders it.
@@ -58,182 +55,13 @@ func (e ev) with(f func(*ev)) ev {
 	return e
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
 // build renders e in shape s, as the shippers in sysmon-formats.md do.
 func (e ev) build(s Shape) string {
-	channel := orDefault(e.channel, "Microsoft-Windows-Sysmon/Operational")
-	provider := orDefault(e.provider, "Microsoft-Windows-Sysmon")
-	data := map[string]any{}
-	for k, v := range e.data {
-		data[k] = v
-	}
-	if e.utcTime == "" {
-		delete(data, "UtcTime")
-	} else {
-		data["UtcTime"] = e.utcTime
-	}
-	switch s {
-	case ShapeWinlogbeat:
-		rec := map[string]any{
-			"@timestamp": e.envelope,
-			"winlog": map[string]any{
-				"event_id": e.eventID, "channel": channel, "provider_name": provider,
-				"event_data": data, "user": map[string]any{"name": "SYSTEM", "domain": "NT AUTHORITY"},
-			},
-			"event": map[string]any{"code": e.eventID},
-			"host":  map[string]any{"name": e.collector},
-		}
-		if e.computer != "" {
-			rec["winlog"].(map[string]any)["computer_name"] = e.computer
-		}
-		if e.message != "" {
-			rec["message"] = e.message
-		}
-		return mustJSON(rec)
-	case ShapeWinlogbeatECS:
-		ed := map[string]any{}
-		for _, k := range []string{"IntegrityLevel", "Hashes", "RuleName", "LogonId"} {
-			if v, ok := data[k]; ok {
-				ed[k] = v
-			}
-		}
-		proc := map[string]any{}
-		parent := map[string]any{}
-		set := func(m map[string]any, k string, src string) {
-			if v, ok := data[src]; ok {
-				m[k] = v
-			}
-		}
-		set(proc, "executable", "Image")
-		set(proc, "command_line", "CommandLine")
-		set(proc, "pid", "ProcessId")
-		set(proc, "entity_id", "ProcessGuid")
-		set(proc, "working_directory", "CurrentDirectory")
-		set(parent, "executable", "ParentImage")
-		set(parent, "command_line", "ParentCommandLine")
-		set(parent, "pid", "ParentProcessId")
-		set(parent, "entity_id", "ParentProcessGuid")
-		proc["parent"] = parent
-		// The sysmon module moves UtcTime into @timestamp; a UtcTime it
-		// cannot parse stays in event_data.
-		ts := e.envelope
-		if e.utcTime != "" {
-			if ns, ok := parseTime(e.utcTime); ok {
-				ts = time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-			} else {
-				ed["UtcTime"] = e.utcTime
-			}
-		}
-		rec := map[string]any{
-			"@timestamp": ts,
-			"winlog": map[string]any{
-				"event_id": fmt.Sprint(e.eventID), "channel": channel, "provider_name": provider,
-				"event_data": ed,
-			},
-			"event":   map[string]any{"code": fmt.Sprint(e.eventID), "module": "sysmon"},
-			"process": proc,
-			"host":    map[string]any{"name": e.collector},
-		}
-		if u, ok := data["User"].(string); ok {
-			dom, name, _ := strings.Cut(u, `\`)
-			rec["user"] = map[string]any{"domain": dom, "name": name}
-		}
-		if e.computer != "" {
-			rec["winlog"].(map[string]any)["computer_name"] = e.computer
-		}
-		return mustJSON(rec)
-	case ShapeWinlogbeat6:
-		rec := map[string]any{
-			"@timestamp": e.envelope, "log_name": channel, "source_name": provider,
-			"event_id": e.eventID, "event_data": data,
-			"host": map[string]any{"name": e.collector}, "beat": map[string]any{"hostname": e.collector},
-			"user": map[string]any{"name": "SYSTEM", "domain": "NT AUTHORITY"},
-		}
-		if e.computer != "" {
-			rec["computer_name"] = e.computer
-		}
-		if e.message != "" {
-			rec["message"] = e.message
-		}
-		return mustJSON(rec)
-	case ShapeFlat:
-		rec := map[string]any{
-			"EventID": e.eventID, "Channel": channel, "SourceName": provider,
-			"@timestamp": e.envelope, "EventTime": "2025-03-06 05:00:00", "host": e.collector,
-		}
-		for k, v := range data {
-			rec[k] = v
-		}
-		if e.computer != "" {
-			rec["Hostname"] = e.computer
-		}
-		if e.message != "" {
-			rec["Message"] = e.message
-		}
-		return mustJSON(rec)
-	case ShapeEVTXList, ShapeEVTXMap:
-		sys := map[string]any{"EventID": e.eventID, "Channel": channel}
-		if e.computer != "" {
-			sys["Computer"] = e.computer
-		}
-		var eventData any
-		if s == ShapeEVTXList {
-			sys["EventID"] = fmt.Sprint(e.eventID)
-			sys["Provider"] = map[string]any{"@Name": provider}
-			sys["TimeCreated"] = map[string]any{"@SystemTime": e.envelope}
-			var list []any
-			for _, k := range sortedKeys(data) {
-				list = append(list, map[string]any{"@Name": k, "#text": data[k]})
-			}
-			eventData = map[string]any{"Data": list}
-		} else {
-			sys["Provider"] = map[string]any{"#attributes": map[string]any{"Name": provider}}
-			sys["TimeCreated"] = map[string]any{"#attributes": map[string]any{"SystemTime": e.envelope}}
-			eventData = data
-		}
-		return mustJSON(map[string]any{"Event": map[string]any{"System": sys, "EventData": eventData}})
-	case ShapeXML:
-		var b strings.Builder
-		fmt.Fprintf(&b, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='%s' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>%v</EventID><Version>5</Version><TimeCreated SystemTime='%s'/><Channel>%s</Channel>",
-			xmlEscape(provider), e.eventID, xmlEscape(e.envelope), xmlEscape(channel))
-		if e.computer != "" {
-			fmt.Fprintf(&b, "<Computer>%s</Computer>", xmlEscape(e.computer))
-		}
-		b.WriteString("<Security UserID='S-1-5-18'/></System><EventData>")
-		for _, k := range sortedKeys(data) {
-			fmt.Fprintf(&b, "<Data Name='%s'>%s</Data>", k, xmlEscape(fmt.Sprint(data[k])))
-		}
-		b.WriteString("</EventData></Event>")
-		return b.String()
-	}
-	panic("no such shape")
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", `"`, "&quot;").Replace(s)
+	return sysmontest.Event{
+		EventID: e.eventID, Channel: e.channel, Provider: e.provider,
+		Computer: e.computer, UtcTime: e.utcTime, Envelope: e.envelope,
+		Collector: e.collector, Message: e.message, Data: e.data,
+	}.Build(s.String())
 }
 
 func mustSeed(t testing.TB) *Detector {

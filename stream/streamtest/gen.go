@@ -6,14 +6,12 @@
 package streamtest
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/sysmontest"
 )
 
 // Kind says what a generated record is meant to be.
@@ -110,7 +108,7 @@ func (g *Generator) Next() Record {
 		kind = DeadLetter
 	}
 	e := g.event(kind, host, t)
-	value := e.build(shape)
+	value := e.Build(shape.String())
 	if kind == DeadLetter && g.rng.IntN(3) == 0 {
 		// A truncated record: malformed.
 		value = value[:len(value)/2]
@@ -151,18 +149,9 @@ var (
 	users = []string{`CORP\alice`, `CORP\bob`, `CORP\carol`, `NT AUTHORITY\SYSTEM`, `CORP\svc_deploy`}
 )
 
-// event describes a Sysmon event independent of its shape.
-type event struct {
-	eventID   any
-	computer  string
-	utcTime   string
-	envelope  string
-	collector string
-	data      map[string]any
-}
-
-func (g *Generator) event(kind Kind, host string, t time.Time) event {
-	utc := t.UTC().Format("2006-01-02 15:04:05.000")
+// event describes the Sysmon event behind a record of the given kind.
+func (g *Generator) event(kind Kind, host string, t time.Time) sysmontest.Event {
+	utc := t.UTC().Format(sysmontest.UtcTimeLayout)
 	pid := 1000 + g.rng.IntN(60000)
 	ppid := 1000 + g.rng.IntN(60000)
 	guid := func(p int) string {
@@ -197,13 +186,14 @@ func (g *Generator) event(kind Kind, host string, t time.Time) event {
 	if g.rng.IntN(2) == 0 {
 		id = fmt.Sprint(id)
 	}
-	e := event{
-		eventID:   id,
-		computer:  host,
-		utcTime:   utc,
-		envelope:  t.UTC().Format(time.RFC3339Nano),
-		collector: "wec01.corp.example",
-		data: map[string]any{
+	e := sysmontest.Event{
+		EventID:   id,
+		Computer:  host,
+		UtcTime:   utc,
+		Envelope:  t.UTC().Format(time.RFC3339Nano),
+		Collector: "wec01.corp.example",
+		Full:      true,
+		Data: map[string]any{
 			"RuleName":          "-",
 			"UtcTime":           utc,
 			"ProcessGuid":       guid(pid),
@@ -227,187 +217,19 @@ func (g *Generator) event(kind Kind, host string, t time.Time) event {
 		},
 	}
 	if kind != Attack && kind != DeadLetter && image != `C:\Windows\System32\msiexec.exe` {
-		e.data["OriginalFileName"] = "chrome.exe"
-		e.data["Description"] = "Google Chrome"
-		e.data["Product"] = "Google Chrome"
-		e.data["Company"] = "Google LLC"
+		e.Data["OriginalFileName"] = "chrome.exe"
+		e.Data["Description"] = "Google Chrome"
+		e.Data["Product"] = "Google Chrome"
+		e.Data["Company"] = "Google LLC"
 	}
 	if kind == DeadLetter {
 		switch g.rng.IntN(2) {
 		case 0:
-			e.computer = "" // missing_host
+			e.Computer = "" // missing_host
 		case 1:
-			e.utcTime = "yesterday at noon" // bad_time
-			e.envelope = "not a time"
+			e.UtcTime = "yesterday at noon" // bad_time
+			e.Envelope = "not a time"
 		}
 	}
 	return e
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-// build renders e in shape s, as the shippers in sysmon-formats.md do.
-func (e event) build(s detector.Shape) string {
-	channel := "Microsoft-Windows-Sysmon/Operational"
-	provider := "Microsoft-Windows-Sysmon"
-	data := map[string]any{}
-	for k, v := range e.data {
-		data[k] = v
-	}
-	if e.utcTime == "" {
-		delete(data, "UtcTime")
-	} else {
-		data["UtcTime"] = e.utcTime
-	}
-	switch s {
-	case detector.ShapeWinlogbeat:
-		rec := map[string]any{
-			"@timestamp": e.envelope,
-			"winlog": map[string]any{
-				"event_id": e.eventID, "channel": channel, "provider_name": provider,
-				"event_data": data, "user": map[string]any{"name": "SYSTEM", "domain": "NT AUTHORITY"},
-			},
-			"event": map[string]any{"code": e.eventID, "kind": "event", "provider": provider},
-			"host":  map[string]any{"name": e.collector},
-			"agent": map[string]any{"type": "winlogbeat", "version": "8.11.1"},
-		}
-		if e.computer != "" {
-			rec["winlog"].(map[string]any)["computer_name"] = e.computer
-		}
-		return mustJSON(rec)
-	case detector.ShapeWinlogbeatECS:
-		ed := map[string]any{}
-		for _, k := range []string{"IntegrityLevel", "Hashes", "RuleName", "LogonId", "TerminalSessionId", "Description", "Product", "Company"} {
-			if v, ok := data[k]; ok {
-				ed[k] = v
-			}
-		}
-		proc := map[string]any{}
-		parent := map[string]any{}
-		set := func(m map[string]any, k, src string) {
-			if v, ok := data[src]; ok {
-				m[k] = v
-			}
-		}
-		set(proc, "executable", "Image")
-		set(proc, "command_line", "CommandLine")
-		set(proc, "pid", "ProcessId")
-		set(proc, "entity_id", "ProcessGuid")
-		set(proc, "working_directory", "CurrentDirectory")
-		set(parent, "executable", "ParentImage")
-		set(parent, "command_line", "ParentCommandLine")
-		set(parent, "pid", "ParentProcessId")
-		set(parent, "entity_id", "ParentProcessGuid")
-		proc["parent"] = parent
-		ts := e.envelope
-		if e.utcTime != "" {
-			if t, err := time.Parse("2006-01-02 15:04:05.000", e.utcTime); err == nil {
-				ts = t.UTC().Format(time.RFC3339Nano)
-			} else {
-				ed["UtcTime"] = e.utcTime
-			}
-		}
-		rec := map[string]any{
-			"@timestamp": ts,
-			"winlog": map[string]any{
-				"event_id": fmt.Sprint(e.eventID), "channel": channel, "provider_name": provider,
-				"event_data": ed,
-			},
-			"event":   map[string]any{"code": fmt.Sprint(e.eventID), "module": "sysmon"},
-			"process": proc,
-			"host":    map[string]any{"name": e.collector},
-		}
-		if u, ok := data["User"].(string); ok {
-			dom, name, _ := strings.Cut(u, `\`)
-			rec["user"] = map[string]any{"domain": dom, "name": name}
-		}
-		if e.computer != "" {
-			rec["winlog"].(map[string]any)["computer_name"] = e.computer
-		}
-		return mustJSON(rec)
-	case detector.ShapeWinlogbeat6:
-		rec := map[string]any{
-			"@timestamp": e.envelope, "log_name": channel, "source_name": provider,
-			"event_id": e.eventID, "event_data": data,
-			"host": map[string]any{"name": e.collector}, "beat": map[string]any{"hostname": e.collector, "version": "6.8.23"},
-			"user": map[string]any{"name": "SYSTEM", "domain": "NT AUTHORITY"},
-		}
-		if e.computer != "" {
-			rec["computer_name"] = e.computer
-		}
-		return mustJSON(rec)
-	case detector.ShapeFlat:
-		rec := map[string]any{
-			"EventID": e.eventID, "Channel": channel, "SourceName": provider,
-			"@timestamp": e.envelope, "EventTime": "2025-03-06 05:00:00", "host": e.collector,
-		}
-		for k, v := range data {
-			rec[k] = v
-		}
-		if e.computer != "" {
-			rec["Hostname"] = e.computer
-		}
-		return mustJSON(rec)
-	case detector.ShapeEVTXList, detector.ShapeEVTXMap:
-		sys := map[string]any{"EventID": e.eventID, "Channel": channel}
-		if e.computer != "" {
-			sys["Computer"] = e.computer
-		}
-		var eventData any
-		if s == detector.ShapeEVTXList {
-			sys["EventID"] = fmt.Sprint(e.eventID)
-			sys["Provider"] = map[string]any{"@Name": provider}
-			sys["TimeCreated"] = map[string]any{"@SystemTime": e.envelope}
-			var list []any
-			for _, k := range sortedKeys(data) {
-				list = append(list, map[string]any{"@Name": k, "#text": data[k]})
-			}
-			eventData = map[string]any{"Data": list}
-		} else {
-			sys["Provider"] = map[string]any{"#attributes": map[string]any{"Name": provider}}
-			sys["TimeCreated"] = map[string]any{"#attributes": map[string]any{"SystemTime": e.envelope}}
-			eventData = data
-		}
-		return mustJSON(map[string]any{"Event": map[string]any{"System": sys, "EventData": eventData}})
-	case detector.ShapeXML:
-		var b strings.Builder
-		fmt.Fprintf(&b, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='%s' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>%v</EventID><Version>5</Version><TimeCreated SystemTime='%s'/><Channel>%s</Channel>",
-			xmlEscape(provider), e.eventID, xmlEscape(e.envelope), xmlEscape(channel))
-		if e.computer != "" {
-			fmt.Fprintf(&b, "<Computer>%s</Computer>", xmlEscape(e.computer))
-		}
-		b.WriteString("<Security UserID='S-1-5-18'/></System><EventData>")
-		for _, k := range sortedKeys(data) {
-			fmt.Fprintf(&b, "<Data Name='%s'>%s</Data>", k, xmlEscape(fmt.Sprint(data[k])))
-		}
-		b.WriteString("</EventData></Event>")
-		return b.String()
-	}
-	panic("streamtest: no such shape")
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", `"`, "&quot;").Replace(s)
 }
