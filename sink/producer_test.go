@@ -27,18 +27,7 @@ func failProduce(c *kafkatest.Cluster, topic string, n *atomic.Int64) {
 		if len(pr.Topics) == 0 || pr.Topics[0].Topic != topic || n.Add(-1) < 0 {
 			return nil, nil, false
 		}
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, t := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = t.Topic
-			for _, p := range t.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = p.Partition
-				rp.ErrorCode = kerr.LeaderNotAvailable.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
+		resp := kafkatest.RefuseProduce(pr, kerr.LeaderNotAvailable.Code)
 		return resp, nil, true
 	})
 }
@@ -128,18 +117,7 @@ func TestProducerFatal(t *testing.T) {
 	fake.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		fake.KeepControl()
 		pr := req.(*kmsg.ProduceRequest)
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, tp := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = tp.Topic
-			for _, p := range tp.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = p.Partition
-				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
+		resp := kafkatest.RefuseProduce(pr, kerr.TopicAuthorizationFailed.Code)
 		return resp, nil, true
 	})
 	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
