@@ -211,6 +211,12 @@ func (b *bucket) insert(i int, v string) {
 	}
 	switch {
 	case len(m.vals) < smallSet:
+		if len(m.vals) == cap(m.vals) {
+			// Grow once, straight to smallSet: a set that outgrows its
+			// first four values is usually a per-event field (process
+			// ids, guids) that keeps growing.
+			m.vals = append(make([]string, 0, smallSet), m.vals...)
+		}
 		j := len(m.vals)
 		for j > 0 && m.vals[j-1] > v {
 			j--

@@ -11,14 +11,22 @@ type partEntry struct {
 
 func (p partEntry) asPartition() Partition { return Partition{Topic: p.name, Partition: p.partition} }
 
+// scanParts is how many partition-table entries ref compares one by one
+// before it consults the map: a window usually reads a handful of
+// partitions, interleaved record by record, and comparing a partition
+// number (then a topic string, usually the same pointer) beats hashing.
+const scanParts = 16
+
 // ref returns the compact form of a known (non-zero) source.
 func (w *Window) ref(s Source) srcRef {
 	e, pos := partEntry{name: s.Topic, partition: s.Partition}, s.Offset
 	if s.File != "" {
 		e, pos = partEntry{name: s.File, file: true}, s.Line
 	}
-	if len(w.parts) > 0 && e == w.lastPart {
-		return srcRef{part: w.lastIdx, pos: pos}
+	for i := range min(len(w.parts), scanParts) {
+		if p := &w.parts[i]; p.partition == e.partition && p.file == e.file && p.name == e.name {
+			return srcRef{part: uint32(i), pos: pos}
+		}
 	}
 	i, ok := w.partIdx[e]
 	if !ok {
@@ -26,7 +34,6 @@ func (w *Window) ref(s Source) srcRef {
 		w.parts = append(w.parts, e)
 		w.partIdx[e] = i
 	}
-	w.lastPart, w.lastIdx = e, i
 	return srcRef{part: i, pos: pos}
 }
 

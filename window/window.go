@@ -51,11 +51,9 @@ type Window struct {
 	revisable *simplelru.LRU[revKey, *bucket]
 
 	// parts is the table of partitions (and files) that srcRefs index;
-	// lastPart caches the latest lookup.
-	parts    []partEntry
-	partIdx  map[partEntry]uint32
-	lastPart partEntry
-	lastIdx  uint32
+	// partIdx indexes it.
+	parts   []partEntry
+	partIdx map[partEntry]uint32
 
 	// free holds forgotten buckets, reset, for reuse (linked by next);
 	// nfree counts them, up to maxFree.
