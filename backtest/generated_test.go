@@ -317,6 +317,38 @@ func TestLateAndRevisedRecords(t *testing.T) {
 	}
 }
 
+// TestRetainBucketsCap: with RetainBuckets reached, the oldest revisable
+// alert is forgotten before Retain, so an event arriving later for it makes
+// a late alert, and the summary says so; with room, the same input revises
+// the alert.
+func TestRetainBucketsCap(t *testing.T) {
+	g := &genSet{}
+	t0 := time.Date(2025, 3, 6, 10, 0, 0, 250e6, time.UTC)
+	g.match("A", t0, 1001, "cmd.exe")
+	// 30 seconds of three other hosts: 90 buckets, all within Retain.
+	for i := range 30 {
+		for _, h := range []string{"B", "C", "D"} {
+			g.match(h, t0.Add(time.Duration(i+1)*time.Second), 2000+i, "cmd.exe")
+		}
+	}
+	g.match("A", t0.Add(100*time.Millisecond), 1002, "powershell.exe")
+	in := [2]string{"cap.jsonl", g.text("\n")}
+
+	capped := runFiles(t, Config{Window: window.Config{RetainBuckets: 10}}, in)
+	if capped.sum.EvictedAlerts == 0 || capped.sum.LateAlerts != 1 {
+		t.Errorf("RetainBuckets 10: %d evicted, %d late alerts; want some evicted and A's late alert", capped.sum.EvictedAlerts, capped.sum.LateAlerts)
+	}
+	var text strings.Builder
+	if err := capped.sum.WriteText(&text); err != nil || !strings.Contains(text.String(), "--retain-buckets") {
+		t.Errorf("summary text does not name --retain-buckets: %q (%v)", text.String(), err)
+	}
+
+	roomy := runFiles(t, Config{}, in)
+	if roomy.sum.EvictedAlerts != 0 || roomy.sum.LateAlerts != 0 || roomy.sum.Revisions != 1 {
+		t.Errorf("default cap: %d evicted, %d late, %d revisions; want 0, 0, 1", roomy.sum.EvictedAlerts, roomy.sum.LateAlerts, roomy.sum.Revisions)
+	}
+}
+
 // TestLines covers the edges of line splitting: blank lines, a line longer
 // than the block, one longer than MaxLineBytes, an empty input.
 func TestLines(t *testing.T) {

@@ -45,6 +45,11 @@ type Summary struct {
 	Revisions     int64 `json:"revisions"`
 	AlertsWritten int64 `json:"alerts_written"`
 	LateEvents    int64 `json:"late_events"`
+	// EvictedAlerts counts alerts forgotten before Retain because the
+	// window held RetainBuckets of them; a later event for one made a late
+	// alert. Non-zero means a larger --retain-buckets would have revised
+	// them instead.
+	EvictedAlerts int64 `json:"evicted_alerts"`
 
 	// DeadLetters counts dead letters by reason (every detector reason is
 	// listed, zeros included).
@@ -76,6 +81,7 @@ func (s *Summary) finish(ws window.Stats, elapsed time.Duration) {
 	s.Alerts = ws.Alerts
 	s.Revisions = ws.Revisions
 	s.LateEvents = ws.LateEvents
+	s.EvictedAlerts = ws.Evicted
 	s.Elapsed = elapsed
 	s.ElapsedSeconds = elapsed.Seconds()
 	if sec := elapsed.Seconds(); sec > 0 {
@@ -103,6 +109,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, " (%d late)", s.LateAlerts)
 	}
 	fmt.Fprintf(&b, ", %d revisions\n", s.Revisions)
+	if s.EvictedAlerts > 0 {
+		fmt.Fprintf(&b, "backtest: %d alerts stopped being revisable before --retain because --retain-buckets was reached; raise it if late events should revise them\n", s.EvictedAlerts)
+	}
 	fmt.Fprintf(&b, "backtest: %d dead letters", s.DeadLettersTotal)
 	if s.DeadLettersTotal > 0 {
 		sep := " ("

@@ -63,6 +63,13 @@ type Config struct {
 	// Grace, IdleTimeout and Retain tune the window (see window.Config).
 	// Defaults 2s, 5s and 10m.
 	Grace, IdleTimeout, Retain time.Duration
+	// RetainBuckets caps the emitted alerts each partition of the matches
+	// topic keeps revisable (window.Config.RetainBuckets): with the seed
+	// rule about 1.4 KB each, so the cap bounds an instance's memory at
+	// roughly RetainBuckets × 1.4 KB per matches partition it is assigned.
+	// Beyond it the oldest are forgotten before Retain, and a later event
+	// for one becomes a late alert. Default 100k.
+	RetainBuckets int
 
 	// RestoreLookback is how far back in the alerts topic to read published
 	// alerts before consuming matches, so that a replay re-emits nothing
@@ -151,7 +158,7 @@ func (c *Config) Validate() error {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue}} {
+	}{{"--retain-buckets", c.RetainBuckets}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue}} {
 		if n.v < 0 {
 			return fmt.Errorf("%w: %s is negative (%d)", ErrConfig, n.name, n.v)
 		}
@@ -226,6 +233,7 @@ func (c Config) withDefaults() Config {
 	defd(&c.HeartbeatInterval, DefaultHeartbeatInterval)
 	defd(&c.RebalanceTimeout, DefaultRebalanceTimeout)
 	defd(&c.FetchMaxWait, DefaultFetchMaxWait)
+	defi(&c.RetainBuckets, window.DefaultRetainBuckets)
 	defi(&c.FetchMaxBytes, DefaultFetchMaxBytes)
 	defi(&c.AlertQueue, DefaultAlertQueue)
 	defi(&c.RecordQueue, DefaultRecordQueue)
@@ -247,6 +255,8 @@ func (c *Config) windowConfig(rule detector.Rule) window.Config {
 		Grace:       c.Grace,
 		IdleTimeout: c.IdleTimeout,
 		Retain:      c.Retain,
+		// RetainBuckets: 0 (unset) takes the window's default.
+		RetainBuckets: c.RetainBuckets,
 	}
 }
 
@@ -273,6 +283,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("grace", d.Grace.String()),
 		slog.String("idle_timeout", d.IdleTimeout.String()),
 		slog.String("retain", d.Retain.String()),
+		slog.Int("retain_buckets", d.RetainBuckets),
 		slog.String("restore_lookback", d.RestoreLookback.String()),
 		slog.String("commit_interval", d.CommitInterval.String()),
 		slog.String("shutdown_timeout", d.ShutdownTimeout.String()),

@@ -70,6 +70,8 @@ type matchesWorker struct {
 	badShown bool
 
 	applied, dups, bad, alerts, revisions, late int64
+	// evicted is the window's Stats.Evicted at the last flushCounters.
+	evicted int64
 }
 
 func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, restored []*window.Alert) (*matchesWorker, error) {
@@ -95,7 +97,7 @@ func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, res
 
 func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) {
 	defer w.f.close()
-	defer w.p.parts.setOpen(w.part, 0)
+	defer w.p.parts.setWindow(w.part, 0, 0)
 	// Not end: records already fetched are still processed after end is
 	// done, and an alert they emit has left the window, so no later flush
 	// sends it again. A Send abandoned because consumption is ending would
@@ -224,7 +226,12 @@ func (w *matchesWorker) flushCounters() {
 			*x.n = 0
 		}
 	}
-	w.p.parts.setOpen(w.part, w.w.Stats().Open)
+	st := w.w.Stats()
+	if d := st.Evicted - w.evicted; d > 0 {
+		c.evicted.Add(d)
+		w.evicted = st.Evicted
+	}
+	w.p.parts.setWindow(w.part, st.Open, st.Revisable)
 }
 
 // safe returns the matches offset to commit: the first match still held by

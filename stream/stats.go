@@ -9,7 +9,8 @@ import (
 )
 
 // Stats are the pipeline's counters, meant to be exported as metrics.
-// Counters count since New; gauges (OpenBuckets, Partitions) are current.
+// Counters count since New; gauges (OpenBuckets, RevisableBuckets,
+// Partitions) are current.
 type Stats struct {
 	RecordsConsumed int64 // input records read
 	PrefilterHits   int64 // input records that contain the rule's term
@@ -26,7 +27,14 @@ type Stats struct {
 
 	DeadLetters map[detector.Reason]int64 // records sent to the DLQ, by reason
 
-	OpenBuckets   int   // window buckets not yet emitted, over all windows
+	OpenBuckets int // window buckets not yet emitted, over all windows
+	// RevisableBuckets counts emitted alerts still revisable, over all
+	// windows (each holds at most Config.RetainBuckets).
+	RevisableBuckets int
+	// EvictedAlerts counts revisable alerts forgotten before Retain because
+	// a window held Config.RetainBuckets: a later event for one becomes a
+	// late alert. If it grows, raise --retain-buckets (and the memory).
+	EvictedAlerts int64
 	Rebalances    int64 // consumer group generations joined (the first included)
 	PublishErrors int64 // failed produce calls (alerts, matches, dead letters); each is retried
 
@@ -44,7 +52,7 @@ type PartitionStats struct {
 // counters are updated by workers (atomically, batched per fetch).
 type counters struct {
 	consumed, hits, matches, applied, dups, badMatch atomic.Int64
-	alerts, revisions, late, restored                atomic.Int64
+	alerts, revisions, late, restored, evicted       atomic.Int64
 	deadLetters                                      [8]atomic.Int64 // by index in detector.Reasons()
 	rebalances                                       atomic.Int64
 }
@@ -61,10 +69,11 @@ func reasonIndex(r detector.Reason) int {
 type partStats struct {
 	mu sync.Mutex
 	// guarded by mu: per assigned partition, last committed offset and lag;
-	// per matches partition, open buckets of its window.
+	// per matches partition, open and revisable buckets of its window.
 	committed map[tp]int64
 	lag       map[tp]int64
 	open      map[int]int
+	revisable map[int]int
 }
 
 type tp struct {
@@ -73,7 +82,7 @@ type tp struct {
 }
 
 func newPartStats() *partStats {
-	return &partStats{committed: map[tp]int64{}, lag: map[tp]int64{}, open: map[int]int{}}
+	return &partStats{committed: map[tp]int64{}, lag: map[tp]int64{}, open: map[int]int{}, revisable: map[int]int{}}
 }
 
 func (s *partStats) setLag(k tp, lag int64) {
@@ -82,9 +91,12 @@ func (s *partStats) setLag(k tp, lag int64) {
 	s.mu.Unlock()
 }
 
-func (s *partStats) setOpen(part, n int) {
+// setWindow records the open and revisable buckets of a matches
+// partition's window.
+func (s *partStats) setWindow(part, open, revisable int) {
 	s.mu.Lock()
-	s.open[part] = n
+	s.open[part] = open
+	s.revisable[part] = revisable
 	s.mu.Unlock()
 }
 
@@ -99,6 +111,7 @@ func (s *partStats) reset() {
 	s.mu.Lock()
 	clear(s.lag)
 	clear(s.open)
+	clear(s.revisable)
 	s.mu.Unlock()
 }
 
@@ -114,6 +127,7 @@ func (p *Pipeline) Stats() Stats {
 		Alerts:          p.c.alerts.Load(),
 		Revisions:       p.c.revisions.Load(),
 		LateAlerts:      p.c.late.Load(),
+		EvictedAlerts:   p.c.evicted.Load(),
 		RestoredAlerts:  p.c.restored.Load(),
 		Rebalances:      p.c.rebalances.Load(),
 		DeadLetters:     map[detector.Reason]int64{},
@@ -140,6 +154,9 @@ func (p *Pipeline) Stats() Stats {
 	s.mu.Lock()
 	for _, n := range s.open {
 		st.OpenBuckets += n
+	}
+	for _, n := range s.revisable {
+		st.RevisableBuckets += n
 	}
 	for k, lag := range s.lag {
 		c, ok := s.committed[k]

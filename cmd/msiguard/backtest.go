@@ -72,6 +72,7 @@ type backtestFlags struct {
 	workers       int
 	grace, idle   time.Duration
 	retain        time.Duration
+	retainBuckets int
 
 	connFlags
 	topic, from, to string
@@ -96,6 +97,7 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "window grace (must match msiguard run's to reproduce its alerts)")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "window idle timeout, on the input's event time (must match msiguard run's)")
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable, on the input's event time (must match msiguard run's)")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.4 KB each (msiguard run caps each matches partition separately)")
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
@@ -138,6 +140,17 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			return fmt.Errorf("%w: backtest: %s %s would overwrite --input %s", errUsage, o.flag, o.name, in)
 		}
 	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--grace", f.grace}, {"--idle-timeout", f.idle}, {"--retain", f.retain}} {
+		if d.v <= 0 {
+			return fmt.Errorf("%w: backtest: %s must be positive (got %v)", errUsage, d.flag, d.v)
+		}
+	}
+	if f.retainBuckets <= 0 {
+		return fmt.Errorf("%w: backtest: --retain-buckets must be positive (got %d)", errUsage, f.retainBuckets)
+	}
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {
 		return fmt.Errorf("%w: backtest: --shape: %v", errUsage, err)
@@ -170,7 +183,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	cfg := backtest.Config{
 		Detector:      det,
-		Window:        window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain},
+		Window:        window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets},
 		Alerts:        out,
 		DeadLetters:   dlq,
 		EmitRevisions: f.emitRevisions,

@@ -96,6 +96,9 @@ func TestBacktestCommandUsage(t *testing.T) {
 		{[]string{"--topic", "t", "--brokers", "localhost:9092", "--from", "yesterday"}, "--from"},
 		{[]string{"--topic", "t"}, "brokers"},
 		{[]string{"--input", "x", "--shape", "yaml"}, "--shape"},
+		{[]string{"--input", "x", "--grace", "-1s"}, "--grace"},
+		{[]string{"--input", "x", "--retain", "0s"}, "--retain"},
+		{[]string{"--input", "x", "--retain-buckets", "0"}, "--retain-buckets"},
 		{[]string{"--input", "x", "extra"}, "unexpected argument"},
 	} {
 		err := runBacktest(context.Background(), tc.args, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})

@@ -52,6 +52,7 @@ type runFlags struct {
 	topic, group, alerts, dlq, matches, shape                           string
 	grace, idle, retain, lookback, commit, shutdown, session, heartbeat time.Duration
 	rebalance                                                           time.Duration
+	retainBuckets                                                       int
 	logLevel, logFormat                                                 string
 	metricsAddr                                                         string
 }
@@ -78,6 +79,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", 0, "how far a host's event time must pass a second before its alert is emitted (default 2s)")
 	fs.DurationVar(&f.idle, "idle-timeout", 0, "emit a bucket that received nothing for this long, by the wall clock (default 5s)")
 	fs.DurationVar(&f.retain, "retain", 0, "how long an emitted alert stays revisable by late events (default 10m)")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", 0, "at most this many emitted alerts stay revisable per matches partition, about 1.4 KB each: the memory cap (default 100000; beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
 	fs.DurationVar(&f.lookback, "restore-lookback", 0, "how far back to read published alerts at startup and after rebalances (default 1h; must exceed --retain)")
 	fs.DurationVar(&f.commit, "commit-interval", 0, "how often offsets are committed (default 1s)")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 0, "bound on the drain after SIGTERM/SIGINT (default 30s)")
@@ -173,6 +175,7 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		Topic:   f.topic, Group: f.group, AlertsTopic: f.alerts, DLQTopic: f.dlq, MatchesTopic: f.matches,
 		Shape: shape,
 		Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
+		RetainBuckets:  f.retainBuckets,
 		CommitInterval: f.commit, ShutdownTimeout: f.shutdown,
 		SessionTimeout: f.session, HeartbeatInterval: f.heartbeat, RebalanceTimeout: f.rebalance,
 		Logger: log,

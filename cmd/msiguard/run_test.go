@@ -40,6 +40,7 @@ func TestEnvAndFlags(t *testing.T) {
 		"MSIGUARD_SASL_USERNAME":  "u",
 		"MSIGUARD_SASL_PASSWORD":  "secret",
 		"MSIGUARD_TLS":            "true",
+		"MSIGUARD_RETAIN_BUCKETS": "5000",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	f, err := parseRunFlags([]string{"--topic", "from-flag"}, lookup, nil)
@@ -57,6 +58,9 @@ func TestEnvAndFlags(t *testing.T) {
 	}
 	if len(cfg.Cluster.Brokers) != 2 || cfg.Cluster.TLS == nil || cfg.Cluster.SASL.Password != "secret" {
 		t.Errorf("config = %+v", cfg.Cluster)
+	}
+	if cfg.RetainBuckets != 5000 {
+		t.Errorf("RetainBuckets = %d, want 5000 from MSIGUARD_RETAIN_BUCKETS", cfg.RetainBuckets)
 	}
 	log.Info("effective", "config", cfg)
 	if strings.Contains(logs.String(), "secret") {
@@ -77,6 +81,7 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--sasl-mechanism", "gssapi"}, nil, "scram-sha-512"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--sasl-mechanism", "plain", "--sasl-username", "u"}, nil, "password"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--retain", "2h"}, nil, "--restore-lookback"},
+		{[]string{"--brokers", "k:9092", "--topic", "t", "--retain-buckets", "-1"}, nil, "--retain-buckets"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--alerts-topic", "t"}, nil, "each must be its own topic"},
 		{[]string{"--brokers", "k:9092", "--topic", "t"}, map[string]string{"MSIGUARD_IDLE_TIMEOUT": "soon"}, "MSIGUARD_IDLE_TIMEOUT"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--tls-ca", "/nonexistent.pem"}, nil, "--tls-ca"},

@@ -88,8 +88,12 @@ var simple = []metric{
 		func(s *stream.Stats) int64 { return s.PublishErrors }),
 	counter("msiguard_rebalances_total", "Consumer group generations joined.",
 		func(s *stream.Stats) int64 { return s.Rebalances }),
+	counter("msiguard_evicted_alerts_total", "Revisable alerts forgotten before --retain because a window held --retain-buckets; later events for them make late alerts.",
+		func(s *stream.Stats) int64 { return s.EvictedAlerts }),
 	gauge("msiguard_open_buckets", "Window buckets (host, second) not yet emitted.",
 		func(s *stream.Stats) int64 { return int64(s.OpenBuckets) }),
+	gauge("msiguard_revisable_buckets", "Emitted alerts still revisable by late events (at most --retain-buckets per matches partition).",
+		func(s *stream.Stats) int64 { return int64(s.RevisableBuckets) }),
 }
 
 var (

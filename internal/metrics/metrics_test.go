@@ -214,6 +214,9 @@ func TestScrapeMatchesKnownStream(t *testing.T) {
 			return fmt.Errorf("published %v, want alerts + revisions = %v", published, alertsTotal+revisions)
 		case value(fams, "msiguard_open_buckets") != 0:
 			return fmt.Errorf("%v buckets still open", value(fams, "msiguard_open_buckets"))
+		case value(fams, "msiguard_revisable_buckets") != float64(wantAlerts):
+			// Every emitted alert stays revisable for Retain (10 min).
+			return fmt.Errorf("%v alerts revisable, want %d", value(fams, "msiguard_revisable_buckets"), wantAlerts)
 		}
 		for part := range 3 {
 			if v := value(fams, NamePartitionLag, "topic", topic, "partition", strconv.Itoa(part)); v != 0 {
@@ -239,6 +242,7 @@ func TestScrapeMatchesKnownStream(t *testing.T) {
 		{"msiguard_matches_applied_total", float64(matches)},
 		{"msiguard_duplicate_matches_total", 0},
 		{"msiguard_late_alerts_total", 0},
+		{"msiguard_evicted_alerts_total", 0},
 		{"msiguard_rebalances_total", 1},
 		{NameEmissionDelay, float64(wantAlerts)},
 		{NameReady, 1},

@@ -1,0 +1,82 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/stream/streamtest"
+	"github.com/msiguard/msiguard/window"
+)
+
+// TestWindowConfigRetainBuckets checks that the memory cap reaches each
+// matches partition's window, that unset means the window's default, and
+// that a negative cap is refused with the flag's name.
+func TestWindowConfigRetainBuckets(t *testing.T) {
+	rule := detector.SeedRule()
+	base := Config{Cluster: sink.Cluster{Brokers: []string{"127.0.0.1:9092"}}, Topic: "sysmon", Group: "msiguard",
+		AlertsTopic: "msiguard.alerts", DLQTopic: "msiguard.dlq"}
+
+	wcfg := func(c Config) window.Config {
+		d := c.withDefaults()
+		return d.windowConfig(rule)
+	}
+	c := base
+	c.RetainBuckets = 5000
+	if got := wcfg(c).RetainBuckets; got != 5000 {
+		t.Errorf("RetainBuckets 5000: window gets %d", got)
+	}
+	if got := wcfg(base).RetainBuckets; got != window.DefaultRetainBuckets {
+		t.Errorf("RetainBuckets unset: window gets %d, want the default %d", got, window.DefaultRetainBuckets)
+	}
+	if _, err := window.New(wcfg(c)); err != nil {
+		t.Fatalf("window.New: %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("RetainBuckets 5000: %v", err)
+	}
+
+	c.RetainBuckets = -1
+	err := c.Validate()
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--retain-buckets") {
+		t.Errorf("RetainBuckets -1: err = %v, want ErrConfig naming --retain-buckets", err)
+	}
+}
+
+// TestRetainBucketsCapEvicts runs the pipeline with a cap of two revisable
+// alerts per matches partition: every expected alert is still published
+// (the stream is in order, so nothing arrives for a forgotten bucket), the
+// windows never hold more than the cap, and the evictions are counted.
+func TestRetainBucketsCapEvicts(t *testing.T) {
+	e := newEnv(t, 2)
+	g := streamtest.New(streamtest.Options{Seed: 3, Hosts: 8})
+	e.produce(g.Records(3000))
+	want := e.expected(e.placed())
+	if len(want) < 10 {
+		t.Fatalf("generator produced only %d expected alerts", len(want))
+	}
+	cfg := e.config()
+	cfg.RetainBuckets = 2
+	m := e.start(cfg)
+	e.waitAlerts(want, 60*time.Second)
+	kafkatest.WaitFor(t, 30*time.Second, func() error {
+		st := m.p.Stats()
+		if st.OpenBuckets != 0 {
+			return fmt.Errorf("%d buckets still open", st.OpenBuckets)
+		}
+		if st.RevisableBuckets > 2*e.parts {
+			return fmt.Errorf("%d revisable alerts held, cap 2 per matches partition (%d)", st.RevisableBuckets, e.parts)
+		}
+		// All but at most 2 per partition were forgotten early.
+		if st.EvictedAlerts < int64(len(want)-2*e.parts) {
+			return fmt.Errorf("%d evicted of %d alerts", st.EvictedAlerts, len(want))
+		}
+		return nil
+	})
+	m.stop(t, 25*time.Second)
+}
