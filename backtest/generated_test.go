@@ -254,17 +254,9 @@ func TestLateAndRevisedRecords(t *testing.T) {
 	g.match("A", t0, 1001, "cmd.exe")
 	// Three other hosts move the event-time watermark 3 minutes on: A's
 	// bucket is emitted (idle) but stays revisable (Retain 10m).
-	for i := range 180 {
-		for _, h := range []string{"B", "C", "D"} {
-			g.match(h, t0.Add(time.Duration(i+1)*time.Second), 2000+i, "cmd.exe")
-		}
-	}
+	g.others(t0, 0, 180, 1)
 	g.match("A", t0.Add(100*time.Millisecond), 1002, "powershell.exe") // revision 2 of A's bucket
-	for i := 180; i < 1500; i += 5 {                                   // 25 minutes: A's bucket is forgotten
-		for _, h := range []string{"B", "C", "D"} {
-			g.match(h, t0.Add(time.Duration(i+1)*time.Second), 2000+i, "cmd.exe")
-		}
-	}
+	g.others(t0, 180, 1500, 5)                                         // 25 minutes: A's bucket is forgotten
 	lateLine := int64(len(g.lines) + 1)
 	g.match("A", t0.Add(300*time.Millisecond), 1003, "svchost.exe") // late
 
@@ -317,6 +309,17 @@ func TestLateAndRevisedRecords(t *testing.T) {
 	}
 }
 
+// others adds a match for each of hosts B, C and D at seconds from+1,
+// from+1+step, ... (below to+1) after t0: other hosts' buckets, moving the
+// event-time watermark on.
+func (g *genSet) others(t0 time.Time, from, to, step int) {
+	for i := from; i < to; i += step {
+		for _, h := range []string{"B", "C", "D"} {
+			g.match(h, t0.Add(time.Duration(i+1)*time.Second), 2000+i, "cmd.exe")
+		}
+	}
+}
+
 // TestRetainBucketsCap: with RetainBuckets reached, the oldest revisable
 // alert is forgotten before Retain, so an event arriving later for it makes
 // a late alert, and the summary says so; with room, the same input revises
@@ -325,12 +328,7 @@ func TestRetainBucketsCap(t *testing.T) {
 	g := &genSet{}
 	t0 := time.Date(2025, 3, 6, 10, 0, 0, 250e6, time.UTC)
 	g.match("A", t0, 1001, "cmd.exe")
-	// 30 seconds of three other hosts: 90 buckets, all within Retain.
-	for i := range 30 {
-		for _, h := range []string{"B", "C", "D"} {
-			g.match(h, t0.Add(time.Duration(i+1)*time.Second), 2000+i, "cmd.exe")
-		}
-	}
+	g.others(t0, 0, 30, 1) // 90 buckets of three other hosts, all within Retain
 	g.match("A", t0.Add(100*time.Millisecond), 1002, "powershell.exe")
 	in := [2]string{"cap.jsonl", g.text("\n")}
 
