@@ -302,3 +302,17 @@ type fakeSource struct{}
 func (fakeSource) Stats() stream.Stats              { return stream.Stats{} }
 func (fakeSource) EmissionDelays() stream.Histogram { return stream.Histogram{} }
 func (fakeSource) Ready() error                     { return nil }
+
+// TestREADMEListsEverySeries keeps the README's table of series in step
+// with the code: every name Names() returns has a row.
+func TestREADMEListsEverySeries(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Names() {
+		if !strings.Contains(string(b), "| `"+name) {
+			t.Errorf("README.md has no row for %s in its table of series", name)
+		}
+	}
+}
