@@ -29,24 +29,6 @@ type bucketKey struct {
 	late bool
 }
 
-// revKey is a bucket's key in the LRU of revisable buckets: bucketKey
-// without pointers (cheaper to hash, compare and scan). host is the
-// hostState's id shifted left by one, with the late flag in bit 0. A host
-// with revisable buckets is never forgotten, and ids are never reused, so
-// the key is as unique as bucketKey.
-type revKey struct {
-	host uint64
-	sec  int64
-}
-
-func (k bucketKey) rev(hs *hostState) revKey {
-	id := hs.id << 1
-	if k.late {
-		id |= 1
-	}
-	return revKey{host: id, sec: k.sec}
-}
-
 type bucketState uint8
 
 const (
@@ -86,6 +68,9 @@ type bucket struct {
 	revision    int
 	count       int
 	first, last int64
+
+	// revAt is the bucket's index in its host's rev while revisable.
+	revAt int
 
 	// touch is the clock reading of the last Add while open, of the last
 	// emission (or restore) while revisable.
@@ -139,7 +124,7 @@ func (b *bucket) reset() {
 	clear(b.vals)
 	clear(b.multi)
 	b.key, b.hs, b.state, b.dirty, b.restored = bucketKey{}, nil, 0, false, false
-	b.unlisted, b.revision, b.count = 0, 0, 0
+	b.unlisted, b.revision, b.count, b.revAt = 0, 0, 0, 0
 	b.first, b.last, b.touch = 0, 0, 0
 	b.prev, b.next = nil, nil
 	b.multi, b.multiMask = b.multi[:0], 0

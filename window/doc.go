@@ -44,17 +44,21 @@
 //
 // # Late events
 //
-// An emitted bucket stays revisable for Config.Retain on the window's clock
-// after its latest emission, in an LRU bounded by Config.RetainBuckets. An
-// event for a revisable bucket reopens it; it is emitted again, by the same
-// rules, as the next revision. Once forgotten, a bucket leaves its second as
-// its host's horizon; an event of that host at or before the horizon that
-// finds no open or revisable bucket is late: it goes to a late bucket, emitted
-// with "late": true, revisions of its own and an alert_id of its own (see
-// LateAlertID), so that it never replaces the complete on-time alert. Late
-// events and alerts are counted in Stats. Nothing is dropped silently; the
-// only events dropped are those without a host (Splunk drops them too),
-// counted in Stats.NoHost.
+// An emitted bucket stays revisable for at least Config.Retain on the
+// window's clock after its latest emission. The window keeps the hosts with
+// revisable buckets in an LRU, least recently emitting host at the back, and
+// each host its buckets in emission order: a bucket is forgotten once Retain
+// has passed and its host emits again or reaches the back of the LRU (at the
+// latest 2*Retain after its emission), or when Config.RetainBuckets is
+// reached and its host is at the back. An event for a revisable bucket
+// reopens it; it is emitted again, by the same rules, as the next revision.
+// Once forgotten, a bucket leaves its second as its host's horizon; an event
+// of that host at or before the horizon that finds no open or revisable
+// bucket is late: it goes to a late bucket, emitted with "late": true,
+// revisions of its own and an alert_id of its own (see LateAlertID), so that
+// it never replaces the complete on-time alert. Late events and alerts are
+// counted in Stats. Nothing is dropped silently; the only events dropped are
+// those without a host (Splunk drops them too), counted in Stats.NoHost.
 //
 // # Restarts
 //

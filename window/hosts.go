@@ -20,9 +20,15 @@ type hostState struct {
 	// last is the host's bucket that most recently copied a new value,
 	// whose copies its next buckets share; nil once it is forgotten.
 	last *bucket
-	// nrev counts the host's revisable buckets; maxRev bounds their
-	// seconds from above (math.MinInt64 when there are none).
+	// rev[head:] lists the host's revisable buckets in the order they were
+	// kept, with nil for those reopened since (see revisable.go); nrev
+	// counts them, revIdx indexes them once a lookup has scanned more
+	// than revIndexAt, and maxRev bounds their seconds from above
+	// (math.MinInt64 when there are none).
+	rev    []*bucket
+	head   int
 	nrev   int
+	revIdx map[revSlot]*bucket
 	maxRev int64
 	// horizon is the latest second of a forgotten bucket of the host
 	// (math.MinInt64 when none): a new bucket at or before it is late.

@@ -41,16 +41,43 @@ func checkInvariants(w *Window) error {
 	}
 	nrev := make(map[*hostState]int)
 	maxRev := make(map[*hostState]int64)
-	for _, k := range w.revisable.Keys() {
-		b, _ := w.revisable.Peek(k)
-		if b.key.rev(b.hs) != k || b.state != stateRevisable {
-			return fmt.Errorf("revisable %v: key %v state %d", k, b.key, b.state)
+	total := 0
+	for _, id := range w.revisable.Keys() {
+		hs, _ := w.revisable.Peek(id)
+		if hs.id != id || w.hosts[hs.host] != hs {
+			return fmt.Errorf("revisable host %d (%s): id %d, or not in the map", id, hs.host, hs.id)
 		}
-		if w.hosts[b.key.host] != b.hs || b.key.host != b.hs.host {
-			return fmt.Errorf("revisable %v: host record not in the map", k)
+		if hs.nrev == 0 || hs.rev[hs.head] == nil {
+			return fmt.Errorf("revisable host %s: %d buckets, oldest %v", hs.host, hs.nrev, hs.rev[hs.head])
 		}
-		nrev[b.hs]++
-		maxRev[b.hs] = max(maxRev[b.hs], k.sec)
+		var last int64
+		for i, b := range hs.rev {
+			if b == nil {
+				continue
+			}
+			if i < hs.head || b.revAt != i || b.hs != hs || b.state != stateRevisable || b.key.host != hs.host {
+				return fmt.Errorf("revisable host %s: slot %d (head %d) holds %v at %d, state %d", hs.host, i, hs.head, b.key, b.revAt, b.state)
+			}
+			if b.touch < last {
+				return fmt.Errorf("revisable host %s: %v kept before its predecessor", hs.host, b.key)
+			}
+			if hs.revIdx != nil && hs.revIdx[revSlot{b.key.sec, b.key.late}] != b {
+				return fmt.Errorf("revisable host %s: %v not indexed", hs.host, b.key)
+			}
+			if hs.revisableAt(b.key.sec, b.key.late) != b {
+				return fmt.Errorf("revisable host %s: %v not found", hs.host, b.key)
+			}
+			last = b.touch
+			nrev[hs]++
+			maxRev[hs] = max(maxRev[hs], b.key.sec)
+		}
+		if hs.revIdx != nil && len(hs.revIdx) != nrev[hs] {
+			return fmt.Errorf("revisable host %s: %d indexed, %d held", hs.host, len(hs.revIdx), nrev[hs])
+		}
+		total += nrev[hs]
+	}
+	if total != w.nrev || total > w.cfg.RetainBuckets {
+		return fmt.Errorf("revisable: %d held, %d counted, cap %d", total, w.nrev, w.cfg.RetainBuckets)
 	}
 	idle := 0
 	for name, hs := range w.hosts {
@@ -63,8 +90,8 @@ func checkInvariants(w *Window) error {
 		if hs.nrev > 0 && hs.maxRev < maxRev[hs] {
 			return fmt.Errorf("host %s: maxRev %d below %d", name, hs.maxRev, maxRev[hs])
 		}
-		if hs.nrev == 0 && hs.maxRev != math.MinInt64 && len(hs.open) == 0 && hs.linked {
-			return fmt.Errorf("host %s: idle with maxRev %d", name, hs.maxRev)
+		if hs.nrev == 0 && (hs.maxRev != math.MinInt64 || len(hs.rev) != 0) {
+			return fmt.Errorf("host %s: no revisable bucket, maxRev %d, %d slots", name, hs.maxRev, len(hs.rev))
 		}
 		for _, b := range hs.open {
 			if b.hs != hs || b.state != stateOpen {
@@ -108,7 +135,7 @@ func TestPropertyInvariants(t *testing.T) {
 		cfg.RetainBuckets = []int{1, 2, 5, 1000}[rng.IntN(4)]
 		cfg.RetainHosts = []int{1, 2, 1000}[rng.IntN(3)]
 		cfg.MaxSources = []int{1, 3}[rng.IntN(2)]
-		events := genEvents(rng, cfg.Fields, rng.IntN(150)+1, rng.IntN(6)+1, rng.IntN(20)+1)
+		events := genEvents(rng, cfg.Fields, rng.IntN(150)+1, rng.IntN(6)+1, rng.IntN(60)+1)
 		steps := arrange(rng, events, arrival(rng.IntN(3)), rng.IntN(3)+1)
 		w := mustNew(t, cfg)
 		var r recorder

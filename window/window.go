@@ -47,8 +47,11 @@ type Window struct {
 	idleHead, idleTail *bucket
 	open               int
 
-	// revisable holds emitted buckets, oldest emission at the back.
-	revisable *simplelru.LRU[revKey, *bucket]
+	// revisable holds the hosts with revisable buckets, the one that
+	// kept one least recently at the back; nrev counts the buckets (see
+	// revisable.go).
+	revisable *simplelru.LRU[uint64, *hostState]
+	nrev      int
 
 	// parts is the table of partitions (and files) that srcRefs index;
 	// partIdx indexes it.
@@ -125,7 +128,9 @@ func New(cfg Config) (*Window, error) {
 	}
 	slices.SortFunc(w.order, func(a, b int) int { return strings.Compare(cfg.Fields[a], cfg.Fields[b]) })
 	var err error
-	if w.revisable, err = simplelru.NewLRU[revKey, *bucket](cfg.RetainBuckets, nil); err != nil {
+	// One more host than buckets: keep adds a bucket's host before it
+	// evicts (see keep).
+	if w.revisable, err = simplelru.NewLRU[uint64, *hostState](cfg.RetainBuckets+1, nil); err != nil {
 		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
 	}
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
@@ -190,19 +195,15 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 // already forgotten a bucket at or after sec).
 func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
 	key := bucketKey{host: hs.host, sec: sec}
-	if hs.nrev > 0 && sec <= hs.maxRev {
-		if b, ok := w.revisable.Peek(key.rev(hs)); ok {
-			w.reopen(b)
-			return b
-		}
+	if b := hs.revisableAt(sec, false); b != nil {
+		w.reopen(b)
+		return b
 	}
 	if sec <= hs.horizon {
 		key.late = true
-		if hs.nrev > 0 && sec <= hs.maxRev {
-			if b, ok := w.revisable.Peek(key.rev(hs)); ok {
-				w.reopen(b)
-				return b
-			}
+		if b := hs.revisableAt(sec, true); b != nil {
+			w.reopen(b)
+			return b
 		}
 	}
 	b := w.newBucket()
@@ -241,8 +242,7 @@ func (w *Window) recycle(b *bucket) {
 
 // reopen moves a revisable bucket back to the open set.
 func (w *Window) reopen(b *bucket) {
-	w.revisable.Remove(b.key.rev(b.hs))
-	b.hs.nrev--
+	w.dropRevisable(b)
 	w.stats.Reopened++
 	w.openBucket(b)
 }
@@ -379,24 +379,6 @@ func (w *Window) close(b *bucket, emit func(*Alert)) {
 	w.keep(b)
 }
 
-// keep makes b revisable, forgetting the oldest revisable bucket if full.
-func (w *Window) keep(b *bucket) {
-	b.state = stateRevisable
-	b.touch = w.clock
-	// Count b first: evicting the host's previous bucket must not leave
-	// the host looking idle.
-	hs := b.hs
-	hs.nrev++
-	hs.maxRev = max(hs.maxRev, b.key.sec)
-	if w.revisable.Len() >= w.cfg.RetainBuckets {
-		if _, old, ok := w.revisable.RemoveOldest(); ok {
-			w.stats.Evicted++
-			w.forget(old)
-		}
-	}
-	w.revisable.Add(b.key.rev(hs), b)
-}
-
 // forget drops a bucket no longer revisable, remembering its second as its
 // host's horizon so later events for it are recognized as late.
 func (w *Window) forget(b *bucket) {
@@ -405,8 +387,7 @@ func (w *Window) forget(b *bucket) {
 	if hs.last == b {
 		hs.last = nil
 	}
-	if hs.nrev--; hs.nrev == 0 {
-		hs.maxRev = math.MinInt64
+	if hs.nrev == 0 {
 		w.settle(hs)
 	}
 	w.recycle(b)
@@ -494,15 +475,7 @@ func (w *Window) expire(emit func(*Alert)) {
 	for b := w.idleHead; b != nil && elapsed(b.touch, w.clock, w.idle); b = w.idleHead {
 		w.close(b, emit)
 	}
-	for {
-		_, b, ok := w.revisable.GetOldest()
-		if !ok || !elapsed(b.touch, w.clock, w.retain) {
-			return
-		}
-		w.revisable.RemoveOldest()
-		w.stats.Expired++
-		w.forget(b)
-	}
+	w.expireRevisable()
 }
 
 // Flush emits every open bucket with anything new, least recently touched
@@ -545,9 +518,7 @@ func (w *Window) SafePositions() map[Partition]int64 {
 	for b := w.idleHead; b != nil; b = b.next {
 		note(b)
 	}
-	for _, b := range w.revisable.Values() {
-		note(b)
-	}
+	w.eachRevisable(note)
 	m := make(map[Partition]int64)
 	for i, pos := range mins {
 		if pos == math.MaxInt64 {
@@ -599,7 +570,7 @@ func (w *Window) Restore(a *Alert) error {
 		}
 	}
 	if b == nil {
-		b, _ = w.revisable.Peek(key.rev(hs))
+		b = hs.revisableAt(key.sec, key.late)
 	}
 	if b != nil {
 		w.merge(b, a)
@@ -672,7 +643,7 @@ func (w *Window) merge(b *bucket, a *Alert) {
 func (w *Window) Stats() Stats {
 	s := w.stats
 	s.Open = w.open
-	s.Revisable = w.revisable.Len()
+	s.Revisable = w.nrev
 	s.Hosts = len(w.hosts)
 	return s
 }
@@ -695,9 +666,7 @@ func (w *Window) setClock(c int64) {
 		for b := w.idleHead; b != nil; b = b.next {
 			b.touch = c
 		}
-		for _, b := range w.revisable.Values() {
-			b.touch = c
-		}
+		w.eachRevisable(func(b *bucket) { b.touch = c })
 	}
 	w.clock = c
 }

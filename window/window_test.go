@@ -2,6 +2,8 @@ package window
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -665,4 +667,109 @@ func TestEvictionKeepsHostBusy(t *testing.T) {
 	if last.Host != "A" || last.Time != base+10 || last.Revision != 2 || last.EventCount != 2 {
 		t.Fatalf("A/10 after evictions: %+v", last)
 	}
+}
+
+// A host with many revisable buckets, hit by late events in random order:
+// the lookup that scans more than revIndexAt of them indexes them, the
+// index follows every reopen, emission and expiry, and every revision
+// holds its bucket's union.
+func TestManyRevisableBuckets(t *testing.T) {
+	cfg := testConfig()
+	cfg.Retain = time.Minute
+	w := mustNew(t, cfg)
+	var r recorder
+	const secs = 200
+	want := make(map[int64][]string)
+	add := func(sec int64, v string, now time.Duration) {
+		t.Helper()
+		w.Add(ev("A", ts(sec, 0), sec, v, "", ""), clk(now), r.emit)
+		want[base+sec] = append(want[base+sec], v)
+		if err := checkInvariants(w); err != nil {
+			t.Fatalf("after %s: %v", v, err)
+		}
+	}
+	for sec := range int64(secs) {
+		add(sec, fmt.Sprintf("p%03d", sec), 0)
+	}
+	w.Flush(r.emit)
+	if s := w.Stats(); s.Revisable != secs {
+		t.Fatalf("stats = %+v", s)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 400 {
+		sec := rng.Int64N(secs)
+		add(sec, fmt.Sprintf("q%03d", i), time.Duration(i)*10*time.Millisecond)
+		if rng.IntN(4) == 0 {
+			w.Flush(r.emit)
+		}
+	}
+	if w.hosts["A"].revIdx == nil {
+		t.Fatal("200 revisable buckets looked up at random were never indexed")
+	}
+	w.Flush(r.emit)
+	for _, a := range latest(r.take()) {
+		got := a.Values("process")
+		vals := slices.Sorted(slices.Values(want[a.Time]))
+		if a.Late || !slices.Equal(got, vals) || a.EventCount != len(vals) {
+			t.Fatalf("alert %d: late %v, %d events, process %v, want %v", a.Time, a.Late, a.EventCount, got, vals)
+		}
+	}
+	// Retain passes: every bucket is forgotten, the index with them.
+	w.Advance(clk(10*time.Minute), r.emit)
+	if s, hs := w.Stats(), w.hosts["A"]; s.Revisable != 0 || s.Expired != secs || hs.revIdx != nil || len(hs.rev) != 0 {
+		t.Fatalf("after Retain: %+v, index %v, %d slots", s, hs.revIdx != nil, len(hs.rev))
+	}
+}
+
+// A bucket stays revisable for at least Retain after its latest emission
+// and is forgotten at the latest 2*Retain after it, whatever the mix of
+// hosts emitting often, rarely, or in bursts and then never again.
+func TestRetainBounds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := range 50 {
+		cfg := testConfig()
+		cfg.Retain = time.Duration(rng.IntN(20)+1) * time.Second
+		w := mustNew(t, cfg)
+		retain := int64(cfg.Retain)
+		emitted := make(map[string]int64) // alert_id → clock of its latest emission
+		now := int64(0)
+		var at int64
+		emit := func(a *Alert) { emitted[a.AlertID] = at }
+		hosts := rng.IntN(8) + 1
+		for step := range 400 {
+			now += int64(rng.IntN(700)) * int64(time.Millisecond)
+			at = now
+			h := fmt.Sprintf("H%d", rng.IntN(hosts))
+			if rng.IntN(3) > 0 && h != "H0" || step < 20 {
+				// H0 emits only early on; the others keep emitting.
+				sec := now/1e9 - int64(rng.IntN(3))
+				w.Add(ev(h, ts(sec, 0), int64(step), fmt.Sprint(step), "", ""), clk(time.Duration(now)), emit)
+			} else {
+				w.Advance(clk(time.Duration(now)), emit)
+			}
+			held := make(map[string]bool)
+			w.eachRevisable(func(b *bucket) {
+				held[b.id] = true
+				if age := now - emitted[b.id]; age > 2*retain {
+					t.Fatalf("scenario %d step %d: bucket %v emitted %v ago is still revisable (Retain %v)",
+						i, step, b.key, time.Duration(age), cfg.Retain)
+				}
+			})
+			for id, t0 := range emitted {
+				if now-t0 < retain && !held[id] && !isOpen(w, id) {
+					t.Fatalf("scenario %d step %d: alert %s emitted %v ago was forgotten before Retain %v",
+						i, step, id, time.Duration(now-t0), cfg.Retain)
+				}
+			}
+		}
+	}
+}
+
+func isOpen(w *Window, id string) bool {
+	for b := w.idleHead; b != nil; b = b.next {
+		if b.id == id {
+			return true
+		}
+	}
+	return false
 }

@@ -96,7 +96,7 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "detection goroutines")
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "window grace (must match msiguard run's to reproduce its alerts)")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "window idle timeout, on the input's event time (must match msiguard run's)")
-	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable, on the input's event time (must match msiguard run's)")
+	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable at least, on the input's event time (must match msiguard run's)")
 	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.4 KB each (msiguard run caps each matches partition separately)")
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")

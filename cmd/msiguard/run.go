@@ -78,7 +78,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.shape, "shape", "auto", "record shape: auto, "+shapeNames(", "))
 	fs.DurationVar(&f.grace, "grace", 0, "how far a host's event time must pass a second before its alert is emitted (default 2s)")
 	fs.DurationVar(&f.idle, "idle-timeout", 0, "emit a bucket that received nothing for this long, by the wall clock (default 5s)")
-	fs.DurationVar(&f.retain, "retain", 0, "how long an emitted alert stays revisable by late events (default 10m)")
+	fs.DurationVar(&f.retain, "retain", 0, "how long an emitted alert stays revisable by late events, at least (default 10m)")
 	fs.IntVar(&f.retainBuckets, "retain-buckets", 0, "at most this many emitted alerts stay revisable per matches partition, about 1.4 KB each: the memory cap (default 100000; beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
 	fs.DurationVar(&f.lookback, "restore-lookback", 0, "how far back to read published alerts at startup and after rebalances (default 1h; must exceed --retain)")
 	fs.DurationVar(&f.commit, "commit-interval", 0, "how often offsets are committed (default 1s)")
