@@ -64,9 +64,14 @@ func (h *hostState) indexRev() {
 // host must have one.
 func (h *hostState) oldestRev() *bucket { return h.rev[h.head] }
 
-// pushRev appends b, just kept, to the host's revisable buckets.
+// pushRev appends b, just kept, to the host's revisable buckets. When the
+// list is full and at most half of it is live, the live entries move to
+// its start (the front fills with forgotten buckets as the host trims
+// them); otherwise it grows. So it stays within twice its live entries
+// plus what append adds, and each entry is moved at most once per entry
+// pushed, on average.
 func (h *hostState) pushRev(b *bucket) {
-	if len(h.rev) == cap(h.rev) && len(h.rev)-h.head > h.nrev {
+	if len(h.rev) == cap(h.rev) && h.nrev <= len(h.rev)/2 {
 		h.compactRev()
 	}
 	b.revAt = len(h.rev)
@@ -79,7 +84,7 @@ func (h *hostState) pushRev(b *bucket) {
 }
 
 // dropRev removes b from the host's revisable buckets, leaving a hole
-// (nil) that pushRev compacts when the list is full of them.
+// (nil) that pushRev compacts away.
 func (h *hostState) dropRev(b *bucket) {
 	h.rev[b.revAt] = nil
 	h.nrev--
@@ -130,16 +135,11 @@ func (w *Window) keep(b *bucket) {
 		if old == b || w.clock == unset || !elapsed(old.touch, w.clock, w.retain) {
 			break
 		}
-		w.dropRevisable(old)
-		w.stats.Expired++
-		w.forget(old)
+		w.forgetRevisable(old, &w.stats.Expired)
 	}
 	for w.nrev > w.cfg.RetainBuckets {
 		_, back, _ := w.revisable.GetOldest()
-		old := back.oldestRev()
-		w.dropRevisable(old)
-		w.stats.Evicted++
-		w.forget(old)
+		w.forgetRevisable(back.oldestRev(), &w.stats.Evicted)
 	}
 }
 
@@ -154,6 +154,14 @@ func (w *Window) dropRevisable(b *bucket) {
 	}
 }
 
+// forgetRevisable forgets a revisable bucket and counts it in *why
+// (Stats.Expired or Stats.Evicted).
+func (w *Window) forgetRevisable(b *bucket, why *int64) {
+	w.dropRevisable(b)
+	*why++
+	w.forget(b)
+}
+
 // expireRevisable forgets revisable buckets kept more than Retain ago,
 // oldest host first, until the host at the back of the LRU holds none.
 func (w *Window) expireRevisable() {
@@ -166,9 +174,7 @@ func (w *Window) expireRevisable() {
 		if !elapsed(b.touch, w.clock, w.retain) {
 			return
 		}
-		w.dropRevisable(b)
-		w.stats.Expired++
-		w.forget(b)
+		w.forgetRevisable(b, &w.stats.Expired)
 	}
 }
 

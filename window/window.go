@@ -130,7 +130,7 @@ func New(cfg Config) (*Window, error) {
 	var err error
 	// One more host than buckets: keep adds a bucket's host before it
 	// evicts (see keep).
-	if w.revisable, err = simplelru.NewLRU[uint64, *hostState](cfg.RetainBuckets+1, nil); err != nil {
+	if w.revisable, err = simplelru.NewLRU[uint64, *hostState](satAddInt(cfg.RetainBuckets, 1), nil); err != nil {
 		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
 	}
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
@@ -737,6 +737,14 @@ func satAdd(a, b int64) int64 {
 		return math.MinInt64
 	}
 	return s
+}
+
+// satAddInt adds without wrapping past math.MaxInt (a and b non-negative).
+func satAddInt(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // elapsed reports whether to - from >= d, without overflow.

@@ -3,6 +3,7 @@ package window
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -26,6 +27,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative idle", func(c *Config) { c.IdleTimeout = -1 }, true},
 		{"negative retain", func(c *Config) { c.Retain = -1 }, true},
 		{"negative retain buckets", func(c *Config) { c.RetainBuckets = -1 }, true},
+		{"unlimited retain buckets", func(c *Config) { c.RetainBuckets = math.MaxInt }, false},
 		{"negative retain hosts", func(c *Config) { c.RetainHosts = -1 }, true},
 		{"negative max sources", func(c *Config) { c.MaxSources = -1 }, true},
 	}
@@ -772,4 +774,20 @@ func isOpen(w *Window, id string) bool {
 		}
 	}
 	return false
+}
+
+// A host that emits for a long time, forgetting old buckets as it goes,
+// reuses its list of revisable buckets: it does not grow with the number of
+// buckets the host ever kept.
+func TestRevisableListBounded(t *testing.T) {
+	cfg := testConfig()
+	cfg.Retain = 10 * time.Second
+	w := mustNew(t, cfg)
+	for sec := range int64(5000) {
+		w.Add(ev("A", ts(sec, 0), sec, "p", "", ""), clk(time.Duration(sec)*time.Second), nil)
+	}
+	hs := w.hosts["A"]
+	if s := w.Stats(); s.Revisable > 12 || cap(hs.rev) > 64 {
+		t.Fatalf("after 5000 buckets: %d revisable, list of %d (capacity %d)", s.Revisable, len(hs.rev), cap(hs.rev))
+	}
 }
