@@ -133,12 +133,33 @@ func LateAlertID(ruleID, host string, sec, firstTime int64, src Source) string {
 	return hashID(buf)
 }
 
+// idSecCache remembers the decimal form of one second for appendAlertID.
+type idSecCache struct {
+	sec    int64
+	n      int
+	digits [20]byte
+}
+
+// appendAlertID is the package's appendAlertID, formatting sec only when it
+// differs from the previous call's.
+func (c *idSecCache) appendAlertID(dst []byte, ruleID, host string, sec int64) []byte {
+	if c.n == 0 || c.sec != sec {
+		c.sec, c.n = sec, len(strconv.AppendInt(c.digits[:0], sec, 10))
+	}
+	var arr [256]byte
+	sum := sha256.Sum256(append(appendIDPrefix(arr[:0], ruleID, host), c.digits[:c.n]...))
+	return hex.AppendEncode(dst, sum[:16])
+}
+
 func appendIDInput(buf []byte, ruleID, host string, sec int64) []byte {
+	return strconv.AppendInt(appendIDPrefix(buf, ruleID, host), sec, 10)
+}
+
+func appendIDPrefix(buf []byte, ruleID, host string) []byte {
 	buf = append(buf, ruleID...)
 	buf = append(buf, 0)
 	buf = append(buf, host...)
-	buf = append(buf, 0)
-	return strconv.AppendInt(buf, sec, 10)
+	return append(buf, 0)
 }
 
 func hashID(b []byte) string {

@@ -64,6 +64,9 @@ type Window struct {
 	nfree int
 
 	fresh []int // scratch for addEvent
+	// idSec caches the decimal form of the second of the latest alert_id
+	// (alerts come in runs of the same second, one per host).
+	idSec idSecCache
 	alert Alert
 	stats Stats
 }
@@ -276,13 +279,20 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	fresh := w.fresh[:0]
 	size := 0
 	changed := false
+	// A bucket's first event (most buckets have one) finds every field
+	// empty: no membership tests, no side sets.
+	first := b.count == 0 && len(b.multi) == 0
 	for i, v := range vals {
-		if v == "" || b.has(i, v) {
+		if v == "" || !first && b.has(i, v) {
 			continue
 		}
 		changed = true
 		if i < len(recent) && recent[i] == v {
-			b.insert(i, recent[i])
+			if first {
+				b.vals[i] = recent[i]
+			} else {
+				b.insert(i, recent[i])
+			}
 			continue
 		}
 		fresh = append(fresh, i)
@@ -291,7 +301,11 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	if len(fresh) > 0 {
 		b.reserve(size)
 		for _, i := range fresh {
-			b.insert(i, b.keep(vals[i]))
+			if first {
+				b.vals[i] = b.keep(vals[i])
+			} else {
+				b.insert(i, b.keep(vals[i]))
+			}
 		}
 		hs.last = b
 	}
@@ -398,7 +412,7 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	b.dirty = false
 	if b.id == "" {
 		var id [alertIDLen]byte
-		b.id = b.keepBytes(appendAlertID(id[:0], w.cfg.RuleID, b.key.host, b.key.sec))
+		b.id = b.keepBytes(w.idSec.appendAlertID(id[:0], w.cfg.RuleID, b.key.host, b.key.sec))
 	}
 	a := &w.alert
 	a.AlertID = b.id
@@ -412,8 +426,15 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	// pointer stored costs a write barrier while the collector marks.
 	fields := a.Fields[:cap(a.Fields)]
 	n := 0
+	single := len(b.multi) == 0
 	for _, i := range w.order {
-		vals := b.values(i)
+		var vals []string
+		switch {
+		case !single:
+			vals = b.values(i)
+		case b.vals[i] != "":
+			vals = b.vals[i : i+1]
+		}
 		if len(vals) == 0 {
 			continue
 		}
