@@ -56,10 +56,10 @@ func (w *Window) setSource(s *Source, r srcRef) {
 		topic, file = "", e.name
 		s.Partition, s.Offset, s.Line = 0, 0, r.pos
 	}
-	if s.Topic != topic {
+	if !sameString(s.Topic, topic) {
 		s.Topic = topic
 	}
-	if s.File != file {
+	if !sameString(s.File, file) {
 		s.File = file
 	}
 }

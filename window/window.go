@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -282,21 +283,34 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	// A bucket's first event (most buckets have one) finds every field
 	// empty: no membership tests, no side sets.
 	first := b.count == 0 && len(b.multi) == 0
-	for i, v := range vals {
-		if v == "" || !first && b.has(i, v) {
-			continue
-		}
-		changed = true
-		if i < len(recent) && recent[i] == v {
-			if first {
-				b.vals[i] = recent[i]
-			} else {
-				b.insert(i, recent[i])
+	if first {
+		bv := b.vals[:len(vals)]
+		recent = recent[:min(len(recent), len(vals))]
+		for i, v := range vals {
+			if v == "" {
+				continue
 			}
-			continue
+			if i < len(recent) && recent[i] == v {
+				bv[i] = recent[i]
+				continue
+			}
+			fresh = append(fresh, i)
+			size += len(v)
 		}
-		fresh = append(fresh, i)
-		size += len(v)
+		changed = true // a first event always changes the bucket's count
+	} else {
+		for i, v := range vals {
+			if v == "" || b.has(i, v) {
+				continue
+			}
+			changed = true
+			if i < len(recent) && recent[i] == v {
+				b.insert(i, recent[i])
+				continue
+			}
+			fresh = append(fresh, i)
+			size += len(v)
+		}
 	}
 	if len(fresh) > 0 {
 		b.reserve(size)
@@ -443,7 +457,7 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 			fields = fields[:cap(fields)]
 		}
 		f := &fields[n]
-		if name := w.cfg.Fields[i]; f.Name != name {
+		if name := w.cfg.Fields[i]; !sameString(f.Name, name) {
 			f.Name = name
 		}
 		f.Values = vals
@@ -758,6 +772,14 @@ func satAdd(a, b int64) int64 {
 		return math.MinInt64
 	}
 	return s
+}
+
+// sameString reports whether a and b are the same string: the same bytes
+// at the same address, which for the alert's reused field names (always
+// the Config's strings) is what equality comes down to, without comparing
+// bytes. A false result only costs a store.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // satAddInt adds without wrapping past math.MaxInt (a and b non-negative).
