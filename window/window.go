@@ -300,7 +300,15 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 		changed = true // a first event always changes the bucket's count
 	} else {
 		for i, v := range vals {
-			if v == "" || b.has(i, v) {
+			if v == "" {
+				continue
+			}
+			// Most fields hold one value: test it here, without a call.
+			if i < 64 && b.multiMask&(1<<i) == 0 {
+				if b.vals[i] == v {
+					continue
+				}
+			} else if b.has(i, v) {
 				continue
 			}
 			changed = true
