@@ -181,6 +181,14 @@ func (e *env) expected(recs []streamtest.Placed) map[string]*window.Alert {
 // alerts (streamtest.Check finds nothing), failing after timeout.
 func (e *env) waitAlerts(want map[string]*window.Alert, timeout time.Duration) map[string][]streamtest.Published {
 	e.t.Helper()
+	return e.waitAlertsBy(want, timeout, func(pub map[string][]streamtest.Published) []string {
+		return streamtest.Check(pub, want)
+	})
+}
+
+// waitAlertsBy is waitAlerts with check in place of streamtest.Check.
+func (e *env) waitAlertsBy(want map[string]*window.Alert, timeout time.Duration, check func(map[string][]streamtest.Published) []string) map[string][]streamtest.Published {
+	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -188,7 +196,7 @@ func (e *env) waitAlerts(want map[string]*window.Alert, timeout time.Duration) m
 	for {
 		pub, err := streamtest.ReadAlerts(context.Background(), e.c.Dialer(), e.c.Addrs()[0], e.alerts)
 		if err == nil {
-			problems = streamtest.Check(pub, want)
+			problems = check(pub)
 			if len(problems) == 0 {
 				return pub
 			}

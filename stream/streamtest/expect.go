@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -279,20 +280,8 @@ func Check(pub map[string][]Published, want map[string]*window.Alert) []string {
 			problems = append(problems, fmt.Sprintf("alert %s (%s@%d) missing", id, w.Host, w.Time))
 			continue
 		}
+		problems = append(problems, checkRecords(id, recs)...)
 		last := recs[len(recs)-1]
-		byRev := map[int][]byte{}
-		for _, r := range recs {
-			if r.Revision != strconv.Itoa(r.Alert.Revision) || r.RuleID != r.Alert.RuleID {
-				problems = append(problems, fmt.Sprintf("alert %s: headers rule=%q revision=%q, value has %s/%d", id, r.RuleID, r.Revision, r.Alert.RuleID, r.Alert.Revision))
-			}
-			if r.Alert.Revision > last.Alert.Revision {
-				problems = append(problems, fmt.Sprintf("alert %s: revision %d precedes the last record's revision %d", id, r.Alert.Revision, last.Alert.Revision))
-			}
-			if prev, ok := byRev[r.Alert.Revision]; ok && !bytes.Equal(prev, r.Value) {
-				problems = append(problems, fmt.Sprintf("alert %s: revision %d published twice with different content:\n  %s\n  %s", id, r.Alert.Revision, prev, r.Value))
-			}
-			byRev[r.Alert.Revision] = r.Value
-		}
 		if d := Diff(last.Alert, w); d != "" {
 			problems = append(problems, fmt.Sprintf("alert %s (%s@%d) latest revision %d differs: %s", id, w.Host, w.Time, last.Alert.Revision, d))
 		}
@@ -304,4 +293,96 @@ func Check(pub map[string][]Published, want map[string]*window.Alert) []string {
 	}
 	slices.Sort(problems)
 	return problems
+}
+
+// checkRecords checks the records of one alert_id: headers that match the
+// value, the highest revision last, and repeated revisions byte-identical.
+func checkRecords(id string, recs []Published) []string {
+	var problems []string
+	last := recs[len(recs)-1]
+	byRev := map[int][]byte{}
+	for _, r := range recs {
+		if r.Revision != strconv.Itoa(r.Alert.Revision) || r.RuleID != r.Alert.RuleID {
+			problems = append(problems, fmt.Sprintf("alert %s: headers rule=%q revision=%q, value has %s/%d", id, r.RuleID, r.Revision, r.Alert.RuleID, r.Alert.Revision))
+		}
+		if r.Alert.Revision > last.Alert.Revision {
+			problems = append(problems, fmt.Sprintf("alert %s: revision %d precedes the last record's revision %d", id, r.Alert.Revision, last.Alert.Revision))
+		}
+		if prev, ok := byRev[r.Alert.Revision]; ok && !bytes.Equal(prev, r.Value) {
+			problems = append(problems, fmt.Sprintf("alert %s: revision %d published twice with different content:\n  %s\n  %s", id, r.Alert.Revision, prev, r.Value))
+		}
+		byRev[r.Alert.Revision] = r.Value
+	}
+	return problems
+}
+
+// CheckMerged is Check for runs in which a bucket may be forgotten before
+// all its events have arrived (a tiny RetainBuckets): its later events then
+// make late alerts (same host and _time, "late": true, alert_ids of their
+// own), which is the contract, not a loss. For every expected alert, the
+// latest revisions of its on-time alert and of its late alerts together
+// must hold exactly its events: summed event counts, the earliest and
+// latest times, the union of field values and of sources. Records are
+// checked per alert_id as in Check, and an alert of no expected bucket is
+// a problem. It also returns how many late alerts were published.
+func CheckMerged(pub map[string][]Published, want map[string]*window.Alert) (problems []string, late int) {
+	type bucket struct {
+		host string
+		sec  int64
+	}
+	groups := map[bucket][]*window.Alert{}
+	for id, recs := range pub {
+		problems = append(problems, checkRecords(id, recs)...)
+		a := recs[len(recs)-1].Alert
+		if a.Late {
+			late++
+		}
+		k := bucket{a.Host, a.Time}
+		groups[k] = append(groups[k], a)
+	}
+	for id, w := range want {
+		k := bucket{w.Host, w.Time}
+		var merged *window.Alert
+		for _, a := range groups[k] {
+			if !a.Late && a.AlertID == id {
+				merged = a.Clone()
+			}
+		}
+		if merged == nil {
+			problems = append(problems, fmt.Sprintf("alert %s (%s@%d) missing", id, w.Host, w.Time))
+			delete(groups, k)
+			continue
+		}
+		for _, a := range groups[k] {
+			if !a.Late {
+				if a.AlertID != id {
+					problems = append(problems, fmt.Sprintf("alert %s (%s@%d): a second on-time alert %s", id, w.Host, w.Time, a.AlertID))
+				}
+				continue
+			}
+			merged.EventCount += a.EventCount
+			merged.FirstSeen = min(merged.FirstSeen, a.FirstSeen)
+			merged.LastSeen = max(merged.LastSeen, a.LastSeen)
+			merged.Sources = append(merged.Sources, a.Sources...)
+			merged.SourcesOmitted += a.SourcesOmitted
+			for _, f := range a.Fields {
+				i, ok := slices.BinarySearchFunc(merged.Fields, f.Name, func(x window.Field, n string) int { return strings.Compare(x.Name, n) })
+				if !ok {
+					merged.Fields = slices.Insert(merged.Fields, i, window.Field{Name: f.Name})
+				}
+				vals := append(merged.Fields[i].Values, f.Values...)
+				slices.Sort(vals)
+				merged.Fields[i].Values = slices.Compact(vals)
+			}
+		}
+		if d := Diff(merged, w); d != "" {
+			problems = append(problems, fmt.Sprintf("alert %s (%s@%d) with its late alerts differs: %s", id, w.Host, w.Time, d))
+		}
+		delete(groups, k)
+	}
+	for k, as := range groups {
+		problems = append(problems, fmt.Sprintf("unexpected alert %s (%s@%d)", as[0].AlertID, k.host, k.sec))
+	}
+	slices.Sort(problems)
+	return problems, late
 }
