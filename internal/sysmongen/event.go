@@ -106,6 +106,15 @@ func (g *Generator) add(name, val string) {
 	g.ev.fields = append(g.ev.fields, field{name, val, vStr})
 }
 
+// addProcHeader adds the fields that open most process-scoped events:
+// RuleName, UtcTime (t), ProcessGuid and ProcessId.
+func (g *Generator) addProcHeader(t int64, guid, pid string) {
+	g.add("RuleName", "-")
+	g.add("UtcTime", g.utc(t))
+	g.add("ProcessGuid", guid)
+	g.addNum("ProcessId", pid)
+}
+
 func (g *Generator) addNum(name, val string) {
 	g.ev.fields = append(g.ev.fields, field{name, val, vNum})
 }

@@ -49,10 +49,7 @@ func (g *Generator) buildNoise(h *host, t int64) {
 // resident r, the fields most Sysmon events start with.
 func (g *Generator) procHeader(h *host, r int, t int64) {
 	guid, pid := g.resident(h, r)
-	g.add("RuleName", "-")
-	g.add("UtcTime", g.utc(t))
-	g.add("ProcessGuid", guid)
-	g.addNum("ProcessId", pid)
+	g.addProcHeader(t, guid, pid)
 	g.add("Image", g.expand(h, residents[r].exe.path))
 }
 
@@ -207,10 +204,7 @@ func (g *Generator) noiseFileDelete(h *host, t int64) {
 	g.begin(h, eid23, t)
 	f := &fileDeletes[g.pick(fileDeleteTable)]
 	guid, pid := g.resident(h, f.r)
-	g.add("RuleName", "-")
-	g.add("UtcTime", g.utc(t))
-	g.add("ProcessGuid", guid)
-	g.addNum("ProcessId", pid)
+	g.addProcHeader(t, guid, pid)
 	g.add("User", g.userOf(h, f.r))
 	g.add("Image", residents[f.r].exe.path)
 	g.add("TargetFilename", g.expand(h, f.target))
@@ -240,10 +234,7 @@ func (g *Generator) noiseDNS(h *host, t int64) {
 	d := &dests[g.intn(len(dests))]
 	r := []int{rChrome, rEdge, rSvcNetwork, rTeams, rOutlook, rOneDrive}[g.intn(6)]
 	guid, pid := g.resident(h, r)
-	g.add("RuleName", "-")
-	g.add("UtcTime", g.utc(t))
-	g.add("ProcessGuid", guid)
-	g.addNum("ProcessId", pid)
+	g.addProcHeader(t, guid, pid)
 	g.add("QueryName", g.expand(h, d.query))
 	g.add("QueryStatus", "0")
 	g.add("QueryResults", g.expand(h, d.results))
@@ -277,10 +268,7 @@ type procSpec struct {
 func (g *Generator) addProcessCreate(h *host, p *procSpec, t int64) {
 	guid, pid := g.newProc(h, t)
 	user, logonID, logonGUID := h.account(p.user)
-	g.add("RuleName", "-")
-	g.add("UtcTime", g.utc(t))
-	g.add("ProcessGuid", guid)
-	g.addNum("ProcessId", pid)
+	g.addProcHeader(t, guid, pid)
 	g.add("Image", g.expand(h, p.exe.path))
 	g.add("FileVersion", p.exe.version)
 	g.add("Description", p.exe.desc)
@@ -333,10 +321,7 @@ func (g *Generator) noiseTerminate(h *host, t int64) {
 	g.begin(h, eid5, t)
 	s := &noiseSpawns[g.pick(g.spawnTable)]
 	guid, pid := g.newProc(h, t-int64(1+g.intn(600))*1e9)
-	g.add("RuleName", "-")
-	g.add("UtcTime", g.utc(t))
-	g.add("ProcessGuid", guid)
-	g.addNum("ProcessId", pid)
+	g.addProcHeader(t, guid, pid)
 	g.add("Image", g.expand(h, s.child.path))
 	u, _, _ := h.account(s.user)
 	g.add("User", u)

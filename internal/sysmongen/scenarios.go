@@ -237,10 +237,7 @@ var decoys = []decoy{
 	{"msi-image-load", 2, func(g *Generator, h *host, t int64) {
 		g.begin(h, eid7, t)
 		guid, pid := g.newProc(h, t-int64(g.intn(10))*1e9)
-		g.add("RuleName", "-")
-		g.add("UtcTime", g.utc(t))
-		g.add("ProcessGuid", guid)
-		g.addNum("ProcessId", pid)
+		g.addProcHeader(t, guid, pid)
 		g.add("Image", exeMsiexec.path)
 		g.addImageFields(h, dllMsi, "ImageLoaded")
 		g.add("Signed", "true")
@@ -251,10 +248,7 @@ var decoys = []decoy{
 	{"msi-file-create", 1, func(g *Generator, h *host, t int64) {
 		g.begin(h, eid11, t)
 		guid, pid := g.newProc(h, t-int64(g.intn(10))*1e9)
-		g.add("RuleName", "-")
-		g.add("UtcTime", g.utc(t))
-		g.add("ProcessGuid", guid)
-		g.addNum("ProcessId", pid)
+		g.addProcHeader(t, guid, pid)
 		g.add("Image", exeMsiexec.path)
 		g.add("TargetFilename", g.expand(h, `C:\Windows\Installer\{X}.msi`))
 		g.add("CreationUtcTime", g.utc(t))
@@ -263,10 +257,7 @@ var decoys = []decoy{
 	{"msi-terminate", 1, func(g *Generator, h *host, t int64) {
 		g.begin(h, eid5, t)
 		guid, pid := g.newProc(h, t-int64(1+g.intn(60))*1e9)
-		g.add("RuleName", "-")
-		g.add("UtcTime", g.utc(t))
-		g.add("ProcessGuid", guid)
-		g.addNum("ProcessId", pid)
+		g.addProcHeader(t, guid, pid)
 		g.add("Image", exeMsiexec.path)
 		g.add("User", h.accounts[uSystem].user)
 	}},
