@@ -64,9 +64,6 @@ func checkInvariants(w *Window) error {
 			if hs.revIdx != nil && hs.revIdx[revSlot{b.key.sec, b.key.late}] != b {
 				return fmt.Errorf("revisable host %s: %v not indexed", hs.host, b.key)
 			}
-			if hs.revisableAt(b.key.sec, b.key.late) != b {
-				return fmt.Errorf("revisable host %s: %v not found", hs.host, b.key)
-			}
 			last = b.touch
 			nrev[hs]++
 			maxRev[hs] = max(maxRev[hs], b.key.sec)
