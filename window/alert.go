@@ -93,19 +93,12 @@ func (a *Alert) Clone() *Alert {
 // in epoch seconds as a decimal string, in lowercase hex.
 func AlertID(ruleID, host string, sec int64) string {
 	var id [alertIDLen]byte
-	return string(appendAlertID(id[:0], ruleID, host, sec))
+	var c idSecCache
+	return string(c.appendAlertID(id[:0], ruleID, host, sec))
 }
 
 // alertIDLen is the length of an alert_id: 16 bytes in hex.
 const alertIDLen = 32
-
-// appendAlertID appends AlertID(ruleID, host, sec) to dst without
-// allocating (for inputs up to 256 bytes).
-func appendAlertID(dst []byte, ruleID, host string, sec int64) []byte {
-	var arr [256]byte
-	sum := sha256.Sum256(appendIDInput(arr[:0], ruleID, host, sec))
-	return hex.AppendEncode(dst, sum[:16])
-}
 
 // LateAlertID returns the alert_id of a late alert: as AlertID, with the
 // input extended by 0x00, "late", 0x00, the first late event's time in Unix
@@ -133,14 +126,16 @@ func LateAlertID(ruleID, host string, sec, firstTime int64, src Source) string {
 	return hashID(buf)
 }
 
-// idSecCache remembers the decimal form of one second for appendAlertID.
+// idSecCache remembers the decimal form of the latest second it formatted:
+// a window's alerts come in runs of the same second, one per host.
 type idSecCache struct {
 	sec    int64
 	n      int
 	digits [20]byte
 }
 
-// appendAlertID is the package's appendAlertID, formatting sec only when it
+// appendAlertID appends AlertID(ruleID, host, sec) to dst without
+// allocating (for inputs up to 256 bytes), formatting sec only when it
 // differs from the previous call's.
 func (c *idSecCache) appendAlertID(dst []byte, ruleID, host string, sec int64) []byte {
 	if c.n == 0 || c.sec != sec {

@@ -196,6 +196,7 @@ func BenchmarkAlertFloor(b *testing.B) {
 	var free *sketch
 	queue := make([]pending, 0, 1<<16)
 	var kept []*sketch
+	var idSec idSecCache
 	fields := make([]Field, 15)
 	n := 0
 	b.ReportAllocs()
@@ -239,7 +240,7 @@ func BenchmarkAlertFloor(b *testing.B) {
 			o := queue[0]
 			queue = queue[1:]
 			var id [alertIDLen]byte
-			o.b.id = string(appendAlertID(id[:0], "24143.44553", o.b.host, o.b.sec))
+			o.b.id = string(idSec.appendAlertID(id[:0], "24143.44553", o.b.host, o.b.sec))
 			for i := range fields {
 				fields[i].Values = o.b.vals[i : i+1]
 			}
