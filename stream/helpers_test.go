@@ -3,8 +3,6 @@ package stream
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -45,21 +43,6 @@ func newEnv(t *testing.T, parts int, opts ...kafkatest.Option) *env {
 	return e
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	level := slog.LevelWarn
-	if os.Getenv("MSIGUARD_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
-}
-
 // config returns a pipeline configuration with timeouts short enough for
 // tests.
 func (e *env) config() Config {
@@ -76,7 +59,7 @@ func (e *env) config() Config {
 		RebalanceTimeout:  10 * time.Second,
 		ShutdownTimeout:   20 * time.Second,
 		FetchMaxWait:      200 * time.Millisecond,
-		Logger:            testLogger(e.t),
+		Logger:            kafkatest.Logger(e.t),
 	}
 }
 

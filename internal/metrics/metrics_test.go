@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -80,21 +79,6 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	level := slog.LevelWarn
-	if os.Getenv("MSIGUARD_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
-}
-
 // TestScrapeMatchesKnownStream runs the pipeline over a known stream with
 // the metrics server in front of it: /healthz answers at once, /readyz
 // answers 503 until the consumer group has settled and 200 after, and the
@@ -108,7 +92,7 @@ func TestScrapeMatchesKnownStream(t *testing.T) {
 	c.CreateTopic(t, topic, 3)
 	c.CreateTopic(t, alerts, 2)
 	c.CreateTopic(t, dlq, 1)
-	log := testLogger(t)
+	log := kafkatest.Logger(t)
 
 	// The stream and what it implies, by the detector itself.
 	recs := streamtest.New(streamtest.Options{Seed: 11, Hosts: 8}).Records(3000)
