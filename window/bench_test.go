@@ -1,6 +1,7 @@
 package window
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -250,6 +251,158 @@ func BenchmarkAlertFloor(b *testing.B) {
 				old := kept[0]
 				kept = kept[1:]
 				old.next, free = free, old
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAlertFloorFrozen sketches the same steps as BenchmarkAlertFloor
+// with the layout BENCHMARKS.md once proposed for the 1M events/s target,
+// measured here before building it: an emitted bucket frozen into one
+// pointer-free byte slice (values, times, alert_id), so the collector has
+// nothing to scan in revisable buckets and forgetting one reads nothing; open
+// buckets recycled at emission, while still in the caches, their text
+// reused; a host's next bucket sharing values by comparing with its latest
+// frozen bucket. Every emission then copies all of a bucket's values (about
+// 400 bytes) into fresh memory, where the window shares all but the new
+// ones with the host's previous bucket: BENCHMARKS.md has the result.
+func BenchmarkAlertFloorFrozen(b *testing.B) {
+	const nf = 15
+	type entry struct {
+		sec, touch int64
+		blob       []byte
+	}
+	type sketchHost struct {
+		id     uint64
+		recent []byte
+		rev    []entry
+		head   int
+	}
+	type sketch struct {
+		host *sketchHost
+		name string
+		sec  int64
+		vals [16]string
+		text []byte
+		next *sketch
+	}
+	type pending struct {
+		b    *sketch
+		time int64
+	}
+	g := newStreamGen(1000, 1)
+	lru, err := simplelru.NewLRU[uint64, *sketchHost](1<<20, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hosts := map[string]*sketchHost{}
+	var free *sketch
+	queue := make([]pending, 0, 1<<16)
+	nrev := 0
+	var idSec idSecCache
+	fields := make([]Field, 15)
+	var scratch [16]string
+	recentAt := func(blob []byte, i int) string {
+		if blob == nil {
+			return ""
+		}
+		off := binary.LittleEndian.Uint32(blob[8*i:])
+		n := binary.LittleEndian.Uint32(blob[8*i+4:])
+		if n == 0 {
+			return ""
+		}
+		return unsafe.String(&blob[off], n)
+	}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		e := g.event(n)
+		n++
+		h := hosts[e.Host]
+		if h == nil {
+			h = &sketchHost{id: uint64(len(hosts) + 1)}
+			hosts[e.Host] = h
+		}
+		s := free
+		if s != nil {
+			free = s.next
+			s.vals = [16]string{}
+			s.text = s.text[:0]
+		} else {
+			s = &sketch{text: make([]byte, 0, 256)}
+		}
+		s.host, s.name, s.sec = h, e.Host, floorSec(e.Time)
+		for i, v := range e.Values {
+			if v == "" {
+				continue
+			}
+			if r := recentAt(h.recent, i); r == v {
+				s.vals[i] = r
+				continue
+			}
+			if cap(s.text)-len(s.text) < len(v) {
+				s.text = make([]byte, 0, max(256, len(v)))
+			}
+			off := len(s.text)
+			s.text = append(s.text, v...)
+			s.vals[i] = unsafe.String(&s.text[off], len(v))
+		}
+		if len(queue) == cap(queue) {
+			queue = append(make([]pending, 0, 1<<16), queue...)
+		}
+		queue = append(queue, pending{s, e.Time})
+		for len(queue) > 0 && e.Time-queue[0].time >= 3e9 {
+			o := queue[0]
+			queue = queue[1:]
+			bk := o.b
+			size := 8*nf + 48 + alertIDLen
+			for _, v := range bk.vals[:nf] {
+				size += len(v)
+			}
+			blob := make([]byte, size)
+			binary.LittleEndian.PutUint64(blob[8*nf:], 1)
+			binary.LittleEndian.PutUint64(blob[8*nf+8:], 1)
+			binary.LittleEndian.PutUint64(blob[8*nf+16:], uint64(o.time))
+			binary.LittleEndian.PutUint64(blob[8*nf+24:], uint64(o.time))
+			off := 8*nf + 48
+			id := idSec.appendAlertID(blob[off:off], "24143.44553", bk.name, bk.sec)
+			_ = id
+			off += alertIDLen
+			for i, v := range bk.vals[:nf] {
+				binary.LittleEndian.PutUint32(blob[8*i:], uint32(off))
+				binary.LittleEndian.PutUint32(blob[8*i+4:], uint32(len(v)))
+				copy(blob[off:], v)
+				if len(v) > 0 {
+					scratch[i] = unsafe.String(&blob[off], len(v))
+				} else {
+					scratch[i] = ""
+				}
+				off += len(v)
+			}
+			for i := range fields {
+				fields[i].Values = scratch[i : i+1]
+			}
+			hs := bk.host
+			hs.recent = blob
+			lru.Add(hs.id, hs)
+			if len(hs.rev) == cap(hs.rev) && hs.head > len(hs.rev)/2 {
+				k := copy(hs.rev, hs.rev[hs.head:])
+				clear(hs.rev[k:])
+				hs.rev, hs.head = hs.rev[:k], 0
+			}
+			hs.rev = append(hs.rev, entry{bk.sec, o.time, blob})
+			nrev++
+			bk.next, free = free, bk
+			for nrev > 60_000 {
+				_, back, _ := lru.GetOldest()
+				back.rev[back.head] = entry{}
+				back.head++
+				nrev--
+				if back.head == len(back.rev) {
+					back.rev, back.head = back.rev[:0], 0
+					lru.Remove(back.id)
+				}
 			}
 		}
 	}
