@@ -189,10 +189,7 @@ func BenchmarkAlertFloor(b *testing.B) {
 		time int64
 	}
 	g := newStreamGen(1000, 1)
-	lru, err := simplelru.NewLRU[uint64, *sketchHost](1<<20, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	lru := sketchLRU[sketchHost](b)
 	hosts := map[string]*sketchHost{}
 	var free *sketch
 	queue := make([]pending, 0, 1<<16)
@@ -204,11 +201,7 @@ func BenchmarkAlertFloor(b *testing.B) {
 	for b.Loop() {
 		e := g.event(n)
 		n++
-		h := hosts[e.Host]
-		if h == nil {
-			h = &sketchHost{id: uint64(len(hosts) + 1)}
-			hosts[e.Host] = h
-		}
+		h := sketchHostOf(hosts, e.Host, func(id uint64) *sketchHost { return &sketchHost{id: id} })
 		s := free
 		if s != nil {
 			free = s.next
@@ -292,10 +285,7 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 		time int64
 	}
 	g := newStreamGen(1000, 1)
-	lru, err := simplelru.NewLRU[uint64, *sketchHost](1<<20, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	lru := sketchLRU[sketchHost](b)
 	hosts := map[string]*sketchHost{}
 	var free *sketch
 	queue := make([]pending, 0, 1<<16)
@@ -319,11 +309,7 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 	for b.Loop() {
 		e := g.event(n)
 		n++
-		h := hosts[e.Host]
-		if h == nil {
-			h = &sketchHost{id: uint64(len(hosts) + 1)}
-			hosts[e.Host] = h
-		}
+		h := sketchHostOf(hosts, e.Host, func(id uint64) *sketchHost { return &sketchHost{id: id} })
 		s := free
 		if s != nil {
 			free = s.next
@@ -407,6 +393,27 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// sketchHostOf returns the sketches' record of host name, made by mk with
+// the next id (from 1) on first sight.
+func sketchHostOf[H any](hosts map[string]*H, name string, mk func(id uint64) *H) *H {
+	h := hosts[name]
+	if h == nil {
+		h = mk(uint64(len(hosts) + 1))
+		hosts[name] = h
+	}
+	return h
+}
+
+// sketchLRU returns the sketches' golang-lru LRU of hosts, large enough
+// never to evict.
+func sketchLRU[H any](b *testing.B) *simplelru.LRU[uint64, *H] {
+	lru, err := simplelru.NewLRU[uint64, *H](1<<20, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return lru
 }
 
 // heapInUse returns the live heap after a full collection.
