@@ -217,17 +217,8 @@ func (w *inputWorker) drain(ctx context.Context) error {
 		w.commitAt(w.pos)
 		return nil
 	}
-	ch, err := w.p.records.Barrier(ctx)
-	if err != nil {
-		return fmt.Errorf("queueing the final barrier: %w", err)
-	}
-	select {
-	case err := <-ch:
-		if err != nil {
-			return fmt.Errorf("final barrier failed: %w", err)
-		}
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for acknowledgements: %w", context.Cause(ctx))
+	if err := finalBarrier(ctx, w.p.records); err != nil {
+		return err
 	}
 	w.commitAt(w.pos)
 	return nil

@@ -304,17 +304,8 @@ func (w *matchesWorker) drain(ctx context.Context) error {
 		return w.broken
 	}
 	off := w.safe()
-	ch, err := w.p.alerts.Barrier(ctx)
-	if err != nil {
-		return fmt.Errorf("queueing the final barrier: %w", err)
-	}
-	select {
-	case err := <-ch:
-		if err != nil {
-			return fmt.Errorf("final barrier failed: %w", err)
-		}
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for acknowledgements: %w", context.Cause(ctx))
+	if err := finalBarrier(ctx, w.p.alerts); err != nil {
+		return err
 	}
 	w.commitAt(off)
 	return nil

@@ -440,6 +440,25 @@ type pendingCommit struct {
 	ch  <-chan error
 }
 
+// finalBarrier waits until p has acknowledged every record sent before the
+// call: a worker's last step before its position may be committed. The
+// error says which step failed.
+func finalBarrier(ctx context.Context, p *sink.Producer) error {
+	ch, err := p.Barrier(ctx)
+	if err != nil {
+		return fmt.Errorf("queueing the final barrier: %w", err)
+	}
+	select {
+	case err := <-ch:
+		if err != nil {
+			return fmt.Errorf("final barrier failed: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for acknowledgements: %w", context.Cause(ctx))
+	}
+}
+
 // commitMarker is the commit bookkeeping both kinds of partition worker
 // share: at most one barrier in flight, carrying the position it makes
 // committable once every record sent before it is acknowledged.
