@@ -57,8 +57,8 @@ type demoFlags struct {
 	metricsAddr, listen string
 	grace, idle         time.Duration
 	json                bool
-	logLevel, logFormat string
-	metricsAddrGiven    bool
+	logFlags
+	metricsAddrGiven bool
 }
 
 var demoHelp = cmdHelp{
@@ -86,8 +86,7 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", time.Second, "window grace (msiguard run's default is 2s)")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Second, "window idle timeout (msiguard run's default is 5s)")
 	fs.BoolVar(&f.json, "json", false, "print alerts as the JSON records published, one per line")
-	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	f.logFlags.register(fs, "warn")
 	return fs
 }
 
@@ -121,7 +120,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	log, err := f.logger(stderr)
 	if err != nil {
 		return err
 	}

@@ -53,8 +53,8 @@ type runFlags struct {
 	grace, idle, retain, lookback, commit, shutdown, session, heartbeat time.Duration
 	rebalance                                                           time.Duration
 	retainBuckets                                                       int
-	logLevel, logFormat                                                 string
-	metricsAddr                                                         string
+	logFlags
+	metricsAddr string
 }
 
 var runHelp = cmdHelp{
@@ -86,8 +86,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.DurationVar(&f.session, "session-timeout", 0, "consumer group session timeout: a crashed instance's partitions move after it (default 10s)")
 	fs.DurationVar(&f.heartbeat, "heartbeat-interval", 0, "consumer group heartbeat interval (default 1s)")
 	fs.DurationVar(&f.rebalance, "rebalance-timeout", 0, "consumer group rebalance timeout; the drain on revocation takes at most half (default 30s)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	f.logFlags.register(fs, "info")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", metrics.DefaultAddr, "serve /metrics (Prometheus), /healthz and /readyz on this host:port ('' to disable; 0.0.0.0:9108 in a container)")
 	return fs
 }
@@ -117,7 +116,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	log, err := f.logger(stderr)
 	if err != nil {
 		return err
 	}
@@ -143,6 +142,19 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	log.Info("msiguard run stopped", "records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
 		"revisions", st.Revisions, "alerts_published", st.AlertsPublished, "dead_letters", st.DeadLetters)
 	return err
+}
+
+// logFlags are the --log-level and --log-format flags of run and demo.
+type logFlags struct{ logLevel, logFormat string }
+
+func (l *logFlags) register(fs *flag.FlagSet, defaultLevel string) {
+	fs.StringVar(&l.logLevel, "log-level", defaultLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&l.logFormat, "log-format", "text", "log format: text or json")
+}
+
+// logger returns the logger the flags ask for, writing to w.
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	return newLogger(w, l.logLevel, l.logFormat)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

@@ -94,7 +94,7 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 				return err
 			}
 			var errb bytes.Buffer
-			log, err := newLogger(&errb, f.logLevel, f.logFormat)
+			log, err := f.logger(&errb)
 			if err != nil {
 				return err
 			}
