@@ -36,10 +36,7 @@ func failProduce(c *kafkatest.Cluster, topic string, n *atomic.Int64) {
 // are retried, none is lost, revisions of one key land in Send order, and a
 // barrier completes only once everything before it is acknowledged.
 func TestProducerOrderAndBarrier(t *testing.T) {
-	c := kafkatest.Start(t)
-	if c.Real() {
-		t.Skip("fault injection needs kfake")
-	}
+	c := kafkatest.Start(t, kafkatest.WithFaults())
 	topic := kafkatest.UniqueName(t, "out")
 	c.CreateTopic(t, topic, 3)
 	var failures atomic.Int64
@@ -107,10 +104,7 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 // TestProducerFatal: an error no retry fixes stops the producer with a
 // *FatalError and fails pending barriers.
 func TestProducerFatal(t *testing.T) {
-	c := kafkatest.Start(t)
-	if c.Real() {
-		t.Skip("fault injection needs kfake")
-	}
+	c := kafkatest.Start(t, kafkatest.WithFaults())
 	topic := kafkatest.UniqueName(t, "out")
 	c.CreateTopic(t, topic, 1)
 	fake := c.Fake()

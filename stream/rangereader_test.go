@@ -447,10 +447,7 @@ func failFetches(c *kafkatest.Cluster, code int16, keep bool, n *atomic.Int32) {
 // end the partition with an error that says so, returned again by later
 // calls rather than a false end of range.
 func TestRangeReaderFaults(t *testing.T) {
-	c := kafkatest.Start(t)
-	if c.Real() {
-		t.Skip("fault injection needs the in-process kfake broker")
-	}
+	c := kafkatest.Start(t, kafkatest.WithFaults())
 	topic := kafkatest.UniqueName(t, "faults")
 	c.CreateTopic(t, topic, 1)
 	var msgs []kafka.Message

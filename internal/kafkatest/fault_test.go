@@ -17,10 +17,7 @@ import (
 // is answered NOT_LEADER_FOR_PARTITION for every partition, and kafka.Writer
 // retries it (MaxAttempts) until the write lands.
 func TestFakeFaultInjection(t *testing.T) {
-	c := kafkatest.Start(t)
-	if c.Real() {
-		t.Skip("fault injection needs the in-process kfake broker")
-	}
+	c := kafkatest.Start(t, kafkatest.WithFaults())
 	topic := kafkatest.UniqueName(t, "fault")
 	c.CreateTopic(t, topic, 1)
 

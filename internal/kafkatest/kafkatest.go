@@ -63,6 +63,7 @@ type config struct {
 	brokers    int
 	sasl       *saslCreds
 	tls        bool
+	faults     bool
 	fakeOpts   []kfake.Opt
 }
 
@@ -97,6 +98,10 @@ func WithSASL(mechanism, user, pass string) Option {
 // test.
 func WithTLS() Option { return func(c *config) { c.tls = true } }
 
+// WithFaults says the test injects faults through Cluster.Fake (kfake's
+// ControlKey), which real Kafka cannot do: on real Kafka Start skips the test.
+func WithFaults() Option { return func(c *config) { c.faults = true } }
+
 // FakeOptions passes options straight to kfake.NewCluster (for example
 // kfake.GroupMinSessionTimeout or kfake.BrokerConfigs). Ignored on real Kafka.
 func FakeOptions(opts ...kfake.Opt) Option {
@@ -115,6 +120,9 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	if env := strings.TrimSpace(os.Getenv(EnvBrokers)); env != "" {
 		if cfg.sasl != nil || cfg.tls {
 			t.Skipf("SASL/TLS tests run on the in-process kfake broker only; %s=%s is a PLAINTEXT broker", EnvBrokers, env)
+		}
+		if cfg.faults {
+			t.Skipf("fault injection needs the in-process kfake broker; %s=%s is real Kafka", EnvBrokers, env)
 		}
 		for _, a := range strings.Split(env, ",") {
 			if a = strings.TrimSpace(a); a != "" {
