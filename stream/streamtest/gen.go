@@ -3,6 +3,15 @@
 // on Atomic Red Team T1218.007) and computes the alerts the pipeline must
 // publish for them. It serves the pipeline's tests, crash test and
 // benchmark; it is not used by msiguard itself.
+//
+// internal/sysmongen also generates Sysmon streams, for the demo and load
+// tests: realistic event mixes, incidents, decoys, rendered fast. This
+// generator is the tests' instead: each record's kind (attack, near miss,
+// dead letter, benign) is drawn at a rate the test sets and reported with
+// the record, dead letters include truncated records and bad hosts and
+// times, and records are built through internal/sysmontest, the reference
+// renderer the detector's shape tests use, so that a failure points at
+// the pipeline rather than at a fast renderer.
 package streamtest
 
 import (
