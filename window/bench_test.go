@@ -395,6 +395,157 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkAlertFloorCompact sketches the same steps as BenchmarkAlertFloor
+// with the leanest layout found for one-event alerts, to measure what a
+// rewrite could gain before making it. Each host keeps an immutable base
+// snapshot of its usual values (replaced when an event differs from it in
+// more than four fields); an open bucket notes which fields equal the base
+// and copies only the others into text it reuses; an emitted bucket is
+// kept as an entry in its host's list holding the base, that mask and one
+// pointer-free slice of its own values, so nothing 60 s old is read when it
+// is forgotten and the collector scans two pointers per revisable bucket.
+// BENCHMARKS.md has the result.
+func BenchmarkAlertFloorCompact(b *testing.B) {
+	const nf = 15
+	type base struct{ vals [16]string }
+	type entry struct {
+		sec, touch int64
+		base       *base
+		mask       uint32
+		own        []byte
+	}
+	type sketchHost struct {
+		id   uint64
+		base *base
+		rev  []entry
+		head int
+	}
+	type open struct {
+		host *sketchHost
+		name string
+		sec  int64
+		time int64
+		mask uint32
+		own  [16]string
+		text []byte
+		next *open
+	}
+	g := newStreamGen(1000, 1)
+	lru := sketchLRU[sketchHost](b)
+	hosts := map[string]*sketchHost{}
+	var free *open
+	queue := make([]*open, 0, 1<<16)
+	nrev := 0
+	var idSec idSecCache
+	fields := make([]Field, 15)
+	var scratch [16]string
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		e := g.event(n)
+		n++
+		h := sketchHostOf(hosts, e.Host, func(id uint64) *sketchHost { return &sketchHost{id: id} })
+		o := free
+		if o != nil {
+			free = o.next
+			o.own = [16]string{}
+			o.text = o.text[:0]
+		} else {
+			o = &open{text: make([]byte, 0, 512)}
+		}
+		o.host, o.name, o.sec, o.time, o.mask = h, e.Host, floorSec(e.Time), e.Time, 0
+		nown := 0
+		for i, v := range e.Values {
+			if v == "" {
+				continue
+			}
+			if h.base != nil && h.base.vals[i] == v {
+				o.mask |= 1 << i
+				continue
+			}
+			nown++
+			off := len(o.text)
+			o.text = append(o.text, v...)
+			o.own[i] = unsafe.String(&o.text[off], len(v))
+		}
+		if nown > 4 {
+			// The host's values drifted: a new base from this event.
+			nb := &base{}
+			size := 0
+			for _, v := range e.Values {
+				size += len(v)
+			}
+			text := make([]byte, 0, size)
+			for i, v := range e.Values {
+				if v != "" {
+					off := len(text)
+					text = append(text, v...)
+					nb.vals[i] = unsafe.String(&text[off], len(v))
+					o.mask |= 1 << i
+				}
+			}
+			o.own = [16]string{}
+			h.base = nb
+		}
+		if len(queue) == cap(queue) {
+			queue = append(make([]*open, 0, 1<<16), queue...)
+		}
+		queue = append(queue, o)
+		for len(queue) > 0 && e.Time-queue[0].time >= 3e9 {
+			bk := queue[0]
+			queue = queue[1:]
+			hs := bk.host
+			size := 0
+			for i, v := range bk.own[:nf] {
+				if bk.mask&(1<<i) == 0 && v != "" {
+					size += 3 + len(v)
+				}
+			}
+			blob := make([]byte, size)
+			off := 0
+			for i, v := range bk.own[:nf] {
+				if bk.mask&(1<<i) != 0 || v == "" {
+					continue
+				}
+				blob[off] = byte(i)
+				binary.LittleEndian.PutUint16(blob[off+1:], uint16(len(v)))
+				copy(blob[off+3:], v)
+				scratch[i] = unsafe.String(&blob[off+3], len(v))
+				off += 3 + len(v)
+			}
+			for i := range fields {
+				if bk.mask&(1<<i) != 0 {
+					fields[i].Values = hs.base.vals[i : i+1]
+				} else {
+					fields[i].Values = scratch[i : i+1]
+				}
+			}
+			var id [alertIDLen]byte
+			_ = idSec.appendAlertID(id[:0], "24143.44553", bk.name, bk.sec)
+			lru.Add(hs.id, hs)
+			if len(hs.rev) == cap(hs.rev) && hs.head > len(hs.rev)/2 {
+				k := copy(hs.rev, hs.rev[hs.head:])
+				clear(hs.rev[k:])
+				hs.rev, hs.head = hs.rev[:k], 0
+			}
+			hs.rev = append(hs.rev, entry{bk.sec, bk.time, hs.base, bk.mask, blob})
+			nrev++
+			bk.next, free = free, bk
+			for nrev > 60_000 {
+				_, back, _ := lru.GetOldest()
+				back.rev[back.head] = entry{}
+				back.head++
+				nrev--
+				if back.head == len(back.rev) {
+					back.rev, back.head = back.rev[:0], 0
+					lru.Remove(back.id)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
 // sketchHostOf returns the sketches' record of host name, made by mk with
 // the next id (from 1) on first sight.
 func sketchHostOf[H any](hosts map[string]*H, name string, mk func(id uint64) *H) *H {
