@@ -269,8 +269,7 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 	type sketchHost struct {
 		id     uint64
 		recent []byte
-		rev    []entry
-		head   int
+		revs   sketchRevs[entry]
 	}
 	type sketch struct {
 		host *sketchHost
@@ -372,21 +371,13 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 			hs := bk.host
 			hs.recent = blob
 			lru.Add(hs.id, hs)
-			if len(hs.rev) == cap(hs.rev) && hs.head > len(hs.rev)/2 {
-				k := copy(hs.rev, hs.rev[hs.head:])
-				clear(hs.rev[k:])
-				hs.rev, hs.head = hs.rev[:k], 0
-			}
-			hs.rev = append(hs.rev, entry{bk.sec, o.time, blob})
+			hs.revs.push(entry{bk.sec, o.time, blob})
 			nrev++
 			bk.next, free = free, bk
 			for nrev > 60_000 {
 				_, back, _ := lru.GetOldest()
-				back.rev[back.head] = entry{}
-				back.head++
 				nrev--
-				if back.head == len(back.rev) {
-					back.rev, back.head = back.rev[:0], 0
+				if back.revs.pop() {
 					lru.Remove(back.id)
 				}
 			}
@@ -417,8 +408,7 @@ func BenchmarkAlertFloorCompact(b *testing.B) {
 	type sketchHost struct {
 		id   uint64
 		base *base
-		rev  []entry
-		head int
+		revs sketchRevs[entry]
 	}
 	type open struct {
 		host *sketchHost
@@ -523,27 +513,47 @@ func BenchmarkAlertFloorCompact(b *testing.B) {
 			var id [alertIDLen]byte
 			_ = idSec.appendAlertID(id[:0], "24143.44553", bk.name, bk.sec)
 			lru.Add(hs.id, hs)
-			if len(hs.rev) == cap(hs.rev) && hs.head > len(hs.rev)/2 {
-				k := copy(hs.rev, hs.rev[hs.head:])
-				clear(hs.rev[k:])
-				hs.rev, hs.head = hs.rev[:k], 0
-			}
-			hs.rev = append(hs.rev, entry{bk.sec, bk.time, hs.base, bk.mask, blob})
+			hs.revs.push(entry{bk.sec, bk.time, hs.base, bk.mask, blob})
 			nrev++
 			bk.next, free = free, bk
 			for nrev > 60_000 {
 				_, back, _ := lru.GetOldest()
-				back.rev[back.head] = entry{}
-				back.head++
 				nrev--
-				if back.head == len(back.rev) {
-					back.rev, back.head = back.rev[:0], 0
+				if back.revs.pop() {
 					lru.Remove(back.id)
 				}
 			}
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// sketchRevs is a host's list of revisable entries in the sketches, oldest
+// first from head; it reuses its room as pushRev does.
+type sketchRevs[E any] struct {
+	rev  []E
+	head int
+}
+
+func (r *sketchRevs[E]) push(e E) {
+	if len(r.rev) == cap(r.rev) && r.head > len(r.rev)/2 {
+		k := copy(r.rev, r.rev[r.head:])
+		clear(r.rev[k:])
+		r.rev, r.head = r.rev[:k], 0
+	}
+	r.rev = append(r.rev, e)
+}
+
+// pop forgets the oldest entry and reports whether none is left.
+func (r *sketchRevs[E]) pop() bool {
+	var zero E
+	r.rev[r.head] = zero
+	r.head++
+	if r.head < len(r.rev) {
+		return false
+	}
+	r.rev, r.head = r.rev[:0], 0
+	return true
 }
 
 // sketchHostOf returns the sketches' record of host name, made by mk with
