@@ -13,8 +13,9 @@
 // (see scripts/kafka.sh, which runs Apache Kafka 4.1 in KRaft mode and .ci/run uses),
 // Start uses that broker instead. The broker is then shared by every test and
 // every package: name topics and groups with UniqueName, never a constant.
-// Tests that need kfake itself (Fake().ControlKey fault injection, WithSASL,
-// WithTLS, Brokers(n)) skip or are skipped on a real broker.
+// Tests that need kfake itself are skipped on a real broker: fault
+// injection through Fake().ControlKey (pass WithFaults), WithSASL and
+// WithTLS. Brokers(n) is ignored there.
 //
 // # kafka-go v0.4.51 against kfake and Apache Kafka 4.1.2
 //
