@@ -147,6 +147,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // logFlags are the --log-level and --log-format flags of run and demo.
 type logFlags struct{ logLevel, logFormat string }
 
+// register declares the flags on fs, with defaultLevel for --log-level.
 func (l *logFlags) register(fs *flag.FlagSet, defaultLevel string) {
 	fs.StringVar(&l.logLevel, "log-level", defaultLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&l.logFormat, "log-format", "text", "log format: text or json")
