@@ -13,8 +13,8 @@ import (
 // crossover). Two sources and one partition position are inline too. The
 // value text holds the alert_id as well, values equal to the host's latest
 // bucket's share its copies, and forgotten buckets are reused (see
-// Window.recycle): a typical new bucket allocates only its text. See
-// BenchmarkBytesPerBucket.
+// Window.recycle) with their side sets' arrays (see setPool): a typical
+// new bucket allocates only its text. See BenchmarkBytesPerBucket.
 const (
 	inlineFields  = 16
 	inlineSources = 2
@@ -97,8 +97,6 @@ type bucket struct {
 	// rewritten, and replaced by a fresh chunk when full, so the strings
 	// cut from it stay immutable.
 	text strings.Builder
-	// spare is storage for the first values of side sets.
-	spare []string
 
 	inlVals    [inlineFields]string
 	inlSources [inlineSources]srcRef
@@ -118,9 +116,15 @@ func newBucket(nfields int) *bucket {
 }
 
 // reset empties a forgotten bucket for reuse, keeping the capacity of its
-// slices. Its text is not reused: strings cut from it may still be held
-// (by clones of its alerts).
-func (b *bucket) reset() {
+// slices and giving the arrays of its side sets to p. Its text is not
+// reused: strings cut from it may still be held (by clones of its alerts,
+// and by the host's later buckets).
+func (b *bucket) reset(p *setPool) {
+	for j := range b.multi {
+		if m := &b.multi[j]; m.index == nil {
+			p.put(m.vals)
+		}
+	}
 	clear(b.vals)
 	clear(b.multi)
 	b.key, b.hs, b.state, b.dirty, b.restored = bucketKey{}, nil, 0, false, false
@@ -168,8 +172,8 @@ func (b *bucket) has(i int, v string) bool {
 }
 
 // insert adds v, non-empty and not yet held by field i, to it. v must be a
-// string the bucket may keep.
-func (b *bucket) insert(i int, v string) {
+// string the bucket may keep; p supplies the arrays of new side sets.
+func (b *bucket) insert(i int, v string, p *setPool) {
 	m := b.multiOf(i)
 	if m == nil {
 		if b.vals[i] == "" {
@@ -180,15 +184,10 @@ func (b *bucket) insert(i int, v string) {
 		if hi < lo {
 			lo, hi = hi, lo
 		}
-		if len(b.spare) < 4 {
-			b.spare = make([]string, 16)
-		}
-		vals := b.spare[:0:4]
-		b.spare = b.spare[4:]
 		if b.multi == nil {
 			b.multi = make([]multiSet, 0, 4)
 		}
-		b.multi = append(b.multi, multiSet{field: i, vals: append(vals, lo, hi)})
+		b.multi = append(b.multi, multiSet{field: i, vals: append(p.small(), lo, hi)})
 		if i < 64 {
 			b.multiMask |= 1 << i
 		}
@@ -200,7 +199,9 @@ func (b *bucket) insert(i int, v string) {
 			// Grow once, straight to smallSet: a set that outgrows its
 			// first four values is usually a per-event field (process
 			// ids, guids) that keeps growing.
-			m.vals = append(make([]string, 0, smallSet), m.vals...)
+			old := m.vals
+			m.vals = append(p.big(), old...)
+			p.put(old)
 		}
 		j := len(m.vals)
 		for j > 0 && m.vals[j-1] > v {
@@ -226,11 +227,11 @@ func (b *bucket) insert(i int, v string) {
 
 // addValue adds v (non-empty) to field i's set, copying it, and reports
 // whether it was new. Window.addEvent reserves text for a whole event first.
-func (b *bucket) addValue(i int, v string) bool {
+func (b *bucket) addValue(i int, v string, p *setPool) bool {
 	if b.has(i, v) {
 		return false
 	}
-	b.insert(i, b.keep(v))
+	b.insert(i, b.keep(v), p)
 	return true
 }
 
@@ -321,4 +322,65 @@ func (b *bucket) absorb(src srcRef, known bool) bool {
 		return true
 	}
 	return false
+}
+
+// setPool keeps the value arrays of forgotten buckets' side sets for the
+// side sets of new ones: a field that takes a new value with every event
+// (process ids, guids) would otherwise allocate an array or two for every
+// bucket. The window's alerts lend these arrays only for the duration of
+// an emit callback (see Alert), so a forgotten bucket's arrays are free.
+// Arrays come in two sizes: 4 values (a side set's first array) and
+// smallSet (the one it grows to once); larger ones, indexed by a map, are
+// left to the collector.
+type setPool struct {
+	smalls, bigs [][]string
+	// chunk is carved into 4-value arrays when smalls is empty.
+	chunk []string
+}
+
+// maxPooled bounds each size's pool: it absorbs the arrays of one Add's or
+// Advance's worth of forgotten buckets (see maxFree), no more.
+const maxPooled = 2048
+
+// small returns an empty array with room for 4 values.
+func (p *setPool) small() []string {
+	if n := len(p.smalls); n > 0 {
+		a := p.smalls[n-1]
+		p.smalls[n-1] = nil
+		p.smalls = p.smalls[:n-1]
+		return a
+	}
+	if len(p.chunk) < 4 {
+		p.chunk = make([]string, 16)
+	}
+	a := p.chunk[:0:4]
+	p.chunk = p.chunk[4:]
+	return a
+}
+
+// big returns an empty array with room for smallSet values.
+func (p *setPool) big() []string {
+	if n := len(p.bigs); n > 0 {
+		a := p.bigs[n-1]
+		p.bigs[n-1] = nil
+		p.bigs = p.bigs[:n-1]
+		return a
+	}
+	return make([]string, 0, smallSet)
+}
+
+// put clears a and keeps it for reuse if it has one of the pooled sizes
+// and the pool has room; a must no longer be used by its set.
+func (p *setPool) put(a []string) {
+	clear(a)
+	switch cap(a) {
+	case 4:
+		if len(p.smalls) < maxPooled {
+			p.smalls = append(p.smalls, a[:0])
+		}
+	case smallSet:
+		if len(p.bigs) < maxPooled {
+			p.bigs = append(p.bigs, a[:0])
+		}
+	}
 }

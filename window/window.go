@@ -64,6 +64,8 @@ type Window struct {
 	free  *bucket
 	nfree int
 
+	// sets supplies and recycles the arrays of side sets.
+	sets  setPool
 	fresh []int // scratch for addEvent
 	// idSec caches the decimal form of the second of the latest alert_id
 	// (alerts come in runs of the same second, one per host).
@@ -238,7 +240,7 @@ func (w *Window) recycle(b *bucket) {
 	if w.nfree >= maxFree {
 		return
 	}
-	b.reset()
+	b.reset(&w.sets)
 	b.next = w.free
 	w.free = b
 	w.nfree++
@@ -313,7 +315,7 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 			}
 			changed = true
 			if i < len(recent) && recent[i] == v {
-				b.insert(i, recent[i])
+				b.insert(i, recent[i], &w.sets)
 				continue
 			}
 			fresh = append(fresh, i)
@@ -326,7 +328,7 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 			if first {
 				b.vals[i] = b.keep(vals[i])
 			} else {
-				b.insert(i, b.keep(vals[i]))
+				b.insert(i, b.keep(vals[i]), &w.sets)
 			}
 		}
 		hs.last = b
@@ -647,7 +649,7 @@ func (w *Window) restoreFields(b *bucket, a *Alert) {
 		}
 		for _, v := range f.Values {
 			if v != "" {
-				b.addValue(i, v)
+				b.addValue(i, v, &w.sets)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -789,5 +790,51 @@ func TestRevisableListBounded(t *testing.T) {
 	hs := w.hosts["A"]
 	if s := w.Stats(); s.Revisable > 12 || cap(hs.rev) > 64 {
 		t.Fatalf("after 5000 buckets: %d revisable, list of %d (capacity %d)", s.Revisable, len(hs.rev), cap(hs.rev))
+	}
+}
+
+// Forgotten buckets give their side sets' arrays to the next buckets'
+// side sets (setPool). Every alert must still hold exactly its own values,
+// and alerts kept with Clone must not change when the arrays are reused.
+func TestRecycledSideSets(t *testing.T) {
+	cfg := testConfig()
+	cfg.Retain = time.Second
+	w := mustNew(t, cfg)
+	var r recorder
+	want := map[string][]string{}
+	off := int64(0)
+	for sec := range int64(40) {
+		for h, host := range []string{"A", "B", "C"} {
+			// 1 to 40 values: single values, 4-value and smallSet arrays,
+			// and indexed sets.
+			n := int(sec+int64(h)*13)%40 + 1
+			var vals []string
+			for k := range n {
+				v := fmt.Sprintf("msiexec /i %s-%d-%02d.msi", host, sec, (k*7919)%n)
+				off++
+				w.Add(ev(host, ts(sec, int64(k)), off, v, "cmd.exe", ""), clk(time.Duration(sec)*time.Second), r.emit)
+				vals = append(vals, v)
+			}
+			slices.Sort(vals)
+			want[AlertID(cfg.RuleID, host, base+sec)] = vals
+		}
+	}
+	w.Flush(r.emit)
+	if s := w.Stats(); s.Expired == 0 {
+		t.Fatalf("no bucket expired, so none was recycled: %+v", s)
+	}
+	if len(w.sets.smalls)+len(w.sets.bigs) == 0 {
+		t.Fatalf("no side-set array was pooled")
+	}
+	for i, a := range r.alerts {
+		if got := a.Values("process"); !slices.Equal(got, want[a.AlertID]) {
+			t.Errorf("%s %d: process = %v, want %v", a.Host, a.Time, got, want[a.AlertID])
+		}
+		if got := a.AppendJSON(nil); !bytes.Equal(got, r.json[i]) {
+			t.Errorf("alert %d changed after emission:\n%s\nwas\n%s", i, got, r.json[i])
+		}
+	}
+	if len(r.alerts) != len(want) {
+		t.Errorf("%d alerts, want %d", len(r.alerts), len(want))
 	}
 }
