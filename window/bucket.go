@@ -235,18 +235,21 @@ func (b *bucket) addValue(i int, v string, p *setPool) bool {
 	return true
 }
 
-// textChunk is the size of the text chunks after a bucket's first.
-const textChunk = 256
+// maxTextChunk caps the size of a bucket's text chunks after its first.
+const maxTextChunk = 512
 
 // reserve makes room for n more bytes of text without moving what is held:
 // the first chunk is sized exactly (most buckets never get a second), later
-// ones hold at least textChunk bytes.
+// ones twice the previous, up to maxTextChunk, or n if larger. A bucket of a
+// few events thus wastes little of its second chunk (3 events of the seed
+// rule's fields: 80 bytes per event, against 112 with a fixed 256-byte
+// second chunk), and a large one still appends in large chunks.
 func (b *bucket) reserve(n int) {
 	if b.text.Cap()-b.text.Len() >= n {
 		return
 	}
-	if b.text.Cap() > 0 {
-		n = max(n, textChunk)
+	if c := b.text.Cap(); c > 0 {
+		n = max(n, min(2*c, maxTextChunk))
 	} else if b.id == "" {
 		// Room for the alert_id, written at the first emission.
 		n += alertIDLen
