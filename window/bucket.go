@@ -73,7 +73,8 @@ type bucket struct {
 	revAt int
 
 	// touch is the clock reading of the last Add while open, of the last
-	// emission (or restore) while revisable.
+	// emission (or restore) while revisable (its host's list holds a copy,
+	// revEntry.kept, which expiry reads instead).
 	touch int64
 	// prev, next link open buckets in touch order (the idle list).
 	prev, next *bucket

@@ -21,11 +21,12 @@ type hostState struct {
 	// whose copies its next buckets share; nil once it is forgotten.
 	last *bucket
 	// rev[head:] lists the host's revisable buckets in the order they were
-	// kept, with nil for those reopened since (see revisable.go); nrev
-	// counts them, revIdx indexes them once a lookup has scanned more
-	// than revIndexAt, and maxRev bounds their seconds from above
-	// (math.MinInt64 when there are none).
-	rev    []*bucket
+	// kept, each with the time it was kept, and a nil bucket for those
+	// reopened or forgotten since (see revisable.go); nrev counts them,
+	// revIdx indexes them once a lookup has scanned more than revIndexAt,
+	// and maxRev bounds their seconds from above (math.MinInt64 when there
+	// are none).
+	rev    []revEntry
 	head   int
 	nrev   int
 	revIdx map[revSlot]*bucket

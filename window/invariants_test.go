@@ -47,13 +47,17 @@ func checkInvariants(w *Window) error {
 		if hs.id != id || w.hosts[hs.host] != hs {
 			return fmt.Errorf("revisable host %d (%s): id %d, or not in the map", id, hs.host, hs.id)
 		}
-		if hs.nrev == 0 || hs.rev[hs.head] == nil {
-			return fmt.Errorf("revisable host %s: %d buckets, oldest %v", hs.host, hs.nrev, hs.rev[hs.head])
+		if hs.nrev == 0 || hs.rev[hs.head].b == nil {
+			return fmt.Errorf("revisable host %s: %d buckets, oldest %v", hs.host, hs.nrev, hs.rev[hs.head].b)
 		}
 		var last int64
-		for i, b := range hs.rev {
+		for i, e := range hs.rev {
+			b := e.b
 			if b == nil {
 				continue
+			}
+			if e.kept != b.touch {
+				return fmt.Errorf("revisable host %s: %v kept at %d by the list, %d by the bucket", hs.host, b.key, e.kept, b.touch)
 			}
 			if i < hs.head || b.revAt != i || b.hs != hs || b.state != stateRevisable || b.key.host != hs.host {
 				return fmt.Errorf("revisable host %s: slot %d (head %d) holds %v at %d, state %d", hs.host, i, hs.head, b.key, b.revAt, b.state)

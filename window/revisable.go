@@ -24,6 +24,17 @@ import "math"
 // never pay for a map.
 const revIndexAt = 32
 
+// revEntry is a revisable bucket in its host's list, with a copy of the
+// clock reading when it was kept (its touch): expiry decides from the list,
+// which its host keeps warm, without reading the bucket, which was last
+// touched Retain ago and has left the CPU's caches. Only forgetting the
+// bucket reads it, and by then prefetchBucket has usually brought it in
+// (see Window.expireRevisable).
+type revEntry struct {
+	b    *bucket // nil once the bucket is reopened or forgotten
+	kept int64
+}
+
 // revSlot identifies a revisable bucket within its host.
 type revSlot struct {
 	sec  int64
@@ -39,7 +50,7 @@ func (h *hostState) revisableAt(sec int64, late bool) *bucket {
 		return h.revIdx[revSlot{sec, late}]
 	}
 	for i := len(h.rev) - 1; i >= h.head; i-- {
-		if b := h.rev[i]; b != nil && b.key.sec == sec && b.key.late == late {
+		if b := h.rev[i].b; b != nil && b.key.sec == sec && b.key.late == late {
 			return b
 		}
 		if len(h.rev)-i > revIndexAt {
@@ -53,16 +64,19 @@ func (h *hostState) revisableAt(sec int64, late bool) *bucket {
 // indexRev builds the host's index of its revisable buckets.
 func (h *hostState) indexRev() {
 	h.revIdx = make(map[revSlot]*bucket, 2*h.nrev)
-	for _, b := range h.rev[h.head:] {
-		if b != nil {
+	for _, e := range h.rev[h.head:] {
+		if b := e.b; b != nil {
 			h.revIdx[revSlot{b.key.sec, b.key.late}] = b
 		}
 	}
 }
 
-// oldestRev returns the host's least recently kept revisable bucket; the
-// host must have one.
-func (h *hostState) oldestRev() *bucket { return h.rev[h.head] }
+// oldestRev returns the host's least recently kept revisable bucket, and
+// when it was kept; the host must have one.
+func (h *hostState) oldestRev() (*bucket, int64) {
+	e := h.rev[h.head]
+	return e.b, e.kept
+}
 
 // pushRev appends b, just kept, to the host's revisable buckets. When the
 // list is full and at most half of it is live, the live entries move to
@@ -75,7 +89,7 @@ func (h *hostState) pushRev(b *bucket) {
 		h.compactRev()
 	}
 	b.revAt = len(h.rev)
-	h.rev = append(h.rev, b)
+	h.rev = append(h.rev, revEntry{b: b, kept: b.touch})
 	h.nrev++
 	h.maxRev = max(h.maxRev, b.key.sec)
 	if h.revIdx != nil {
@@ -86,7 +100,7 @@ func (h *hostState) pushRev(b *bucket) {
 // dropRev removes b from the host's revisable buckets, leaving a hole
 // (nil) that pushRev compacts away.
 func (h *hostState) dropRev(b *bucket) {
-	h.rev[b.revAt] = nil
+	h.rev[b.revAt].b = nil
 	h.nrev--
 	if h.revIdx != nil {
 		delete(h.revIdx, revSlot{b.key.sec, b.key.late})
@@ -97,7 +111,7 @@ func (h *hostState) dropRev(b *bucket) {
 		h.maxRev = math.MinInt64
 		return
 	}
-	for h.rev[h.head] == nil {
+	for h.rev[h.head].b == nil {
 		h.head++
 	}
 }
@@ -105,10 +119,10 @@ func (h *hostState) dropRev(b *bucket) {
 // compactRev moves the live entries of the host's list to its start.
 func (h *hostState) compactRev() {
 	n := 0
-	for _, b := range h.rev[h.head:] {
-		if b != nil {
-			b.revAt = n
-			h.rev[n] = b
+	for _, e := range h.rev[h.head:] {
+		if e.b != nil {
+			e.b.revAt = n
+			h.rev[n] = e
 			n++
 		}
 	}
@@ -131,15 +145,16 @@ func (w *Window) keep(b *bucket) {
 	w.nrev++
 	w.revisable.Add(hs.id, hs)
 	for {
-		old := hs.oldestRev()
-		if old == b || w.clock == unset || !elapsed(old.touch, w.clock, w.retain) {
+		old, kept := hs.oldestRev()
+		if old == b || w.clock == unset || !elapsed(kept, w.clock, w.retain) {
 			break
 		}
 		w.forgetRevisable(old, &w.stats.Expired)
 	}
 	for w.nrev > w.cfg.RetainBuckets {
 		_, back, _ := w.revisable.GetOldest()
-		w.forgetRevisable(back.oldestRev(), &w.stats.Evicted)
+		old, _ := back.oldestRev()
+		w.forgetRevisable(old, &w.stats.Evicted)
 	}
 }
 
@@ -164,26 +179,43 @@ func (w *Window) forgetRevisable(b *bucket, why *int64) {
 
 // expireRevisable forgets revisable buckets kept more than Retain ago,
 // oldest host first, until the host at the back of the LRU holds none.
+// It then prefetches the back host's oldest bucket, the next to be
+// forgotten, whether by expiry or by its host keeping another bucket
+// (which is usually the next thing the back host does): forgetting and
+// recycling it then finds it in the caches instead of waiting on memory.
 func (w *Window) expireRevisable() {
 	for {
 		_, hs, ok := w.revisable.GetOldest()
 		if !ok {
 			return
 		}
-		b := hs.oldestRev()
-		if !elapsed(b.touch, w.clock, w.retain) {
+		b, kept := hs.oldestRev()
+		if !elapsed(kept, w.clock, w.retain) {
+			prefetchBucket(b)
 			return
 		}
 		w.forgetRevisable(b, &w.stats.Expired)
 	}
 }
 
+// stampRevisable sets the touch of every revisable bucket to c (see
+// Window.setClock).
+func (w *Window) stampRevisable(c int64) {
+	for _, hs := range w.revisable.Values() {
+		for i := hs.head; i < len(hs.rev); i++ {
+			if e := &hs.rev[i]; e.b != nil {
+				e.b.touch, e.kept = c, c
+			}
+		}
+	}
+}
+
 // eachRevisable calls f for every revisable bucket.
 func (w *Window) eachRevisable(f func(*bucket)) {
 	for _, hs := range w.revisable.Values() {
-		for _, b := range hs.rev[hs.head:] {
-			if b != nil {
-				f(b)
+		for _, e := range hs.rev[hs.head:] {
+			if e.b != nil {
+				f(e.b)
 			}
 		}
 	}

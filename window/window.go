@@ -711,7 +711,7 @@ func (w *Window) setClock(c int64) {
 		for b := w.idleHead; b != nil; b = b.next {
 			b.touch = c
 		}
-		w.eachRevisable(func(b *bucket) { b.touch = c })
+		w.stampRevisable(c)
 	}
 	w.clock = c
 }
