@@ -58,6 +58,9 @@ type Window struct {
 	// partIdx indexes it.
 	parts   []partEntry
 	partIdx map[partEntry]uint32
+	// partHint[p%16] is 1 + the table index of the Kafka partition last
+	// found with number p (mod 16), 0 for none (see ref).
+	partHint [16]uint32
 
 	// free holds forgotten buckets, reset, for reuse (linked by next);
 	// nfree counts them, up to maxFree.

@@ -838,3 +838,34 @@ func TestRecycledSideSets(t *testing.T) {
 		t.Errorf("%d alerts, want %d", len(r.alerts), len(want))
 	}
 }
+
+// ref finds a source's partition-table entry through a hint per partition
+// number (mod 16), a short scan, then a map: with partitions of two topics
+// whose numbers collide in the hint, files, and more entries than the scan
+// covers, every source must map to its own entry and back.
+func TestSourceRefs(t *testing.T) {
+	w := mustNew(t, testConfig())
+	rng := rand.New(rand.NewPCG(1, 2))
+	var srcs []Source
+	for p := range int32(40) {
+		srcs = append(srcs, Source{Topic: "sysmon", Partition: p}, Source{Topic: "sysmon-eu", Partition: p})
+	}
+	for f := range 5 {
+		srcs = append(srcs, Source{File: fmt.Sprintf("dump-%d.jsonl", f)})
+	}
+	srcs = append(srcs, Source{Topic: "sysmon", Partition: -1})
+	for range 20_000 {
+		s := srcs[rng.IntN(len(srcs))]
+		if s.File != "" {
+			s.Line = rng.Int64N(1000) + 1
+		} else {
+			s.Offset = rng.Int64N(1000)
+		}
+		if got := w.source(w.ref(s)); got != s {
+			t.Fatalf("ref(%+v) maps back to %+v", s, got)
+		}
+	}
+	if len(w.parts) != len(srcs) || len(w.partIdx) != len(srcs) {
+		t.Errorf("%d table entries, %d indexed, want %d", len(w.parts), len(w.partIdx), len(srcs))
+	}
+}
