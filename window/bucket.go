@@ -2,7 +2,7 @@ package window
 
 import (
 	"slices"
-	"strings"
+	"unsafe"
 )
 
 // Layout. Buckets usually hold 1-3 events, and most fields then hold one
@@ -16,18 +16,10 @@ import (
 // Window.recycle) with their side sets' arrays (see setPool): a typical
 // new bucket allocates only its text. See BenchmarkBytesPerBucket.
 const (
-	inlineFields  = 16
+	inlineFields  = 15
 	inlineSources = 2
 	smallSet      = 16
 )
-
-// bucketKey identifies a bucket: a host, a second of event time, and whether
-// it gathers late events (see Window).
-type bucketKey struct {
-	host string
-	sec  int64
-	late bool
-}
 
 type bucketState uint8
 
@@ -53,9 +45,19 @@ type multiSet struct {
 }
 
 // bucket is the state of one (host, second) group.
+//
+// Its size is kept at most 512 bytes (TestBucketSize): larger objects carry
+// an 8-byte allocation header, which put the 576 bytes it once had in Go's
+// 640-byte size class, and the collector scans them one by one rather than
+// span by span. Hence the int32 counters and the flattened key.
 type bucket struct {
-	key   bucketKey
-	hs    *hostState
+	// hs is the bucket's host; with sec and late, the bucket's key: a host,
+	// a second of event time, and whether it gathers late events (see
+	// Window).
+	hs   *hostState
+	sec  int64
+	late bool
+
 	state bucketState
 	// dirty: content changed since the last emission (or restore).
 	dirty bool
@@ -63,14 +65,16 @@ type bucket struct {
 	// source is already listed (or, up to unlisted of them, not listed) are
 	// taken as already counted.
 	restored bool
-	unlisted int
+	unlisted int32
 
-	revision    int
+	// revision saturates at math.MaxInt32 (never reached: every revision
+	// takes a late event and a close).
+	revision int32
+	// revAt is the bucket's index in its host's rev while revisable.
+	revAt int32
+
 	count       int
 	first, last int64
-
-	// revAt is the bucket's index in its host's rev while revisable.
-	revAt int
 
 	// touch is the clock reading of the last Add while open, of the last
 	// emission (or restore) while revisable (its host's list holds a copy,
@@ -97,7 +101,7 @@ type bucket struct {
 	// text holds copies of the bucket's values: appended to, never
 	// rewritten, and replaced by a fresh chunk when full, so the strings
 	// cut from it stay immutable.
-	text strings.Builder
+	text []byte
 
 	inlVals    [inlineFields]string
 	inlSources [inlineSources]srcRef
@@ -128,14 +132,14 @@ func (b *bucket) reset(p *setPool) {
 	}
 	clear(b.vals)
 	clear(b.multi)
-	b.key, b.hs, b.state, b.dirty, b.restored = bucketKey{}, nil, 0, false, false
+	b.hs, b.sec, b.late, b.state, b.dirty, b.restored = nil, 0, false, 0, false, false
 	b.unlisted, b.revision, b.count, b.revAt = 0, 0, 0, 0
 	b.first, b.last, b.touch = 0, 0, 0
 	b.prev, b.next = nil, nil
 	b.multi, b.multiMask = b.multi[:0], 0
 	b.sources, b.pos = b.sources[:0], b.pos[:0]
 	b.id = ""
-	b.text = strings.Builder{}
+	b.text = nil
 }
 
 // multiOf returns the side set of field i, or nil.
@@ -246,33 +250,32 @@ const maxTextChunk = 512
 // rule's fields: 80 bytes per event, against 112 with a fixed 256-byte
 // second chunk), and a large one still appends in large chunks.
 func (b *bucket) reserve(n int) {
-	if b.text.Cap()-b.text.Len() >= n {
+	if cap(b.text)-len(b.text) >= n {
 		return
 	}
-	if c := b.text.Cap(); c > 0 {
+	if c := cap(b.text); c > 0 {
 		n = max(n, min(2*c, maxTextChunk))
 	} else if b.id == "" {
 		// Room for the alert_id, written at the first emission.
 		n += alertIDLen
 	}
-	b.text = strings.Builder{}
-	b.text.Grow(n)
+	b.text = make([]byte, 0, n)
 }
 
 // keep returns a copy of v held in the bucket's text.
 func (b *bucket) keep(v string) string {
 	b.reserve(len(v))
-	off := b.text.Len()
-	b.text.WriteString(v)
-	return b.text.String()[off:]
+	off := len(b.text)
+	b.text = append(b.text, v...)
+	return unsafe.String(unsafe.SliceData(b.text[off:]), len(v))
 }
 
 // keepBytes returns a copy of p held in the bucket's text.
 func (b *bucket) keepBytes(p []byte) string {
 	b.reserve(len(p))
-	off := b.text.Len()
-	b.text.Write(p)
-	return b.text.String()[off:]
+	off := len(b.text)
+	b.text = append(b.text, p...)
+	return unsafe.String(unsafe.SliceData(b.text[off:]), len(p))
 }
 
 // values returns field i's values, sorted bytewise; nil if none.

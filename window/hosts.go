@@ -44,8 +44,8 @@ type hostState struct {
 func (h *hostState) find(sec int64) *bucket {
 	var late *bucket
 	for _, b := range h.open {
-		if b.key.sec == sec {
-			if !b.key.late {
+		if b.sec == sec {
+			if !b.late {
 				return b
 			}
 			late = b

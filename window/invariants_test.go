@@ -16,23 +16,23 @@ func checkInvariants(w *Window) error {
 	for b := w.idleHead; b != nil; b = b.next {
 		open++
 		if b.prev != prev {
-			return fmt.Errorf("open list: broken back link at %v", b.key)
+			return fmt.Errorf("open list: broken back link at %v", bk(b))
 		}
 		if b.state != stateOpen {
-			return fmt.Errorf("open list: %v has state %d", b.key, b.state)
+			return fmt.Errorf("open list: %v has state %d", bk(b), b.state)
 		}
 		if prev != nil && b.touch < prev.touch {
-			return fmt.Errorf("open list: %v touched before its predecessor", b.key)
+			return fmt.Errorf("open list: %v touched before its predecessor", bk(b))
 		}
-		if w.hosts[b.key.host] != b.hs {
-			return fmt.Errorf("open bucket %v: host record not in the map", b.key)
+		if w.hosts[b.hs.host] != b.hs {
+			return fmt.Errorf("open bucket %v: host record not in the map", bk(b))
 		}
 		found := false
 		for _, c := range b.hs.open {
 			found = found || c == b
 		}
 		if !found {
-			return fmt.Errorf("open bucket %v missing from its host's list", b.key)
+			return fmt.Errorf("open bucket %v missing from its host's list", bk(b))
 		}
 		prev = b
 	}
@@ -57,20 +57,20 @@ func checkInvariants(w *Window) error {
 				continue
 			}
 			if e.kept != b.touch {
-				return fmt.Errorf("revisable host %s: %v kept at %d by the list, %d by the bucket", hs.host, b.key, e.kept, b.touch)
+				return fmt.Errorf("revisable host %s: %v kept at %d by the list, %d by the bucket", hs.host, bk(b), e.kept, b.touch)
 			}
-			if i < hs.head || b.revAt != i || b.hs != hs || b.state != stateRevisable || b.key.host != hs.host {
-				return fmt.Errorf("revisable host %s: slot %d (head %d) holds %v at %d, state %d", hs.host, i, hs.head, b.key, b.revAt, b.state)
+			if i < hs.head || int(b.revAt) != i || b.hs != hs || b.state != stateRevisable {
+				return fmt.Errorf("revisable host %s: slot %d (head %d) holds %v at %d, state %d", hs.host, i, hs.head, bk(b), b.revAt, b.state)
 			}
 			if b.touch < last {
-				return fmt.Errorf("revisable host %s: %v kept before its predecessor", hs.host, b.key)
+				return fmt.Errorf("revisable host %s: %v kept before its predecessor", hs.host, bk(b))
 			}
-			if hs.revIdx != nil && hs.revIdx[revSlot{b.key.sec, b.key.late}] != b {
-				return fmt.Errorf("revisable host %s: %v not indexed", hs.host, b.key)
+			if hs.revIdx != nil && hs.revIdx[revSlot{b.sec, b.late}] != b {
+				return fmt.Errorf("revisable host %s: %v not indexed", hs.host, bk(b))
 			}
 			last = b.touch
 			nrev[hs]++
-			maxRev[hs] = max(maxRev[hs], b.key.sec)
+			maxRev[hs] = max(maxRev[hs], b.sec)
 		}
 		if hs.revIdx != nil && len(hs.revIdx) != nrev[hs] {
 			return fmt.Errorf("revisable host %s: %d indexed, %d held", hs.host, len(hs.revIdx), nrev[hs])
@@ -96,7 +96,7 @@ func checkInvariants(w *Window) error {
 		}
 		for _, b := range hs.open {
 			if b.hs != hs || b.state != stateOpen {
-				return fmt.Errorf("host %s: open bucket %v not open or not its own", name, b.key)
+				return fmt.Errorf("host %s: open bucket %v not open or not its own", name, bk(b))
 			}
 		}
 		busy := len(hs.open) > 0 || hs.nrev > 0
@@ -180,3 +180,6 @@ func TestPropertyInvariants(t *testing.T) {
 		}
 	}
 }
+
+// bk names a bucket in failure messages.
+func bk(b *bucket) string { return fmt.Sprintf("{%s %d late=%v}", b.hs.host, b.sec, b.late) }

@@ -50,7 +50,7 @@ func (h *hostState) revisableAt(sec int64, late bool) *bucket {
 		return h.revIdx[revSlot{sec, late}]
 	}
 	for i := len(h.rev) - 1; i >= h.head; i-- {
-		if b := h.rev[i].b; b != nil && b.key.sec == sec && b.key.late == late {
+		if b := h.rev[i].b; b != nil && b.sec == sec && b.late == late {
 			return b
 		}
 		if len(h.rev)-i > revIndexAt {
@@ -66,7 +66,7 @@ func (h *hostState) indexRev() {
 	h.revIdx = make(map[revSlot]*bucket, 2*h.nrev)
 	for _, e := range h.rev[h.head:] {
 		if b := e.b; b != nil {
-			h.revIdx[revSlot{b.key.sec, b.key.late}] = b
+			h.revIdx[revSlot{b.sec, b.late}] = b
 		}
 	}
 }
@@ -88,12 +88,12 @@ func (h *hostState) pushRev(b *bucket) {
 	if len(h.rev) == cap(h.rev) && h.nrev <= len(h.rev)/2 {
 		h.compactRev()
 	}
-	b.revAt = len(h.rev)
+	b.revAt = int32(len(h.rev))
 	h.rev = append(h.rev, revEntry{b: b, kept: b.touch})
 	h.nrev++
-	h.maxRev = max(h.maxRev, b.key.sec)
+	h.maxRev = max(h.maxRev, b.sec)
 	if h.revIdx != nil {
-		h.revIdx[revSlot{b.key.sec, b.key.late}] = b
+		h.revIdx[revSlot{b.sec, b.late}] = b
 	}
 }
 
@@ -103,7 +103,7 @@ func (h *hostState) dropRev(b *bucket) {
 	h.rev[b.revAt].b = nil
 	h.nrev--
 	if h.revIdx != nil {
-		delete(h.revIdx, revSlot{b.key.sec, b.key.late})
+		delete(h.revIdx, revSlot{b.sec, b.late})
 	}
 	if h.nrev == 0 {
 		clear(h.rev[h.head:])
@@ -121,7 +121,7 @@ func (h *hostState) compactRev() {
 	n := 0
 	for _, e := range h.rev[h.head:] {
 		if e.b != nil {
-			e.b.revAt = n
+			e.b.revAt = int32(n)
 			h.rev[n] = e
 			n++
 		}

@@ -107,7 +107,8 @@ type Stats struct {
 var ErrForeignAlert = errors.New("window: alert belongs to another rule")
 
 // ErrBadAlert is returned by Restore for an alert that cannot have been
-// emitted by a Window (no host, revision < 1, event_count < 1).
+// emitted by a Window (no host, revision < 1 or above 2^31-1, event_count
+// < 1).
 var ErrBadAlert = errors.New("window: malformed alert")
 
 // New returns a Window for cfg, with defaults applied to zero options.
@@ -189,7 +190,7 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 		// has passed by Grace.
 		for i := 0; i < len(hs.open); {
 			c := hs.open[i]
-			if c != b && ev.Time >= satAdd(satAdd(c.key.sec*1e9, 1e9), w.grace) {
+			if c != b && ev.Time >= satAdd(satAdd(c.sec*1e9, 1e9), w.grace) {
 				w.close(c, emit)
 				continue
 			}
@@ -203,21 +204,21 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 // revisable one to reopen, else a new one (a late one if the host has
 // already forgotten a bucket at or after sec).
 func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
-	key := bucketKey{host: hs.host, sec: sec}
 	if b := hs.revisableAt(sec, false); b != nil {
 		w.reopen(b)
 		return b
 	}
+	late := false
 	if sec <= hs.horizon {
-		key.late = true
+		late = true
 		if b := hs.revisableAt(sec, true); b != nil {
 			w.reopen(b)
 			return b
 		}
 	}
 	b := w.newBucket()
-	b.key, b.hs = key, hs
-	if key.late {
+	b.hs, b.sec, b.late = hs, sec, late
+	if late {
 		b.id = LateAlertID(w.cfg.RuleID, hs.host, sec, ev.Time, ev.Source)
 	}
 	w.openBucket(b)
@@ -369,7 +370,7 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	if changed {
 		b.dirty = true
 	}
-	if b.key.late {
+	if b.late {
 		w.stats.LateEvents++
 	}
 }
@@ -424,7 +425,7 @@ func (w *Window) close(b *bucket, emit func(*Alert)) {
 // host's horizon so later events for it are recognized as late.
 func (w *Window) forget(b *bucket) {
 	hs := b.hs
-	hs.horizon = max(hs.horizon, b.key.sec)
+	hs.horizon = max(hs.horizon, b.sec)
 	if hs.last == b {
 		hs.last = nil
 	}
@@ -435,19 +436,21 @@ func (w *Window) forget(b *bucket) {
 }
 
 func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
-	b.revision++
+	if b.revision < math.MaxInt32 {
+		b.revision++
+	}
 	b.dirty = false
 	if b.id == "" {
 		var id [alertIDLen]byte
-		b.id = b.keepBytes(w.idSec.appendAlertID(id[:0], w.cfg.RuleID, b.key.host, b.key.sec))
+		b.id = b.keepBytes(w.idSec.appendAlertID(id[:0], w.cfg.RuleID, b.hs.host, b.sec))
 	}
 	a := &w.alert
 	a.AlertID = b.id
-	a.Time = b.key.sec
-	a.Host = b.key.host
+	a.Time = b.sec
+	a.Host = b.hs.host
 	a.EventCount = b.count
-	a.Revision = b.revision
-	a.Late = b.key.late
+	a.Revision = int(b.revision)
+	a.Late = b.late
 	// Overwrite the previous alert's fields and sources in place, storing
 	// only what differs: most names and topics are the same, and each
 	// pointer stored costs a write barrier while the collector marks.
@@ -493,7 +496,7 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	} else {
 		w.stats.Revisions++
 	}
-	if b.key.late {
+	if b.late {
 		w.stats.LateAlerts++
 	}
 	emit(a)
@@ -601,7 +604,7 @@ func (w *Window) Restore(a *Alert) error {
 	if a.RuleID != w.cfg.RuleID {
 		return fmt.Errorf("%w: alert %s has rule_id %q, this window runs %q", ErrForeignAlert, a.AlertID, a.RuleID, w.cfg.RuleID)
 	}
-	if a.Host == "" || a.Revision < 1 || a.EventCount < 1 {
+	if a.Host == "" || a.Revision < 1 || a.Revision > math.MaxInt32 || a.EventCount < 1 {
 		return fmt.Errorf("%w: alert %s: host %q, revision %d, event_count %d", ErrBadAlert, a.AlertID, a.Host, a.Revision, a.EventCount)
 	}
 	w.stats.Restored++
@@ -610,15 +613,14 @@ func (w *Window) Restore(a *Alert) error {
 		// The previous run had forgotten the on-time bucket.
 		hs.horizon = max(hs.horizon, a.Time)
 	}
-	key := bucketKey{host: hs.host, sec: a.Time, late: a.Late}
 	var b *bucket
 	for _, c := range hs.open {
-		if c.key == key {
+		if c.sec == a.Time && c.late == a.Late {
 			b = c
 		}
 	}
 	if b == nil {
-		b = hs.revisableAt(key.sec, key.late)
+		b = hs.revisableAt(a.Time, a.Late)
 	}
 	if b != nil {
 		w.merge(b, a)
@@ -626,9 +628,9 @@ func (w *Window) Restore(a *Alert) error {
 		return nil
 	}
 	b = w.newBucket()
-	b.key, b.hs = key, hs
+	b.hs, b.sec, b.late = hs, a.Time, a.Late
 	b.id = strings.Clone(a.AlertID)
-	b.revision = a.Revision
+	b.revision = int32(a.Revision)
 	b.count = a.EventCount
 	b.first, b.last = a.FirstSeen, a.LastSeen
 	w.restoreFields(b, a)
@@ -637,7 +639,7 @@ func (w *Window) Restore(a *Alert) error {
 		b.sources = append(b.sources, w.ref(src))
 	}
 	b.restored = true
-	b.unlisted = max(a.EventCount-n, 0)
+	b.unlisted = int32(min(max(a.EventCount-n, 0), math.MaxInt32))
 	w.busy(hs)
 	w.keep(b)
 	return nil
@@ -672,9 +674,9 @@ func (w *Window) merge(b *bucket, a *Alert) {
 			b.sources = append(b.sources, r)
 		}
 	}
-	b.revision = max(b.revision, a.Revision)
+	b.revision = max(b.revision, int32(a.Revision))
 	b.restored = true
-	b.unlisted = max(a.EventCount-len(a.Sources), 0)
+	b.unlisted = int32(min(max(a.EventCount-len(a.Sources), 0), math.MaxInt32))
 	aValues := 0
 	for _, f := range a.Fields {
 		if _, ok := w.fieldIndex[f.Name]; ok {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -464,6 +465,21 @@ func TestRestoreErrors(t *testing.T) {
 	if err := w.Restore(&Alert{RuleID: "24143.44553", Revision: 1, EventCount: 1}); !errors.Is(err, ErrBadAlert) {
 		t.Errorf("no host: %v", err)
 	}
+	if err := w.Restore(&Alert{RuleID: "24143.44553", Host: "A", Revision: math.MaxInt32 + 1, EventCount: 1}); !errors.Is(err, ErrBadAlert) {
+		t.Errorf("revision beyond int32: %v", err)
+	}
+	if s := w.Stats(); s.Restored != 0 {
+		t.Errorf("restored %d malformed alerts", s.Restored)
+	}
+}
+
+// A bucket must fit Go's 512-byte size class: a larger object carries an
+// 8-byte allocation header (576 bytes landed in the 640-byte class) and is
+// scanned by the collector one object at a time rather than span by span.
+func TestBucketSize(t *testing.T) {
+	if n := unsafe.Sizeof(bucket{}); n > 512 {
+		t.Errorf("bucket is %d bytes, more than 512", n)
+	}
 }
 
 // Restoring a late alert restores its host's horizon: replayed late events
@@ -755,7 +771,7 @@ func TestRetainBounds(t *testing.T) {
 				held[b.id] = true
 				if age := now - emitted[b.id]; age > 2*retain {
 					t.Fatalf("scenario %d step %d: bucket %v emitted %v ago is still revisable (Retain %v)",
-						i, step, b.key, time.Duration(age), cfg.Retain)
+						i, step, bk(b), time.Duration(age), cfg.Retain)
 				}
 			})
 			for id, t0 := range emitted {
