@@ -351,10 +351,7 @@ const maxPooled = 2048
 
 // small returns an empty array with room for 4 values.
 func (p *setPool) small() []string {
-	if n := len(p.smalls); n > 0 {
-		a := p.smalls[n-1]
-		p.smalls[n-1] = nil
-		p.smalls = p.smalls[:n-1]
+	if a, ok := pop(&p.smalls); ok {
 		return a
 	}
 	if len(p.chunk) < 4 {
@@ -367,27 +364,38 @@ func (p *setPool) small() []string {
 
 // big returns an empty array with room for smallSet values.
 func (p *setPool) big() []string {
-	if n := len(p.bigs); n > 0 {
-		a := p.bigs[n-1]
-		p.bigs[n-1] = nil
-		p.bigs = p.bigs[:n-1]
+	if a, ok := pop(&p.bigs); ok {
 		return a
 	}
 	return make([]string, 0, smallSet)
+}
+
+// pop takes the last array off *stack, if any.
+func pop(stack *[][]string) ([]string, bool) {
+	s := *stack
+	if len(s) == 0 {
+		return nil, false
+	}
+	a := s[len(s)-1]
+	s[len(s)-1] = nil
+	*stack = s[:len(s)-1]
+	return a, true
 }
 
 // put clears a and keeps it for reuse if it has one of the pooled sizes
 // and the pool has room; a must no longer be used by its set.
 func (p *setPool) put(a []string) {
 	clear(a)
+	var stack *[][]string
 	switch cap(a) {
 	case 4:
-		if len(p.smalls) < maxPooled {
-			p.smalls = append(p.smalls, a[:0])
-		}
+		stack = &p.smalls
 	case smallSet:
-		if len(p.bigs) < maxPooled {
-			p.bigs = append(p.bigs, a[:0])
-		}
+		stack = &p.bigs
+	default:
+		return
+	}
+	if len(*stack) < maxPooled {
+		*stack = append(*stack, a[:0])
 	}
 }
