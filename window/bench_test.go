@@ -304,6 +304,7 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 	}
 	g := newStreamGen(1000, 1)
 	lru := sketchLRU[sketchHost](b)
+	revsOf := func(h *sketchHost) *sketchRevs[entry] { return &h.revs }
 	hosts := map[string]*sketchHost{}
 	var free *sketch
 	queue := make([]pending, 0, 1<<16)
@@ -386,17 +387,8 @@ func BenchmarkAlertFloorFrozen(b *testing.B) {
 			}
 			hs := bk.host
 			hs.recent = blob
-			lru.Add(hs.id, hs)
-			hs.revs.push(entry{bk.sec, o.time, blob})
-			nrev++
+			sketchKeep(lru, &nrev, hs.id, hs, revsOf, entry{bk.sec, o.time, blob})
 			bk.next, free = free, bk
-			for nrev > 60_000 {
-				_, back, _ := lru.GetOldest()
-				nrev--
-				if back.revs.pop() {
-					lru.Remove(back.id)
-				}
-			}
 		}
 	}, nil)
 }
@@ -437,6 +429,7 @@ func BenchmarkAlertFloorCompact(b *testing.B) {
 	}
 	g := newStreamGen(1000, 1)
 	lru := sketchLRU[sketchHost](b)
+	revsOf := func(h *sketchHost) *sketchRevs[entry] { return &h.revs }
 	hosts := map[string]*sketchHost{}
 	var free *open
 	queue := make([]*open, 0, 1<<16)
@@ -524,17 +517,8 @@ func BenchmarkAlertFloorCompact(b *testing.B) {
 			}
 			var id [alertIDLen]byte
 			_ = idSec.appendAlertID(id[:0], "24143.44553", bk.name, bk.sec)
-			lru.Add(hs.id, hs)
-			hs.revs.push(entry{bk.sec, bk.time, hs.base, bk.mask, blob})
-			nrev++
+			sketchKeep(lru, &nrev, hs.id, hs, revsOf, entry{bk.sec, bk.time, hs.base, bk.mask, blob})
 			bk.next, free = free, bk
-			for nrev > 60_000 {
-				_, back, _ := lru.GetOldest()
-				nrev--
-				if back.revs.pop() {
-					lru.Remove(back.id)
-				}
-			}
 		}
 	}, nil)
 }
@@ -565,6 +549,23 @@ func (r *sketchRevs[E]) pop() bool {
 	}
 	r.rev, r.head = r.rev[:0], 0
 	return true
+}
+
+// sketchKeep makes e, an emitted bucket of host h (id), revisable in the
+// sketches: h moves to the front of the LRU and e to the end of h's list
+// (revs(h)); then, while more than 60k entries are kept (*nrev), the host
+// at the back of the LRU forgets its oldest.
+func sketchKeep[H, E any](lru *simplelru.LRU[uint64, *H], nrev *int, id uint64, h *H, revs func(*H) *sketchRevs[E], e E) {
+	lru.Add(id, h)
+	revs(h).push(e)
+	*nrev++
+	for *nrev > 60_000 {
+		k, back, _ := lru.GetOldest()
+		*nrev--
+		if revs(back).pop() {
+			lru.Remove(k)
+		}
+	}
 }
 
 // sketchHostOf returns the sketches' record of host name, made by mk with
