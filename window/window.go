@@ -639,7 +639,7 @@ func (w *Window) Restore(a *Alert) error {
 		b.sources = append(b.sources, w.ref(src))
 	}
 	b.restored = true
-	b.unlisted = int32(min(max(a.EventCount-n, 0), math.MaxInt32))
+	b.unlisted = unlistedOf(a, n)
 	w.busy(hs)
 	w.keep(b)
 	return nil
@@ -660,6 +660,12 @@ func (w *Window) restoreFields(b *bucket, a *Alert) {
 	}
 }
 
+// unlistedOf is how many of a restored alert's events its listed sources
+// do not account for, when listed of them are kept; bucket.unlisted.
+func unlistedOf(a *Alert, listed int) int32 {
+	return int32(min(max(a.EventCount-listed, 0), math.MaxInt32))
+}
+
 // merge folds a restored alert into a bucket the window already holds.
 func (w *Window) merge(b *bucket, a *Alert) {
 	w.restoreFields(b, a)
@@ -676,7 +682,7 @@ func (w *Window) merge(b *bucket, a *Alert) {
 	}
 	b.revision = max(b.revision, int32(a.Revision))
 	b.restored = true
-	b.unlisted = int32(min(max(a.EventCount-len(a.Sources), 0), math.MaxInt32))
+	b.unlisted = unlistedOf(a, len(a.Sources))
 	aValues := 0
 	for _, f := range a.Fields {
 		if _, ok := w.fieldIndex[f.Name]; ok {
