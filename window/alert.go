@@ -92,13 +92,9 @@ func (a *Alert) Clone() *Alert {
 // 16 bytes of SHA-256 over ruleID, 0x00, host, 0x00, and the bucket's start
 // in epoch seconds as a decimal string, in lowercase hex.
 func AlertID(ruleID, host string, sec int64) string {
-	var id [alertIDLen]byte
-	var c idSecCache
-	return string(c.appendAlertID(id[:0], ruleID, host, sec))
+	var buf [128]byte
+	return hashID(appendIDInput(buf[:0], ruleID, host, sec))
 }
-
-// alertIDLen is the length of an alert_id: 16 bytes in hex.
-const alertIDLen = 32
 
 // LateAlertID returns the alert_id of a late alert: as AlertID, with the
 // input extended by 0x00, "late", 0x00, the first late event's time in Unix
@@ -126,33 +122,6 @@ func LateAlertID(ruleID, host string, sec, firstTime int64, src Source) string {
 	return hashID(buf)
 }
 
-// idSecCache remembers the decimal form of the latest second it formatted:
-// a window's alerts come in runs of the same second, one per host.
-type idSecCache struct {
-	sec    int64
-	n      int
-	digits [20]byte
-}
-
-// appendAlertID appends AlertID(ruleID, host, sec) to dst without
-// allocating (for inputs up to 256 bytes), formatting sec only when it
-// differs from the previous call's.
-func (c *idSecCache) appendAlertID(dst []byte, ruleID, host string, sec int64) []byte {
-	if c.n == 0 || c.sec != sec {
-		c.sec, c.n = sec, len(strconv.AppendInt(c.digits[:0], sec, 10))
-	}
-	var sum [sha256.Size]byte
-	if len(ruleID)+len(host)+2+c.n <= 64 {
-		// The usual case, hashed from a buffer that is cheaper to clear.
-		var arr [64]byte
-		sum = sha256.Sum256(append(appendIDPrefix(arr[:0], ruleID, host), c.digits[:c.n]...))
-	} else {
-		var arr [256]byte
-		sum = sha256.Sum256(append(appendIDPrefix(arr[:0], ruleID, host), c.digits[:c.n]...))
-	}
-	return hex.AppendEncode(dst, sum[:16])
-}
-
 func appendIDInput(buf []byte, ruleID, host string, sec int64) []byte {
 	return strconv.AppendInt(appendIDPrefix(buf, ruleID, host), sec, 10)
 }
@@ -166,7 +135,9 @@ func appendIDPrefix(buf []byte, ruleID, host string) []byte {
 
 func hashID(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	var id [32]byte
+	hex.Encode(id[:], sum[:16])
+	return string(id[:])
 }
 
 // AppendJSON appends the alert's JSON to dst and returns the extended slice.

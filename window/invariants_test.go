@@ -1,98 +1,62 @@
 package window
 
 import (
+	"container/list"
 	"fmt"
-	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
 
-// checkInvariants verifies the window's internal bookkeeping: the open
-// list, the host records, the revisable LRU and the idle-host list agree.
+// checkInvariants verifies the window's internal bookkeeping: the bucket
+// map, the host records, the open and revisable orders and the idle hosts
+// agree.
 func checkInvariants(w *Window) error {
-	open := 0
+	open, rev := listed(&w.open), listed(&w.revisable)
+	if len(open)+len(rev) != len(w.buckets) {
+		return fmt.Errorf("%d open and %d revisable buckets ordered, %d held", len(open), len(rev), len(w.buckets))
+	}
 	var prev *bucket
-	for b := w.idleHead; b != nil; b = b.next {
-		open++
-		if b.prev != prev {
-			return fmt.Errorf("open list: broken back link at %v", bk(b))
-		}
-		if b.state != stateOpen {
-			return fmt.Errorf("open list: %v has state %d", bk(b), b.state)
+	for _, b := range open {
+		if b.state != stateOpen || w.buckets[b.key] != b {
+			return fmt.Errorf("open order: %v has state %d or is not held", bk(b), b.state)
 		}
 		if prev != nil && b.touch < prev.touch {
-			return fmt.Errorf("open list: %v touched before its predecessor", bk(b))
+			return fmt.Errorf("open order: %v touched before its predecessor", bk(b))
 		}
-		if w.hosts[b.hs.host] != b.hs {
-			return fmt.Errorf("open bucket %v: host record not in the map", bk(b))
-		}
-		found := false
-		for _, c := range b.hs.open {
-			found = found || c == b
-		}
-		if !found {
+		if !slices.Contains(b.hs.open, b) {
 			return fmt.Errorf("open bucket %v missing from its host's list", bk(b))
 		}
 		prev = b
 	}
-	if prev != w.idleTail || open != w.open {
-		return fmt.Errorf("open list: %d linked, %d counted", open, w.open)
-	}
 	nrev := make(map[*hostState]int)
-	maxRev := make(map[*hostState]int64)
-	total := 0
-	for _, id := range w.revisable.Keys() {
-		hs, _ := w.revisable.Peek(id)
-		if hs.id != id || w.hosts[hs.host] != hs {
-			return fmt.Errorf("revisable host %d (%s): id %d, or not in the map", id, hs.host, hs.id)
+	prev = nil
+	for _, b := range rev {
+		if b.state != stateRevisable || w.buckets[b.key] != b {
+			return fmt.Errorf("revisable order: %v has state %d or is not held", bk(b), b.state)
 		}
-		if hs.nrev == 0 || hs.rev[hs.head].b == nil {
-			return fmt.Errorf("revisable host %s: %d buckets, oldest %v", hs.host, hs.nrev, hs.rev[hs.head].b)
+		if prev != nil && b.touch < prev.touch {
+			return fmt.Errorf("revisable order: %v kept before its predecessor", bk(b))
 		}
-		var last int64
-		for i, e := range hs.rev {
-			b := e.b
-			if b == nil {
-				continue
-			}
-			if e.kept != b.touch {
-				return fmt.Errorf("revisable host %s: %v kept at %d by the list, %d by the bucket", hs.host, bk(b), e.kept, b.touch)
-			}
-			if i < hs.head || int(b.revAt) != i || b.hs != hs || b.state != stateRevisable {
-				return fmt.Errorf("revisable host %s: slot %d (head %d) holds %v at %d, state %d", hs.host, i, hs.head, bk(b), b.revAt, b.state)
-			}
-			if b.touch < last {
-				return fmt.Errorf("revisable host %s: %v kept before its predecessor", hs.host, bk(b))
-			}
-			if hs.revIdx != nil && hs.revIdx[revSlot{b.sec, b.late}] != b {
-				return fmt.Errorf("revisable host %s: %v not indexed", hs.host, bk(b))
-			}
-			last = b.touch
-			nrev[hs]++
-			maxRev[hs] = max(maxRev[hs], b.sec)
-		}
-		if hs.revIdx != nil && len(hs.revIdx) != nrev[hs] {
-			return fmt.Errorf("revisable host %s: %d indexed, %d held", hs.host, len(hs.revIdx), nrev[hs])
-		}
-		total += nrev[hs]
+		nrev[b.hs]++
+		prev = b
 	}
-	if total != w.nrev || total > w.cfg.RetainBuckets {
-		return fmt.Errorf("revisable: %d held, %d counted, cap %d", total, w.nrev, w.cfg.RetainBuckets)
+	if len(rev) > w.cfg.RetainBuckets {
+		return fmt.Errorf("revisable: %d held, cap %d", len(rev), w.cfg.RetainBuckets)
+	}
+	for key, b := range w.buckets {
+		if b.key != key || b.hs != key.hs || w.hosts[b.hs.name] != b.hs {
+			return fmt.Errorf("bucket %v filed under %v, or its host is not remembered", bk(b), key)
+		}
 	}
 	idle := 0
 	for name, hs := range w.hosts {
-		if hs.host != name {
-			return fmt.Errorf("host %q filed under %q", hs.host, name)
+		if hs.name != name {
+			return fmt.Errorf("host %q filed under %q", hs.name, name)
 		}
 		if hs.nrev != nrev[hs] {
 			return fmt.Errorf("host %s: nrev %d, %d revisable buckets", name, hs.nrev, nrev[hs])
-		}
-		if hs.nrev > 0 && hs.maxRev < maxRev[hs] {
-			return fmt.Errorf("host %s: maxRev %d below %d", name, hs.maxRev, maxRev[hs])
-		}
-		if hs.nrev == 0 && (hs.maxRev != math.MinInt64 || len(hs.rev) != 0) {
-			return fmt.Errorf("host %s: no revisable bucket, maxRev %d, %d slots", name, hs.maxRev, len(hs.rev))
 		}
 		for _, b := range hs.open {
 			if b.hs != hs || b.state != stateOpen {
@@ -100,24 +64,38 @@ func checkInvariants(w *Window) error {
 			}
 		}
 		busy := len(hs.open) > 0 || hs.nrev > 0
-		if busy == hs.linked {
-			return fmt.Errorf("host %s: %d open, %d revisable, linked %v", name, len(hs.open), hs.nrev, hs.linked)
+		if busy == w.idleHosts.Contains(hs) {
+			return fmt.Errorf("host %s: %d open, %d revisable, idle %v", name, len(hs.open), hs.nrev, !busy)
 		}
-		if hs.linked {
+		if !busy {
 			idle++
 		}
 	}
-	n := 0
-	for hs := w.idleHostsHead; hs != nil; hs = hs.next {
-		n++
-		if w.hosts[hs.host] != hs {
-			return fmt.Errorf("idle host %s not in the map", hs.host)
-		}
-	}
-	if n != idle || n != w.idleHosts || n > w.cfg.RetainHosts {
-		return fmt.Errorf("idle hosts: %d linked, %d flagged, %d counted, cap %d", n, idle, w.idleHosts, w.cfg.RetainHosts)
+	if idle != w.idleHosts.Len() || idle > w.cfg.RetainHosts {
+		return fmt.Errorf("idle hosts: %d remembered, %d ordered, cap %d", idle, w.idleHosts.Len(), w.cfg.RetainHosts)
 	}
 	return nil
+}
+
+// listed returns the buckets of l, front first, checking that each holds
+// its element.
+func listed(l *list.List) []*bucket {
+	var out []*bucket
+	for e := l.Front(); e != nil; e = e.Next() {
+		b := e.Value.(*bucket)
+		if b.elem != e {
+			panic(fmt.Sprintf("bucket %v does not hold its element", bk(b)))
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// eachRevisable calls f for every revisable bucket.
+func (w *Window) eachRevisable(f func(*bucket)) {
+	for _, b := range listed(&w.revisable) {
+		f(b)
+	}
 }
 
 // Random streams with tiny bounds (a revisable bucket or two, a host or
@@ -182,4 +160,4 @@ func TestPropertyInvariants(t *testing.T) {
 }
 
 // bk names a bucket in failure messages.
-func bk(b *bucket) string { return fmt.Sprintf("{%s %d late=%v}", b.hs.host, b.sec, b.late) }
+func bk(b *bucket) string { return fmt.Sprintf("{%s %d late=%v}", b.hs.name, b.key.sec, b.key.late) }

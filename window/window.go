@@ -1,13 +1,13 @@
 package window
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -36,45 +36,43 @@ type Window struct {
 	clock int64
 	topk  topK
 
+	// buckets holds every open and revisable bucket.
+	buckets map[bucketKey]*bucket
 	// hosts holds every host the window remembers (see hostState).
 	hosts map[string]*hostState
-	// hostIDs is the last hostState.id given.
-	hostIDs uint64
-	// idleHostsHead..Tail: hosts with no open or revisable bucket, least
-	// recently active first; idleHosts counts them.
-	idleHostsHead, idleHostsTail *hostState
-	idleHosts                    int
-	// idleHead..idleTail: open buckets, least recently touched first.
-	idleHead, idleTail *bucket
-	open               int
 
-	// revisable holds the hosts with revisable buckets, the one that
-	// kept one least recently at the back; nrev counts the buckets (see
-	// revisable.go).
-	revisable *simplelru.LRU[uint64, *hostState]
-	nrev      int
+	// open lists the open buckets by their last Add, revisable the
+	// revisable ones by when they were kept, least recent first; each
+	// bucket holds its element (bucket.elem).
+	open, revisable list.List
+	// idleHosts holds the hosts with no bucket, least recently active
+	// first; it never evicts by itself (see settle).
+	idleHosts *simplelru.LRU[*hostState, struct{}]
 
-	// parts is the table of partitions (and files) that srcRefs index;
-	// partIdx indexes it.
-	parts   []partEntry
-	partIdx map[partEntry]uint32
-	// partHint[p%16] is 1 + the table index of the Kafka partition last
-	// found with number p (mod 16), 0 for none (see ref).
-	partHint [16]uint32
-
-	// free holds forgotten buckets, reset, for reuse (linked by next);
-	// nfree counts them, up to maxFree.
-	free  *bucket
-	nfree int
-
-	// sets supplies and recycles the arrays of side sets.
-	sets  setPool
-	fresh []int // scratch for addEvent
-	// idSec caches the decimal form of the second of the latest alert_id
-	// (alerts come in runs of the same second, one per host).
-	idSec idSecCache
+	// free holds forgotten buckets for reuse (see newBucket).
+	free []*bucket
+	// text and fresh are addEvent's scratch.
+	text  []byte
+	fresh []int
 	alert Alert
 	stats Stats
+}
+
+// hostState is everything the window remembers about one host besides its
+// buckets: its open buckets (for the host's own watermark, see Add), how
+// many revisable buckets it has, and its horizon. It lives while the host
+// has buckets, and after that (to keep its horizon) until RetainHosts idle
+// hosts are remembered; then the least recently active idle host is
+// forgotten first.
+type hostState struct {
+	name string
+	// open lists the host's open buckets, in the order they were opened.
+	open []*bucket
+	// nrev counts the host's revisable buckets.
+	nrev int
+	// horizon is the latest second of a forgotten bucket of the host
+	// (math.MinInt64 when none): a new bucket at or before it is late.
+	horizon int64
 }
 
 // Stats are the window's counters. Open, Revisable and Hosts are current
@@ -129,20 +127,16 @@ func New(cfg Config) (*Window, error) {
 		idle:       int64(cfg.IdleTimeout),
 		retain:     int64(cfg.Retain),
 		clock:      unset,
+		buckets:    make(map[bucketKey]*bucket),
 		hosts:      make(map[string]*hostState),
-		partIdx:    make(map[partEntry]uint32),
 	}
 	for i, f := range cfg.Fields {
 		w.order = append(w.order, i)
 		w.fieldIndex[f] = i
 	}
 	slices.SortFunc(w.order, func(a, b int) int { return strings.Compare(cfg.Fields[a], cfg.Fields[b]) })
-	var err error
-	// One more host than buckets: keep adds a bucket's host before it
-	// evicts (see keep).
-	if w.revisable, err = simplelru.NewLRU[uint64, *hostState](satAddInt(cfg.RetainBuckets, 1), nil); err != nil {
-		return nil, fmt.Errorf("%w: RetainBuckets: %v", ErrConfig, err)
-	}
+	// settle evicts by itself, so the LRU is never full.
+	w.idleHosts, _ = simplelru.NewLRU[*hostState, struct{}](math.MaxInt, nil)
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
 	return w, nil
 }
@@ -170,27 +164,20 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 		w.observeNow(now)
 	}
 	sec := floorSec(ev.Time)
-	hs := w.hosts[ev.Host]
-	var b *bucket
-	if hs != nil {
-		b = hs.find(sec)
-	} else {
-		hs = w.host(ev.Host)
-	}
-	if b == nil {
-		b = w.lookup(ev, sec, hs)
-	}
+	hs := w.host(ev.Host)
+	b := w.lookup(hs, sec, &ev)
 	if w.cfg.Backtest {
-		w.setClock(w.topk.observe(hs.host, ev.Time))
+		w.setClock(w.topk.observe(hs.name, ev.Time))
 	}
 	w.addEvent(b, &ev)
-	w.touch(b)
+	b.touch = w.clock
+	w.open.MoveToBack(b.elem)
 	if len(hs.open) > 1 {
 		// The host's own clock has moved: emit its other buckets that it
 		// has passed by Grace.
 		for i := 0; i < len(hs.open); {
 			c := hs.open[i]
-			if c != b && ev.Time >= satAdd(satAdd(c.sec*1e9, 1e9), w.grace) {
+			if c != b && ev.Time >= satAdd(satAdd(c.key.sec*1e9, 1e9), w.grace) {
 				w.close(c, emit)
 				continue
 			}
@@ -200,54 +187,62 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 	w.expire(emit)
 }
 
-// lookup finds the bucket for ev outside the host's open buckets: a
-// revisable one to reopen, else a new one (a late one if the host has
-// already forgotten a bucket at or after sec).
-func (w *Window) lookup(ev Event, sec int64, hs *hostState) *bucket {
-	if b := hs.revisableAt(sec, false); b != nil {
-		w.reopen(b)
+// host returns the state of a host, creating it (and copying the name).
+func (w *Window) host(name string) *hostState {
+	if hs := w.hosts[name]; hs != nil {
+		return hs
+	}
+	name = strings.Clone(name)
+	hs := &hostState{name: name, horizon: math.MinInt64}
+	w.hosts[name] = hs
+	return hs
+}
+
+// lookup returns the open bucket for ev, reopening a revisable one or
+// opening a new one (a late one if the host has already forgotten a bucket
+// at or after sec).
+func (w *Window) lookup(hs *hostState, sec int64, ev *Event) *bucket {
+	key := bucketKey{hs, sec, false}
+	if b := w.buckets[key]; b != nil {
+		if b.state == stateRevisable {
+			w.reopen(b)
+		}
 		return b
 	}
-	late := false
 	if sec <= hs.horizon {
-		late = true
-		if b := hs.revisableAt(sec, true); b != nil {
-			w.reopen(b)
+		key.late = true
+		if b := w.buckets[key]; b != nil {
+			if b.state == stateRevisable {
+				w.reopen(b)
+			}
 			return b
 		}
 	}
-	b := w.newBucket()
-	b.hs, b.sec, b.late = hs, sec, late
-	if late {
-		b.id = LateAlertID(w.cfg.RuleID, hs.host, sec, ev.Time, ev.Source)
+	b := w.newBucket(hs, key)
+	if key.late {
+		b.id = LateAlertID(w.cfg.RuleID, hs.name, sec, ev.Time, ev.Source)
 	}
 	w.openBucket(b)
 	return b
 }
 
-func (w *Window) newBucket() *bucket {
-	if b := w.free; b != nil {
-		w.free, b.next = b.next, nil
-		w.nfree--
-		return b
+func (w *Window) newBucket(hs *hostState, key bucketKey) *bucket {
+	var b *bucket
+	if n := len(w.free); n > 0 {
+		b, w.free = w.free[n-1], w.free[:n-1]
+		*b = bucket{}
+	} else {
+		b = new(bucket)
 	}
-	return newBucket(len(w.cfg.Fields))
-}
-
-// maxFree bounds the free list: enough to absorb one Add's or Advance's
-// worth of forgotten buckets in the steady state, small next to the
-// buckets held.
-const maxFree = 1024
-
-// recycle puts a forgotten bucket on the free list.
-func (w *Window) recycle(b *bucket) {
-	if w.nfree >= maxFree {
-		return
+	b.key, b.hs = key, hs
+	if n := len(w.cfg.Fields); n <= len(b.inlFields) {
+		b.fields = b.inlFields[:n]
+	} else {
+		b.fields = make([][]string, n)
 	}
-	b.reset(&w.sets)
-	b.next = w.free
-	w.free = b
-	w.nfree++
+	b.sources, b.pos = b.inlSource[:0], b.inlPos[:0]
+	w.buckets[key] = b
+	return b
 }
 
 // reopen moves a revisable bucket back to the open set.
@@ -259,85 +254,52 @@ func (w *Window) reopen(b *bucket) {
 
 func (w *Window) openBucket(b *bucket) {
 	hs := b.hs
-	w.busy(hs)
+	w.idleHosts.Remove(hs)
 	b.state = stateOpen
 	hs.open = append(hs.open, b)
-	w.open++
 	b.touch = w.clock
-	w.linkTail(b)
+	b.elem = w.open.PushBack(b)
 }
 
+// addEvent adds ev's values, time and source to b.
 func (w *Window) addEvent(b *bucket, ev *Event) {
 	vals := ev.Values
-	if len(vals) > len(b.vals) {
-		vals = vals[:len(b.vals)]
+	if len(vals) > len(b.fields) {
+		vals = vals[:len(b.fields)]
 	}
-	// Find the new values, then copy them into the bucket's text in one
-	// go: at most one allocation per event, none if nothing is new.
-	// A value equal to one of the host's latest bucket shares its copy
-	// instead (a host's buckets mostly repeat the same user, process and
-	// paths). Every string in a bucket's vals is an immutable copy the
-	// window made, so equality is all sharing needs.
-	hs := b.hs
-	var recent []string
-	if hs.last != nil && hs.last != b {
-		recent = hs.last.vals
-	}
+	// Find the new values, then copy them into one string: one
+	// allocation per event, none if nothing is new.
 	fresh := w.fresh[:0]
-	size := 0
-	changed := false
-	// A bucket's first event (most buckets have one) finds every field
-	// empty: no membership tests, no side sets.
-	first := b.count == 0 && len(b.multi) == 0
-	if first {
-		bv := b.vals[:len(vals)]
-		recent = recent[:min(len(recent), len(vals))]
-		for i, v := range vals {
-			if v == "" {
-				continue
-			}
-			if i < len(recent) && recent[i] == v {
-				bv[i] = recent[i]
-				continue
-			}
+	text := w.text[:0]
+	for i, v := range vals {
+		if v != "" && !b.has(i, v) {
 			fresh = append(fresh, i)
-			size += len(v)
-		}
-		changed = true // a first event always changes the bucket's count
-	} else {
-		for i, v := range vals {
-			if v == "" {
-				continue
-			}
-			// Most fields hold one value: test it here, without a call.
-			if i < 64 && b.multiMask&(1<<i) == 0 {
-				if b.vals[i] == v {
-					continue
-				}
-			} else if b.has(i, v) {
-				continue
-			}
-			changed = true
-			if i < len(recent) && recent[i] == v {
-				b.insert(i, recent[i], &w.sets)
-				continue
-			}
-			fresh = append(fresh, i)
-			size += len(v)
+			text = append(text, v...)
 		}
 	}
-	if len(fresh) > 0 {
-		b.reserve(size)
-		for _, i := range fresh {
-			if first {
-				b.vals[i] = b.keep(vals[i])
-			} else {
-				b.insert(i, b.keep(vals[i]), &w.sets)
+	changed := len(fresh) > 0
+	if changed {
+		kept := string(text)
+		if b.count == 0 {
+			// A bucket's first event (most buckets have one): every
+			// field gets one value, all cut from one array.
+			one := b.inlVals[:]
+			if len(fresh) > len(one) {
+				one = make([]string, len(fresh))
+			}
+			for k, i := range fresh {
+				one[k], kept = kept[:len(vals[i])], kept[len(vals[i]):]
+				b.fields[i] = one[k : k+1 : k+1]
+			}
+		} else {
+			for _, i := range fresh {
+				var v string
+				v, kept = kept[:len(vals[i])], kept[len(vals[i]):]
+				b.insert(i, v)
 			}
 		}
-		hs.last = b
 	}
-	w.fresh = fresh
+	w.fresh, w.text = fresh, text
 	t := ev.Time
 	switch {
 	case b.count == 0:
@@ -350,153 +312,119 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 		b.last = t
 		changed = true
 	}
-	known := !ev.Source.IsZero()
-	var src srcRef
-	if known {
-		src = w.ref(ev.Source)
-	}
-	if b.restored && b.absorb(src, known) {
+	if b.restored && b.absorb(ev.Source) {
 		w.stats.RestoreAbsorbed++
 	} else {
 		b.count++
 		changed = true
-		if known && len(b.sources) < w.cfg.MaxSources {
-			b.sources = append(b.sources, src)
+		if !ev.Source.IsZero() && len(b.sources) < w.cfg.MaxSources {
+			b.sources = append(b.sources, ev.Source)
 		}
 	}
-	if known {
-		b.notePos(src)
+	if !ev.Source.IsZero() {
+		b.notePos(ev.Source)
 	}
 	if changed {
 		b.dirty = true
 	}
-	if b.late {
+	if b.key.late {
 		w.stats.LateEvents++
 	}
-}
-
-// touch stamps an open bucket with the clock and moves it to the idle tail.
-func (w *Window) touch(b *bucket) {
-	b.touch = w.clock
-	if b != w.idleTail {
-		w.unlink(b)
-		w.linkTail(b)
-	}
-}
-
-func (w *Window) linkTail(b *bucket) {
-	b.prev, b.next = w.idleTail, nil
-	if w.idleTail != nil {
-		w.idleTail.next = b
-	} else {
-		w.idleHead = b
-	}
-	w.idleTail = b
-}
-
-func (w *Window) unlink(b *bucket) {
-	if b.prev != nil {
-		b.prev.next = b.next
-	} else {
-		w.idleHead = b.next
-	}
-	if b.next != nil {
-		b.next.prev = b.prev
-	} else {
-		w.idleTail = b.prev
-	}
-	b.prev, b.next = nil, nil
 }
 
 // close emits an open bucket if it has anything new and makes it revisable.
 func (w *Window) close(b *bucket, emit func(*Alert)) {
 	hs := b.hs
-	w.unlink(b)
+	w.open.Remove(b.elem)
 	i := slices.Index(hs.open, b)
 	hs.open = slices.Delete(hs.open, i, i+1)
-	w.open--
 	if b.dirty {
 		w.emitBucket(b, emit)
 	}
 	w.keep(b)
 }
 
-// forget drops a bucket no longer revisable, remembering its second as its
-// host's horizon so later events for it are recognized as late.
-func (w *Window) forget(b *bucket) {
+// keep makes b revisable, then forgets the oldest revisable buckets while
+// the window holds more than RetainBuckets.
+func (w *Window) keep(b *bucket) {
+	b.state = stateRevisable
+	b.touch = w.clock
+	b.hs.nrev++
+	b.elem = w.revisable.PushBack(b)
+	for w.revisable.Len() > w.cfg.RetainBuckets {
+		w.forgetRevisable(w.revisable.Front().Value.(*bucket), &w.stats.Evicted)
+	}
+}
+
+// dropRevisable takes a revisable bucket out of the revisable set (to
+// reopen or forget it).
+func (w *Window) dropRevisable(b *bucket) {
+	w.revisable.Remove(b.elem)
+	b.hs.nrev--
+}
+
+// forgetRevisable forgets a revisable bucket, remembering its second as its
+// host's horizon so later events for it are recognized as late, and counts
+// it in *why (Stats.Expired or Stats.Evicted).
+func (w *Window) forgetRevisable(b *bucket, why *int64) {
+	w.dropRevisable(b)
+	*why++
+	delete(w.buckets, b.key)
 	hs := b.hs
-	hs.horizon = max(hs.horizon, b.sec)
-	if hs.last == b {
-		hs.last = nil
+	hs.horizon = max(hs.horizon, b.key.sec)
+	w.settle(hs)
+	if len(w.free) < maxFree {
+		w.free = append(w.free, b)
 	}
-	if hs.nrev == 0 {
-		w.settle(hs)
+}
+
+// maxFree bounds the forgotten buckets kept for reuse: in the steady state
+// buckets are forgotten about as fast as new ones open, and reusing them
+// halves the bytes a new alert allocates (BENCHMARKS.md, Window).
+const maxFree = 256
+
+// settle remembers a host with no open or revisable bucket as idle, then
+// forgets the least recently active idle hosts beyond RetainHosts.
+func (w *Window) settle(hs *hostState) {
+	if len(hs.open) > 0 || hs.nrev > 0 {
+		return
 	}
-	w.recycle(b)
+	w.idleHosts.Add(hs, struct{}{})
+	for w.idleHosts.Len() > w.cfg.RetainHosts {
+		old, _, _ := w.idleHosts.RemoveOldest()
+		delete(w.hosts, old.name)
+		w.stats.HostsEvicted++
+	}
 }
 
 func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
-	if b.revision < math.MaxInt32 {
-		b.revision++
-	}
+	b.revision++
 	b.dirty = false
 	if b.id == "" {
-		var id [alertIDLen]byte
-		b.id = b.keepBytes(w.idSec.appendAlertID(id[:0], w.cfg.RuleID, b.hs.host, b.sec))
+		b.id = AlertID(w.cfg.RuleID, b.hs.name, b.key.sec)
 	}
 	a := &w.alert
 	a.AlertID = b.id
-	a.Time = b.sec
-	a.Host = b.hs.host
+	a.Time = b.key.sec
+	a.Host = b.hs.name
 	a.EventCount = b.count
-	a.Revision = int(b.revision)
-	a.Late = b.late
-	// Overwrite the previous alert's fields and sources in place, storing
-	// only what differs: most names and topics are the same, and each
-	// pointer stored costs a write barrier while the collector marks.
-	fields := a.Fields[:cap(a.Fields)]
-	n := 0
-	single := len(b.multi) == 0
+	a.Revision = b.revision
+	a.Late = b.key.late
+	a.Fields = a.Fields[:0]
 	for _, i := range w.order {
-		var vals []string
-		switch {
-		case !single:
-			vals = b.values(i)
-		case b.vals[i] != "":
-			vals = b.vals[i : i+1]
+		if vals := b.fields[i]; len(vals) > 0 {
+			a.Fields = append(a.Fields, Field{Name: w.cfg.Fields[i], Values: vals})
 		}
-		if len(vals) == 0 {
-			continue
-		}
-		if n == len(fields) {
-			fields = append(fields, Field{})
-			fields = fields[:cap(fields)]
-		}
-		f := &fields[n]
-		if name := w.cfg.Fields[i]; !sameString(f.Name, name) {
-			f.Name = name
-		}
-		f.Values = vals
-		n++
 	}
-	a.Fields = fields[:n]
 	a.FirstSeen, a.LastSeen = b.first, b.last
-	sources := a.Sources[:cap(a.Sources)]
-	for k, r := range b.sources {
-		if k == len(sources) {
-			sources = append(sources, Source{})
-			sources = sources[:cap(sources)]
-		}
-		w.setSource(&sources[k], r)
-	}
-	a.Sources = sources[:len(b.sources)]
+	a.Sources = append(a.Sources[:0], b.sources...)
 	a.SourcesOmitted = max(b.count-len(b.sources), 0)
 	if b.revision == 1 {
 		w.stats.Alerts++
 	} else {
 		w.stats.Revisions++
 	}
-	if b.late {
+	if b.key.late {
 		w.stats.LateAlerts++
 	}
 	emit(a)
@@ -523,10 +451,20 @@ func (w *Window) expire(emit func(*Alert)) {
 	if w.clock == unset {
 		return
 	}
-	for b := w.idleHead; b != nil && elapsed(b.touch, w.clock, w.idle); b = w.idleHead {
+	for e := w.open.Front(); e != nil; e = w.open.Front() {
+		b := e.Value.(*bucket)
+		if !elapsed(b.touch, w.clock, w.idle) {
+			break
+		}
 		w.close(b, emit)
 	}
-	w.expireRevisable()
+	for e := w.revisable.Front(); e != nil; e = w.revisable.Front() {
+		b := e.Value.(*bucket)
+		if !elapsed(b.touch, w.clock, w.retain) {
+			break
+		}
+		w.forgetRevisable(b, &w.stats.Expired)
+	}
 }
 
 // Flush emits every open bucket with anything new, least recently touched
@@ -537,8 +475,8 @@ func (w *Window) Flush(emit func(*Alert)) {
 	if emit == nil {
 		emit = discard
 	}
-	for w.idleHead != nil {
-		w.close(w.idleHead, emit)
+	for e := w.open.Front(); e != nil; e = w.open.Front() {
+		w.close(e.Value.(*bucket), emit)
 	}
 }
 
@@ -554,30 +492,15 @@ func (w *Window) Flush(emit func(*Alert)) {
 // Commit only positions whose alerts have been durably published: an alert
 // emitted but lost in flight is only rebuilt if its events are replayed.
 //
-// It scans every open and revisable bucket (about 5 ms per 100k on the
-// benchmark machine): call it when committing, not per event.
+// It scans every open and revisable bucket: call it when committing, not
+// per event.
 func (w *Window) SafePositions() map[Partition]int64 {
-	mins := make([]int64, len(w.parts))
-	for i := range mins {
-		mins[i] = math.MaxInt64
-	}
-	note := func(b *bucket) {
-		for _, r := range b.pos {
-			mins[r.part] = min(mins[r.part], r.pos)
-		}
-	}
-	for b := w.idleHead; b != nil; b = b.next {
-		note(b)
-	}
-	w.eachRevisable(note)
 	m := make(map[Partition]int64)
-	for i, pos := range mins {
-		if pos == math.MaxInt64 {
-			continue
-		}
-		p := w.parts[i].asPartition()
-		if cur, ok := m[p]; !ok || pos < cur {
-			m[p] = pos
+	for _, b := range w.buckets {
+		for _, p := range b.pos {
+			if cur, ok := m[p.part]; !ok || p.pos < cur {
+				m[p.part] = p.pos
+			}
 		}
 	}
 	return m
@@ -613,34 +536,22 @@ func (w *Window) Restore(a *Alert) error {
 		// The previous run had forgotten the on-time bucket.
 		hs.horizon = max(hs.horizon, a.Time)
 	}
-	var b *bucket
-	for _, c := range hs.open {
-		if c.sec == a.Time && c.late == a.Late {
-			b = c
-		}
-	}
-	if b == nil {
-		b = hs.revisableAt(a.Time, a.Late)
-	}
-	if b != nil {
+	key := bucketKey{hs, a.Time, a.Late}
+	if b := w.buckets[key]; b != nil {
 		w.merge(b, a)
-		w.settle(hs)
 		return nil
 	}
-	b = w.newBucket()
-	b.hs, b.sec, b.late = hs, a.Time, a.Late
+	b := w.newBucket(hs, key)
 	b.id = strings.Clone(a.AlertID)
-	b.revision = int32(a.Revision)
+	b.revision = a.Revision
 	b.count = a.EventCount
 	b.first, b.last = a.FirstSeen, a.LastSeen
 	w.restoreFields(b, a)
 	n := min(len(a.Sources), w.cfg.MaxSources)
-	for _, src := range a.Sources[:n] {
-		b.sources = append(b.sources, w.ref(src))
-	}
+	b.sources = append(b.sources, a.Sources[:n]...)
 	b.restored = true
-	b.unlisted = unlistedOf(a, n)
-	w.busy(hs)
+	b.unlisted = max(a.EventCount-n, 0)
+	w.idleHosts.Remove(hs)
 	w.keep(b)
 	return nil
 }
@@ -653,17 +564,11 @@ func (w *Window) restoreFields(b *bucket, a *Alert) {
 			continue
 		}
 		for _, v := range f.Values {
-			if v != "" {
-				b.addValue(i, v, &w.sets)
+			if v != "" && !b.has(i, v) {
+				b.insert(i, strings.Clone(v))
 			}
 		}
 	}
-}
-
-// unlistedOf is how many of a restored alert's events its listed sources
-// do not account for, when listed of them are kept; bucket.unlisted.
-func unlistedOf(a *Alert, listed int) int32 {
-	return int32(min(max(a.EventCount-listed, 0), math.MaxInt32))
 }
 
 // merge folds a restored alert into a bucket the window already holds.
@@ -676,13 +581,13 @@ func (w *Window) merge(b *bucket, a *Alert) {
 		if len(b.sources) >= w.cfg.MaxSources {
 			break
 		}
-		if r := w.ref(s); !slices.Contains(b.sources, r) {
-			b.sources = append(b.sources, r)
+		if !slices.Contains(b.sources, s) {
+			b.sources = append(b.sources, s)
 		}
 	}
-	b.revision = max(b.revision, int32(a.Revision))
+	b.revision = max(b.revision, a.Revision)
 	b.restored = true
-	b.unlisted = unlistedOf(a, len(a.Sources))
+	b.unlisted = max(a.EventCount-len(a.Sources), 0)
 	aValues := 0
 	for _, f := range a.Fields {
 		if _, ok := w.fieldIndex[f.Name]; ok {
@@ -698,8 +603,8 @@ func (w *Window) merge(b *bucket, a *Alert) {
 // Stats returns the window's counters.
 func (w *Window) Stats() Stats {
 	s := w.stats
-	s.Open = w.open
-	s.Revisable = w.nrev
+	s.Open = w.open.Len()
+	s.Revisable = w.revisable.Len()
 	s.Hosts = len(w.hosts)
 	return s
 }
@@ -719,10 +624,9 @@ func (w *Window) setClock(c int64) {
 		return
 	}
 	if w.clock == unset {
-		for b := w.idleHead; b != nil; b = b.next {
+		for _, b := range w.buckets {
 			b.touch = c
 		}
-		w.stampRevisable(c)
 	}
 	w.clock = c
 }
@@ -793,22 +697,6 @@ func satAdd(a, b int64) int64 {
 		return math.MinInt64
 	}
 	return s
-}
-
-// sameString reports whether a and b are the same string: the same bytes
-// at the same address, which for the alert's reused field names (always
-// the Config's strings) is what equality comes down to, without comparing
-// bytes. A false result only costs a store.
-func sameString(a, b string) bool {
-	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
-}
-
-// satAddInt adds without wrapping past math.MaxInt (a and b non-negative).
-func satAddInt(a, b int) int {
-	if a > math.MaxInt-b {
-		return math.MaxInt
-	}
-	return a + b
 }
 
 // elapsed reports whether to - from >= d, without overflow.
