@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -52,10 +53,23 @@ type Alert struct {
 }
 
 // Field is one output field of an alert and its distinct values, sorted
-// bytewise.
+// bytewise. Omitted counts the distinct values left out by the window's
+// caps (Config.MaxValues, Config.MaxAlertBytes); a field whose values were
+// all left out has no Values.
 type Field struct {
-	Name   string
-	Values []string
+	Name    string
+	Values  []string
+	Omitted int
+}
+
+// Truncated reports whether the caps left a value of the alert out.
+func (a *Alert) Truncated() bool {
+	for _, f := range a.Fields {
+		if f.Omitted > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Values returns the values of the named field, or nil when the field is
@@ -82,7 +96,7 @@ func (a *Alert) Clone() *Alert {
 	c.Techniques = slices.Clone(a.Techniques)
 	c.Fields = make([]Field, len(a.Fields))
 	for i, f := range a.Fields {
-		c.Fields[i] = Field{Name: f.Name, Values: slices.Clone(f.Values)}
+		c.Fields[i] = Field{Name: f.Name, Values: slices.Clone(f.Values), Omitted: f.Omitted}
 	}
 	c.Sources = slices.Clone(a.Sources)
 	return &c
@@ -173,10 +187,15 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"late":`...)
 	dst = strconv.AppendBool(dst, a.Late)
 	dst = append(dst, `,"fields":{`...)
-	for i, f := range a.Fields {
-		if i > 0 {
+	n := 0
+	for _, f := range a.Fields {
+		if len(f.Values) == 0 {
+			continue
+		}
+		if n > 0 {
 			dst = append(dst, ',')
 		}
+		n++
 		dst = appendString(dst, f.Name)
 		dst = append(dst, ':', '[')
 		for j, v := range f.Values {
@@ -187,7 +206,25 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, ']')
 	}
-	dst = append(dst, `},"first_seen":"`...)
+	dst = append(dst, '}')
+	if a.Truncated() {
+		dst = append(dst, `,"truncated":true,"values_omitted":{`...)
+		n := 0
+		for _, f := range a.Fields {
+			if f.Omitted == 0 {
+				continue
+			}
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			n++
+			dst = appendString(dst, f.Name)
+			dst = append(dst, ':')
+			dst = strconv.AppendInt(dst, int64(f.Omitted), 10)
+		}
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `,"first_seen":"`...)
 	dst = appendTime(dst, a.FirstSeen)
 	dst = append(dst, `","last_seen":"`...)
 	dst = appendTime(dst, a.LastSeen)
@@ -196,25 +233,67 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if s.File != "" {
-			dst = append(dst, `{"file":`...)
-			dst = appendString(dst, s.File)
-			dst = append(dst, `,"line":`...)
-			dst = strconv.AppendInt(dst, s.Line, 10)
-		} else {
-			dst = append(dst, `{"topic":`...)
-			dst = appendString(dst, s.Topic)
-			dst = append(dst, `,"partition":`...)
-			dst = strconv.AppendInt(dst, int64(s.Partition), 10)
-			dst = append(dst, `,"offset":`...)
-			dst = strconv.AppendInt(dst, s.Offset, 10)
-		}
-		dst = append(dst, '}')
+		dst = appendSource(dst, s)
 	}
 	dst = append(dst, `],"sources_omitted":`...)
 	dst = strconv.AppendInt(dst, int64(a.SourcesOmitted), 10)
 	return append(dst, '}')
 }
+
+func appendSource(dst []byte, s Source) []byte {
+	if s.File != "" {
+		dst = append(dst, `{"file":`...)
+		dst = appendString(dst, s.File)
+		dst = append(dst, `,"line":`...)
+		dst = strconv.AppendInt(dst, s.Line, 10)
+	} else {
+		dst = append(dst, `{"topic":`...)
+		dst = appendString(dst, s.Topic)
+		dst = append(dst, `,"partition":`...)
+		dst = strconv.AppendInt(dst, int64(s.Partition), 10)
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendInt(dst, s.Offset, 10)
+	}
+	return append(dst, '}')
+}
+
+// sourceLen is len(appendSource(nil, s)).
+func sourceLen(s Source) int {
+	if s.File != "" {
+		return len(`{"file":,"line":}`) + jsonLen(s.File) + decLen(s.Line)
+	}
+	return len(`{"topic":,"partition":,"offset":}`) + jsonLen(s.Topic) + decLen(int64(s.Partition)) + decLen(s.Offset)
+}
+
+// decLen is the length of n in decimal.
+func decLen(n int64) int {
+	var b [20]byte
+	return len(strconv.AppendInt(b[:0], n, 10))
+}
+
+// alertOverhead returns the JSON bytes of an alert of template's rule
+// without host, fields and sources, with room for the widest numbers and
+// times (numWidth) and for every one of fields in values_omitted.
+func alertOverhead(template *Alert, fields []string) int {
+	a := *template
+	a.AlertID = strings.Repeat("0", 32)
+	a.Host, a.Fields, a.Sources = "", nil, nil
+	n := len(a.AppendJSON(nil)) + numWidth
+	n += len(`,"truncated":true,"values_omitted":{}`)
+	for _, f := range fields {
+		n += jsonLen(f) + 1 + maxOmittedLen + 1
+	}
+	return n
+}
+
+// numWidth is what the numbers and times of an alert can add to those of
+// a zero alert: _time, time, event_count, revision, late, first_seen,
+// last_seen and sources_omitted at their widest.
+const numWidth = 128
+
+// maxOmittedLen is the widest count in values_omitted (maxOmitted plus the
+// restored counts it can add to).
+const maxOmittedLen = 19
 
 // MarshalJSON returns AppendJSON(nil).
 func (a *Alert) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil), nil }
@@ -290,6 +369,37 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// jsonLen is len(appendString(nil, s)).
+func jsonLen(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 0x20 && c != '"' && c != '\\':
+				n++
+			case c == '"', c == '\\', c == '\n', c == '\r', c == '\t':
+				n += 2
+			default:
+				n += 6
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 6
+		case r == '\u2028' || r == '\u2029':
+			n += 6
+		default:
+			n += size
+		}
+		i += size
+	}
+	return n
+}
+
 // alertJSON is the wire form UnmarshalJSON decodes.
 type alertJSON struct {
 	AlertID        *string             `json:"alert_id"`
@@ -302,6 +412,7 @@ type alertJSON struct {
 	Revision       int                 `json:"revision"`
 	Late           bool                `json:"late"`
 	Fields         map[string][]string `json:"fields"`
+	ValuesOmitted  map[string]int      `json:"values_omitted"`
 	FirstSeen      string              `json:"first_seen"`
 	LastSeen       string              `json:"last_seen"`
 	Sources        []sourceJSON        `json:"sources"`
@@ -351,7 +462,12 @@ func (a *Alert) UnmarshalJSON(data []byte) error {
 	}
 	for name, vals := range j.Fields {
 		slices.Sort(vals)
-		a.Fields = append(a.Fields, Field{Name: name, Values: slices.Compact(vals)})
+		a.Fields = append(a.Fields, Field{Name: name, Values: slices.Compact(vals), Omitted: max(j.ValuesOmitted[name], 0)})
+	}
+	for name, n := range j.ValuesOmitted {
+		if _, ok := j.Fields[name]; !ok && n > 0 {
+			a.Fields = append(a.Fields, Field{Name: name, Omitted: n})
+		}
 	}
 	slices.SortFunc(a.Fields, func(x, y Field) int {
 		switch {

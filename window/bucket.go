@@ -60,12 +60,54 @@ type bucket struct {
 	inlSource [1]Source
 	inlPos    [1]partPos
 
+	// size is the JSON bytes of the bucket's host, fields and listed
+	// sources, as its alert would hold them (see Window.fixed for the
+	// rest); mem the heap bytes it holds, estimated (see Window.charge).
+	size, mem int
+	// srcStop: a source did not fit in MaxAlertBytes; no later one is
+	// listed.
+	srcStop bool
+	// omitted is nil until a value is left out; then omitted[i] counts
+	// field i's. omittedHashes counts the hashes held, at most maxOmitted.
+	omitted       []omission
+	omittedHashes int
+	// nInl counts the slots of inlVals in use.
+	nInl int
+
 	// elem is the bucket's element in Window.open or Window.revisable.
 	elem *list.Element
 
 	// id is the alert_id, computed at the first emission (on creation for
 	// late buckets, from the first event).
 	id string
+}
+
+// omission counts the distinct values of one field left out of a bucket:
+// base of them before a restart (from the restored alert), plus those whose
+// hashes seen holds.
+type omission struct {
+	base int
+	seen map[uint64]struct{}
+}
+
+// omittedCount returns how many values of field i were left out.
+func (b *bucket) omittedCount(i int) int {
+	if b.omitted == nil {
+		return 0
+	}
+	return b.omitted[i].base + len(b.omitted[i].seen)
+}
+
+// add adds v, not yet held by field i, to it. A field's first value takes
+// a slot of inlVals while there is one.
+func (b *bucket) add(i int, v string) {
+	if b.fields[i] == nil && b.nInl < len(b.inlVals) {
+		b.inlVals[b.nInl] = v
+		b.fields[i] = b.inlVals[b.nInl : b.nInl+1 : b.nInl+1]
+		b.nInl++
+		return
+	}
+	b.insert(i, v)
 }
 
 // partPos is the lowest position a bucket holds in one partition.

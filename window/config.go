@@ -3,6 +3,7 @@ package window
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,7 +15,13 @@ const (
 	DefaultRetainBuckets = 100_000
 	DefaultRetainHosts   = 1 << 20
 	DefaultMaxSources    = 100
+	DefaultMaxValues     = 1000
+	DefaultMaxAlertBytes = 1_000_000
+	DefaultMemoryBudget  = 512 << 20
 )
+
+// MinMaxAlertBytes is the least Config.MaxAlertBytes accepted.
+const MinMaxAlertBytes = 4096
 
 // ErrConfig is wrapped by every error Validate and New return, so callers can
 // tell a configuration mistake from anything else with errors.Is.
@@ -71,6 +78,27 @@ type Config struct {
 	// in sources_omitted. Default 100.
 	MaxSources int
 
+	// MaxValues caps the distinct values an alert keeps per field, and
+	// MaxAlertBytes the bytes of its JSON (AppendJSON), as long as its host
+	// is a few hundred bytes at most (the detector caps hosts). Values are
+	// kept in the order their events arrive while they fit; the rest are
+	// left out and counted per field (Field.Omitted, "values_omitted" with
+	// "truncated": true in the JSON), up to 100,000 per alert. Listed
+	// sources fit in the same bytes (the first that does not ends the
+	// listing). A revision never drops a value an earlier one carried, and
+	// event_count stays exact. Defaults 1000 and 1,000,000 (under Kafka's
+	// default max.message.bytes of 1 MiB with the record's key and
+	// headers); MaxAlertBytes at least MinMaxAlertBytes.
+	MaxValues     int
+	MaxAlertBytes int
+
+	// MemoryBudget bounds the heap the window holds, as it estimates it
+	// (Stats.Memory: buckets, values, hashes of values left out, hosts).
+	// Beyond it the window forgets its oldest revisable buckets
+	// (Stats.MemoryEvicted), then idle hosts, then emits its least recently
+	// touched open buckets early (Stats.ForcedEmissions). Default 512 MiB.
+	MemoryBudget int64
+
 	// Backtest selects backtest mode: no clock at all, emission depends only
 	// on the order of the input, and the same input gives byte-identical
 	// output. The now arguments of Add and Advance are ignored.
@@ -107,10 +135,14 @@ func (c Config) Validate() error {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"RetainBuckets", c.RetainBuckets}, {"RetainHosts", c.RetainHosts}, {"MaxSources", c.MaxSources}} {
+	}{{"RetainBuckets", c.RetainBuckets}, {"RetainHosts", c.RetainHosts}, {"MaxSources", c.MaxSources},
+		{"MaxValues", c.MaxValues}, {"MaxAlertBytes", c.MaxAlertBytes}, {"MemoryBudget", int(min(c.MemoryBudget, math.MaxInt))}} {
 		if n.v < 0 {
 			return fmt.Errorf("%w: %s is negative (%d); use 0 for the default", ErrConfig, n.name, n.v)
 		}
+	}
+	if c.MaxAlertBytes != 0 && c.MaxAlertBytes < MinMaxAlertBytes {
+		return fmt.Errorf("%w: MaxAlertBytes %d is below %d", ErrConfig, c.MaxAlertBytes, MinMaxAlertBytes)
 	}
 	return nil
 }
@@ -134,6 +166,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSources == 0 {
 		c.MaxSources = DefaultMaxSources
+	}
+	if c.MaxValues == 0 {
+		c.MaxValues = DefaultMaxValues
+	}
+	if c.MaxAlertBytes == 0 {
+		c.MaxAlertBytes = DefaultMaxAlertBytes
+	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
 	}
 	return c
 }

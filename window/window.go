@@ -49,6 +49,23 @@ type Window struct {
 	// first; it never evicts by itself (see settle).
 	idleHosts *simplelru.LRU[*hostState, struct{}]
 
+	// fixed is the JSON bytes of an alert of this rule without its host,
+	// fields and sources, with room for the widest numbers and for every
+	// field in values_omitted; fieldCost[i] what field i's first value
+	// adds besides itself ("name":[] and a comma).
+	fixed     int
+	fieldCost []int
+	// mem is the heap the window holds, estimated (see charge).
+	mem int64
+
+	// forgotten keeps the horizons of forgotten hosts, folded by a hash of
+	// their names into forgottenSlots slots (the latest per slot): a host
+	// seen again starts from its slot's horizon, so its late events make
+	// late alerts, never a new on-time alert that would replace the one
+	// published. A host that shares a slot may see an event late that was
+	// not; nothing is lost either way. nil until a host is forgotten.
+	forgotten []int64
+
 	// free holds forgotten buckets for reuse (see newBucket).
 	free []*bucket
 	// text and fresh are addEvent's scratch.
@@ -94,7 +111,18 @@ type Stats struct {
 	Reopened     int64 // revisable buckets reopened by an event
 	Expired      int64 // revisable buckets forgotten after Retain
 	Evicted      int64 // revisable buckets forgotten early because RetainBuckets was reached
-	HostsEvicted int64 // idle hosts (and their horizons) forgotten because RetainHosts was reached
+	HostsEvicted int64 // idle hosts (and their horizons) forgotten because RetainHosts or MemoryBudget was reached
+
+	// The caps (see Config). TruncatedAlerts counts alerts emitted with a
+	// value left out, OmittedValues the distinct values left out;
+	// MemoryEvicted counts revisable buckets forgotten early and
+	// ForcedEmissions open buckets emitted early to stay within
+	// MemoryBudget; Memory is the estimated heap held (current).
+	TruncatedAlerts int64
+	OmittedValues   int64
+	MemoryEvicted   int64
+	ForcedEmissions int64
+	Memory          int64
 
 	Restored        int64 // alerts passed to Restore and accepted
 	RestoreFields   int64 // restored fields ignored because Config.Fields lacks them
@@ -138,6 +166,10 @@ func New(cfg Config) (*Window, error) {
 	// settle evicts by itself, so the LRU is never full.
 	w.idleHosts, _ = simplelru.NewLRU[*hostState, struct{}](math.MaxInt, nil)
 	w.alert = Alert{RuleID: cfg.RuleID, RuleTitle: cfg.RuleTitle, Techniques: cfg.Techniques}
+	w.fixed = alertOverhead(&w.alert, cfg.Fields)
+	for _, f := range cfg.Fields {
+		w.fieldCost = append(w.fieldCost, jsonLen(f)+4)
+	}
 	return w, nil
 }
 
@@ -185,6 +217,7 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 		}
 	}
 	w.expire(emit)
+	w.fitMemory(emit)
 }
 
 // host returns the state of a host, creating it (and copying the name).
@@ -194,7 +227,11 @@ func (w *Window) host(name string) *hostState {
 	}
 	name = strings.Clone(name)
 	hs := &hostState{name: name, horizon: math.MinInt64}
+	if w.forgotten != nil {
+		hs.horizon = w.forgotten[fnv64(name)%forgottenSlots]
+	}
 	w.hosts[name] = hs
+	w.mem += int64(hostCost + len(name))
 	return hs
 }
 
@@ -241,6 +278,8 @@ func (w *Window) newBucket(hs *hostState, key bucketKey) *bucket {
 		b.fields = make([][]string, n)
 	}
 	b.sources, b.pos = b.inlSource[:0], b.inlPos[:0]
+	b.size = jsonLen(hs.name)
+	w.charge(b, bucketCost)
 	w.buckets[key] = b
 	return b
 }
@@ -261,48 +300,73 @@ func (w *Window) openBucket(b *bucket) {
 	b.elem = w.open.PushBack(b)
 }
 
-// addEvent adds ev's values, time and source to b.
+// addEvent adds ev's values, time and source to b, within the caps: a
+// source is listed while fewer than MaxSources are and it fits in
+// MaxAlertBytes (after the first that does not, none is), a new value is
+// kept while its field holds fewer than MaxValues and it fits, and is left
+// out (counted in values_omitted) otherwise. Decisions are taken in the
+// order events arrive and never undone, so the same input order keeps the
+// same values, and a revision keeps every value an earlier one carried.
 func (w *Window) addEvent(b *bucket, ev *Event) {
 	vals := ev.Values
 	if len(vals) > len(b.fields) {
 		vals = vals[:len(b.fields)]
 	}
-	// Find the new values, then copy them into one string: one
+	// An event a restored alert already counted adds nothing to its
+	// counts; its values were kept or counted as left out before.
+	first := b.count == 0
+	absorbed := b.restored && b.absorb(ev.Source)
+	changed := false
+	if absorbed {
+		w.stats.RestoreAbsorbed++
+	} else {
+		b.count++
+		changed = true
+		if !ev.Source.IsZero() && !b.srcStop && len(b.sources) < w.cfg.MaxSources {
+			if n := sourceLen(ev.Source) + 1; w.fixed+b.size+n <= w.cfg.MaxAlertBytes {
+				b.sources = append(b.sources, ev.Source)
+				b.size += n
+			} else {
+				b.srcStop = true
+			}
+		}
+	}
+	// Find the values to keep, then copy them into one string: one
 	// allocation per event, none if nothing is new.
 	fresh := w.fresh[:0]
 	text := w.text[:0]
 	for i, v := range vals {
-		if v != "" && !b.has(i, v) {
-			fresh = append(fresh, i)
-			text = append(text, v...)
+		if v == "" || b.has(i, v) {
+			continue
 		}
+		n := jsonLen(v) + 1
+		if len(b.fields[i]) == 0 {
+			n += w.fieldCost[i]
+		}
+		if len(b.fields[i]) >= w.cfg.MaxValues || w.fixed+b.size+n > w.cfg.MaxAlertBytes {
+			if !absorbed && w.leaveOut(b, i, v) {
+				changed = true
+			}
+			continue
+		}
+		b.size += n
+		fresh = append(fresh, i)
+		text = append(text, v...)
 	}
-	changed := len(fresh) > 0
-	if changed {
+	if len(fresh) > 0 {
+		changed = true
 		kept := string(text)
-		if b.count == 0 {
-			// A bucket's first event (most buckets have one): every
-			// field gets one value, all cut from one array.
-			one := b.inlVals[:]
-			if len(fresh) > len(one) {
-				one = make([]string, len(fresh))
-			}
-			for k, i := range fresh {
-				one[k], kept = kept[:len(vals[i])], kept[len(vals[i]):]
-				b.fields[i] = one[k : k+1 : k+1]
-			}
-		} else {
-			for _, i := range fresh {
-				var v string
-				v, kept = kept[:len(vals[i])], kept[len(vals[i]):]
-				b.insert(i, v)
-			}
+		w.charge(b, len(kept)+len(fresh)*stringCost)
+		for _, i := range fresh {
+			var v string
+			v, kept = kept[:len(vals[i])], kept[len(vals[i]):]
+			b.add(i, v)
 		}
 	}
 	w.fresh, w.text = fresh, text
 	t := ev.Time
 	switch {
-	case b.count == 0:
+	case first:
 		b.first, b.last = t, t
 		changed = true
 	case t < b.first:
@@ -311,15 +375,6 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	case t > b.last:
 		b.last = t
 		changed = true
-	}
-	if b.restored && b.absorb(ev.Source) {
-		w.stats.RestoreAbsorbed++
-	} else {
-		b.count++
-		changed = true
-		if !ev.Source.IsZero() && len(b.sources) < w.cfg.MaxSources {
-			b.sources = append(b.sources, ev.Source)
-		}
 	}
 	if !ev.Source.IsZero() {
 		b.notePos(ev.Source)
@@ -330,6 +385,63 @@ func (w *Window) addEvent(b *bucket, ev *Event) {
 	if b.key.late {
 		w.stats.LateEvents++
 	}
+}
+
+// leaveOut counts v, a value of field i that does not fit b, among the
+// field's values left out, and reports whether the count grew: each
+// distinct value is counted once, by a 64-bit hash, up to maxOmitted per
+// bucket, beyond which counts stop growing.
+func (w *Window) leaveOut(b *bucket, i int, v string) bool {
+	if b.omitted == nil {
+		b.omitted = make([]omission, len(b.fields))
+	}
+	if b.omittedHashes >= maxOmitted {
+		return false
+	}
+	o := &b.omitted[i]
+	if o.seen == nil {
+		o.seen = make(map[uint64]struct{})
+	}
+	h := fnv64(v)
+	if _, ok := o.seen[h]; ok {
+		return false
+	}
+	o.seen[h] = struct{}{}
+	b.omittedHashes++
+	w.stats.OmittedValues++
+	w.charge(b, omittedCost)
+	return true
+}
+
+// maxOmitted caps the values left out that a bucket counts (see leaveOut):
+// 100,000 hashes, about 2.4 MB, is the most a bucket holds for them.
+const maxOmitted = 100_000
+
+// Estimated heap bytes, for Config.MemoryBudget: a bucket without its
+// values, a value held (its string header beside its bytes), a hash of a
+// value left out, a host record without its name.
+const (
+	bucketCost  = 1024
+	stringCost  = 16
+	omittedCost = 24
+	hostCost    = 160
+)
+
+// charge adds n estimated bytes to b and to the window.
+func (w *Window) charge(b *bucket, n int) {
+	b.mem += n
+	w.mem += int64(n)
+}
+
+// fnv64 is FNV-1a, 64 bits: deterministic, so that the same input leaves
+// out the same values in every run.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // close emits an open bucket if it has anything new and makes it revisable.
@@ -370,6 +482,7 @@ func (w *Window) forgetRevisable(b *bucket, why *int64) {
 	w.dropRevisable(b)
 	*why++
 	delete(w.buckets, b.key)
+	w.mem -= int64(b.mem)
 	hs := b.hs
 	hs.horizon = max(hs.horizon, b.key.sec)
 	w.settle(hs)
@@ -377,6 +490,9 @@ func (w *Window) forgetRevisable(b *bucket, why *int64) {
 		w.free = append(w.free, b)
 	}
 }
+
+// forgottenSlots is the size of Window.forgotten (512 KiB).
+const forgottenSlots = 1 << 16
 
 // maxFree bounds the forgotten buckets kept for reuse: in the steady state
 // buckets are forgotten about as fast as new ones open, and reusing them
@@ -391,9 +507,53 @@ func (w *Window) settle(hs *hostState) {
 	}
 	w.idleHosts.Add(hs, struct{}{})
 	for w.idleHosts.Len() > w.cfg.RetainHosts {
-		old, _, _ := w.idleHosts.RemoveOldest()
-		delete(w.hosts, old.name)
-		w.stats.HostsEvicted++
+		w.forgetIdleHost()
+	}
+}
+
+// forgetIdleHost forgets the least recently active idle host, if any.
+func (w *Window) forgetIdleHost() bool {
+	old, _, ok := w.idleHosts.RemoveOldest()
+	if !ok {
+		return false
+	}
+	delete(w.hosts, old.name)
+	w.mem -= int64(hostCost + len(old.name))
+	if old.horizon != math.MinInt64 {
+		if w.forgotten == nil {
+			w.forgotten = make([]int64, forgottenSlots)
+			for i := range w.forgotten {
+				w.forgotten[i] = math.MinInt64
+			}
+		}
+		slot := &w.forgotten[fnv64(old.name)%forgottenSlots]
+		*slot = max(*slot, old.horizon)
+	}
+	w.stats.HostsEvicted++
+	return true
+}
+
+// fitMemory keeps the window within Config.MemoryBudget: while it holds
+// more, it forgets the oldest revisable bucket (Stats.MemoryEvicted; a
+// later event for it makes a late alert), then the least recently active
+// idle host, then, when emit is not nil, emits the least recently touched
+// open bucket early (Stats.ForcedEmissions), which makes it revisable and
+// so next in line to be forgotten.
+func (w *Window) fitMemory(emit func(*Alert)) {
+	for w.mem > w.cfg.MemoryBudget {
+		if e := w.revisable.Front(); e != nil {
+			w.forgetRevisable(e.Value.(*bucket), &w.stats.MemoryEvicted)
+			continue
+		}
+		if w.forgetIdleHost() {
+			continue
+		}
+		e := w.open.Front()
+		if e == nil || emit == nil {
+			return
+		}
+		w.stats.ForcedEmissions++
+		w.close(e.Value.(*bucket), emit)
 	}
 }
 
@@ -411,10 +571,16 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	a.Revision = b.revision
 	a.Late = b.key.late
 	a.Fields = a.Fields[:0]
+	truncated := false
 	for _, i := range w.order {
-		if vals := b.fields[i]; len(vals) > 0 {
-			a.Fields = append(a.Fields, Field{Name: w.cfg.Fields[i], Values: vals})
+		vals, omitted := b.fields[i], b.omittedCount(i)
+		if len(vals) > 0 || omitted > 0 {
+			a.Fields = append(a.Fields, Field{Name: w.cfg.Fields[i], Values: vals, Omitted: omitted})
+			truncated = truncated || omitted > 0
 		}
+	}
+	if truncated {
+		w.stats.TruncatedAlerts++
 	}
 	a.FirstSeen, a.LastSeen = b.first, b.last
 	a.Sources = append(a.Sources[:0], b.sources...)
@@ -548,11 +714,16 @@ func (w *Window) Restore(a *Alert) error {
 	b.first, b.last = a.FirstSeen, a.LastSeen
 	w.restoreFields(b, a)
 	n := min(len(a.Sources), w.cfg.MaxSources)
-	b.sources = append(b.sources, a.Sources[:n]...)
+	for _, src := range a.Sources[:n] {
+		b.sources = append(b.sources, src)
+		b.size += sourceLen(src) + 1
+	}
+	b.srcStop = n < min(a.EventCount, w.cfg.MaxSources)
 	b.restored = true
 	b.unlisted = max(a.EventCount-n, 0)
 	w.idleHosts.Remove(hs)
 	w.keep(b)
+	w.fitMemory(nil)
 	return nil
 }
 
@@ -565,8 +736,20 @@ func (w *Window) restoreFields(b *bucket, a *Alert) {
 		}
 		for _, v := range f.Values {
 			if v != "" && !b.has(i, v) {
-				b.insert(i, strings.Clone(v))
+				n := jsonLen(v) + 1
+				if len(b.fields[i]) == 0 {
+					n += w.fieldCost[i]
+				}
+				b.size += n
+				w.charge(b, len(v)+stringCost)
+				b.add(i, strings.Clone(v))
 			}
+		}
+		if d := f.Omitted - b.omittedCount(i); d > 0 {
+			if b.omitted == nil {
+				b.omitted = make([]omission, len(b.fields))
+			}
+			b.omitted[i].base += d
 		}
 	}
 }
@@ -583,6 +766,7 @@ func (w *Window) merge(b *bucket, a *Alert) {
 		}
 		if !slices.Contains(b.sources, s) {
 			b.sources = append(b.sources, s)
+			b.size += sourceLen(s) + 1
 		}
 	}
 	b.revision = max(b.revision, a.Revision)
@@ -606,6 +790,7 @@ func (w *Window) Stats() Stats {
 	s.Open = w.open.Len()
 	s.Revisable = w.revisable.Len()
 	s.Hosts = len(w.hosts)
+	s.Memory = w.mem
 	return s
 }
 

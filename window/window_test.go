@@ -644,13 +644,16 @@ func TestRetainHosts(t *testing.T) {
 	if s := w.Stats(); s.Hosts != 2 || s.HostsEvicted != 1 || s.Revisable != 0 {
 		t.Fatalf("stats = %+v", s)
 	}
-	// B still has its horizon: its second 0 is late. A was forgotten: its
-	// second 0 starts a new alert (the documented cost of the bound).
+	// B still has its horizon: its second 0 is late. A was forgotten, but
+	// its horizon lives on in the window's table of forgotten horizons:
+	// its second 0 is late too, and never a new on-time alert that would
+	// replace the one published. A host never seen is on time.
 	w.Add(ev("B", ts(0, 5), 10, "q", "", ""), clk(time.Hour), r.emit)
 	w.Add(ev("A", ts(0, 5), 11, "q", "", ""), clk(time.Hour), r.emit)
+	w.Add(ev("D", ts(0, 5), 12, "q", "", ""), clk(time.Hour), r.emit)
 	w.Flush(r.emit)
 	got := r.take()[3:]
-	if len(got) != 2 || got[0].Host != "B" || !got[0].Late || got[1].Host != "A" || got[1].Late {
+	if len(got) != 3 || got[0].Host != "B" || !got[0].Late || got[1].Host != "A" || !got[1].Late || got[2].Host != "D" || got[2].Late {
 		t.Fatalf("got %+v", got)
 	}
 }
