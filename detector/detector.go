@@ -16,6 +16,8 @@ type Options struct {
 	// Shape forces every record to be read as one shape. The default,
 	// ShapeAuto, detects the shape of each record.
 	Shape Shape
+	// Limits bound the host and values of a Match (see CapValue).
+	Limits Limits
 }
 
 // Detector applies one Rule to raw records. It is immutable after New and
@@ -29,6 +31,7 @@ type Detector struct {
 	fields  []cimField // the rule's output fields, in order
 
 	verdicts *parentVerdicts
+	limits   Limits
 }
 
 // New builds a Detector for rule. It returns an error, never panics, when the
@@ -40,6 +43,9 @@ func New(rule Rule, opts Options) (*Detector, error) {
 	if opts.Shape >= numShapes {
 		return nil, fmt.Errorf("invalid shape %d", opts.Shape)
 	}
+	if err := opts.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid limits: %w", err)
+	}
 	d := &Detector{
 		rule:    rule,
 		shape:   opts.Shape,
@@ -48,6 +54,7 @@ func New(rule Rule, opts Options) (*Detector, error) {
 		parent:  regexp.MustCompile(rule.ParentPattern), // validated above
 
 		verdicts: new(parentVerdicts),
+		limits:   opts.Limits.withDefaults(),
 	}
 	d.rule.Fields = append([]string(nil), rule.Fields...)
 	d.rule.Techniques = append([]string(nil), rule.Techniques...)
@@ -89,6 +96,9 @@ type Match struct {
 	Values []string
 	// Shape is the record's shape.
 	Shape Shape
+	// Truncated counts the host and values Evaluate cut to Options.Limits
+	// (see CapValue).
+	Truncated int
 
 	buf []byte // backs Host and Values (EvaluateTo reuses it)
 }
@@ -107,6 +117,7 @@ func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
 	if err != nil || !ok {
 		return Match{}, false, err
 	}
+	m.Truncated = capMatch(&m, d.limits)
 	return m, true, nil
 }
 
