@@ -29,7 +29,7 @@ var fatalCodes = map[kafka.Error]string{
 	kafka.TopicAuthorizationFailed:           "the user lacks a topic ACL: it needs Read and Describe on --topic and --matches-topic, Write and Describe on --alerts-topic, --dlq-topic and --matches-topic, Read on --alerts-topic (restore)",
 	kafka.GroupAuthorizationFailed:           "the user lacks Read on the consumer group named by --group",
 	kafka.ClusterAuthorizationFailed:         "the user lacks a cluster ACL (Create, to create --matches-topic); create that topic yourself or grant Create",
-	kafka.MessageSizeTooLarge:                "a record exceeds the topic's max.message.bytes; raise it on the alerts, matches and dead-letter topics",
+	kafka.MessageSizeTooLarge:                "a record exceeds its topic's max.message.bytes (msiguard sizes alerts, matches and dead letters to the limits it reads at startup: did a topic's limit shrink since?)",
 	kafka.InvalidTopic:                       "a topic name is invalid; check --topic, --alerts-topic, --dlq-topic and --matches-topic",
 	kafka.InvalidRequiredAcks:                "the broker rejects acks=all",
 	kafka.UnsupportedVersion:                 "the broker is too old for this client (Kafka 0.11 or later is needed)",
@@ -88,4 +88,33 @@ func Classify(err error) error {
 func IsFatal(err error) bool {
 	var fe *FatalError
 	return errors.As(Classify(err), &fe)
+}
+
+// recordErrors are the broker error codes that refuse a record for its own
+// sake: other records of the same topic are accepted.
+var recordErrors = []kafka.Error{kafka.MessageSizeTooLarge, kafka.RecordListTooLarge, kafka.InvalidRecord, kafka.InvalidTimestamp}
+
+// IsRecordError reports whether err refuses a record for its own sake (too
+// large or invalid), rather than the topic, the connection or the client:
+// such a record can be dead-lettered and the rest written on.
+func IsRecordError(err error) bool {
+	var we kafka.WriteErrors
+	if errors.As(err, &we) {
+		for _, e := range we {
+			if e != nil && IsRecordError(e) {
+				return true
+			}
+		}
+		return false
+	}
+	var tl *RecordTooLargeError
+	if errors.As(err, &tl) {
+		return true
+	}
+	for _, code := range recordErrors {
+		if errors.Is(err, code) {
+			return true
+		}
+	}
+	return false
 }

@@ -30,6 +30,22 @@ var ErrClosed = errors.New("sink: producer closed")
 // ErrDiscarded is delivered to barriers dropped by Discard.
 var ErrDiscarded = errors.New("sink: queued records discarded")
 
+// DefaultMaxRecordBytes is Kafka's default max.message.bytes (1 MiB plus
+// the 12 bytes of a record batch's log overhead).
+const DefaultMaxRecordBytes = 1048588
+
+// RecordTooLargeError is what Reject receives for a record larger than
+// its topic accepts, before it is sent.
+type RecordTooLargeError struct {
+	Topic string
+	Bytes int // the record's size in a batch of its own, estimated
+	Limit int // the topic's max.message.bytes
+}
+
+func (e *RecordTooLargeError) Error() string {
+	return fmt.Sprintf("a record of %d bytes exceeds the max.message.bytes of topic %s (%d)", e.Bytes, e.Topic, e.Limit)
+}
+
 // Config configures a Producer.
 type Config struct {
 	// Cluster says how to reach the brokers. Required.
@@ -57,6 +73,22 @@ type Config struct {
 	// Logger receives warnings about failed attempts (rate-limited).
 	// Default slog.Default().
 	Logger *slog.Logger
+
+	// MaxRecordBytes maps a topic to the largest record batch its brokers
+	// accept (its max.message.bytes, see TopicLimits); topics not listed
+	// get DefaultMaxRecordBytes, Kafka's default. A record larger than its
+	// topic accepts (key, value and headers, with a record batch's
+	// overhead) is never sent: it goes to Reject like one the brokers
+	// refused.
+	MaxRecordBytes map[string]int
+
+	// Reject is called, by the producer's goroutine, for a record that is
+	// refused for its own sake: too large for its topic, or refused by the
+	// brokers as too large or invalid (IsRecordError). It returns the
+	// record to write in its place, in the same position (a dead letter),
+	// or an error, which fails the producer. It must not call the
+	// Producer. nil fails the producer on such a record.
+	Reject func(m kafka.Message, err error) (kafka.Message, error)
 }
 
 // Validate reports the first problem with c, or nil.
@@ -135,6 +167,7 @@ type item struct {
 // kafka-go Writer. Send, Barrier and Flush are safe for concurrent use.
 type Producer struct {
 	cfg    Config
+	topic  string // every record's topic when non-empty
 	writer *kafka.Writer
 	queue  chan item
 	// slots limits records accepted and not yet acknowledged.
@@ -146,6 +179,8 @@ type Producer struct {
 
 	closeOnce sync.Once
 	fatal     atomic.Pointer[error]
+	// failed is closed when fatal is set.
+	failed chan struct{}
 
 	acked, calls, errs atomic.Int64
 }
@@ -161,19 +196,27 @@ func NewProducer(cfg Config, topic string) (*Producer, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxRecord := DefaultMaxRecordBytes
+	for _, n := range cfg.MaxRecordBytes {
+		maxRecord = max(maxRecord, n)
+	}
 	p := &Producer{
-		cfg: cfg,
+		cfg:   cfg,
+		topic: topic,
 		writer: &kafka.Writer{
-			Addr:     cfg.Cluster.Addr(),
-			Topic:    topic,
+			Addr: cfg.Cluster.Addr(),
+			// Records name their topic (Send fills in the producer's),
+			// so that a replacement from Reject can go elsewhere.
 			Balancer: &kafka.Hash{},
 			// One attempt per call: the loop retries, so that it can keep
 			// per-partition order and stop retrying on Discard.
 			MaxAttempts: 1,
 			// A call never holds more than CallMessages records nor
 			// CallBytes bytes, so each partition gets one batch per call.
-			BatchSize:    cfg.CallMessages + 1,
-			BatchBytes:   int64(cfg.CallBytes) + 1<<20,
+			BatchSize: cfg.CallMessages + 1,
+			// Records are checked against their topic's limit before
+			// they are sent (see checkSize): never kafka-go's.
+			BatchBytes:   int64(max(cfg.CallBytes, maxRecord)) + 1<<20,
 			BatchTimeout: cfg.Linger,
 			WriteTimeout: cfg.WriteTimeout,
 			ReadTimeout:  cfg.WriteTimeout,
@@ -185,6 +228,7 @@ func NewProducer(cfg Config, topic string) (*Producer, error) {
 		discardReq: make(chan chan struct{}),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+		failed:     make(chan struct{}),
 	}
 	go p.loop()
 	return p, nil
@@ -196,6 +240,18 @@ func (p *Producer) Err() error {
 		return *e
 	}
 	return nil
+}
+
+// Failed returns a channel closed when the producer fails for good; Err
+// then says why.
+func (p *Producer) Failed() <-chan struct{} { return p.failed }
+
+// setFatal records the error that stops the producer.
+func (p *Producer) setFatal(err error) {
+	if p.fatal.CompareAndSwap(nil, &err) {
+		close(p.failed)
+		p.cfg.Logger.Error("producer failed", "producer", p.cfg.Name, "err", err)
+	}
 }
 
 // Stats returns the producer's counters.
@@ -214,6 +270,9 @@ func (p *Producer) Stats() ProducerStats {
 func (p *Producer) Send(ctx context.Context, m kafka.Message) error {
 	if err := p.Err(); err != nil {
 		return err
+	}
+	if m.Topic == "" {
+		m.Topic = p.topic
 	}
 	select {
 	case p.slots <- struct{}{}:
@@ -392,12 +451,21 @@ const (
 )
 
 // write sends batch until the brokers acknowledge all of it, retrying with
-// backoff; it gives up only on a fatal error, Discard or Close. Records of
-// a failed call that the brokers did acknowledge are not sent again.
+// backoff; it gives up only on a fatal error, Discard or Close, releasing
+// the slots of what it did not write. Records of a failed call that the
+// brokers did acknowledge are not sent again. A record refused for its own
+// sake is replaced by what Reject returns; so that such a record is told
+// from the others of its batch, the records of a call the brokers refused
+// so are then sent one at a time.
 func (p *Producer) write(batch []kafka.Message) outcome {
-	backoff := p.cfg.RetryMin
-	var since, logged time.Time
-	for attempt := 0; ; attempt++ {
+	for i := range batch {
+		if err := p.checkSize(&batch[i]); err != nil && !p.reject(&batch[i], err) {
+			p.release(len(batch))
+			return failed
+		}
+	}
+	r := retrier{p: p, backoff: p.cfg.RetryMin}
+	for {
 		p.calls.Add(1)
 		// No deadline: a call abandoned by its context would still be
 		// written later by the client, out of order. WriteTimeout bounds it.
@@ -405,17 +473,17 @@ func (p *Producer) write(batch []kafka.Message) outcome {
 		if err == nil {
 			p.acked.Add(int64(len(batch)))
 			p.release(len(batch))
-			if attempt > 0 {
-				p.cfg.Logger.Info("producer recovered", "producer", p.cfg.Name, "attempts", attempt+1, "after", time.Since(since).Round(time.Millisecond))
-			}
+			r.recovered()
 			return written
 		}
 		p.errs.Add(1)
 		var we kafka.WriteErrors
+		recordErr := false
 		if errors.As(err, &we) && len(we) == len(batch) {
 			j := 0
 			for i := range batch {
 				if we[i] != nil {
+					recordErr = recordErr || IsRecordError(we[i])
 					batch[j] = batch[i]
 					j++
 				}
@@ -423,38 +491,149 @@ func (p *Producer) write(batch []kafka.Message) outcome {
 			p.acked.Add(int64(len(batch) - j))
 			p.release(len(batch) - j)
 			batch = batch[:j]
+		} else {
+			recordErr = IsRecordError(err) && len(batch) == 1
 		}
-		if c := Classify(err); IsFatal(c) {
-			c = fmt.Errorf("producing to %s: %w", p.cfg.Name, c)
-			p.fatal.Store(&c)
-			p.release(len(batch))
-			p.cfg.Logger.Error("producer failed", "producer", p.cfg.Name, "err", c)
-			return failed
+		if recordErr {
+			return p.writeEach(batch)
 		}
-		now := time.Now()
-		if attempt == 0 {
-			since = now
+		if o := r.fail(err, batch); o != written {
+			return o
 		}
-		if now.Sub(logged) >= 10*time.Second {
-			logged = now
-			p.cfg.Logger.Warn("produce failed, retrying", "producer", p.cfg.Name, "records", len(batch), "attempt", attempt+1, "failing_for", now.Sub(since).Round(time.Millisecond), "err", err)
+	}
+}
+
+// writeEach sends the records of batch one at a time, in order, each until
+// the brokers acknowledge it or its replacement from Reject, like write.
+func (p *Producer) writeEach(batch []kafka.Message) outcome {
+	for i := range batch {
+		m := &batch[i]
+		r := retrier{p: p, backoff: p.cfg.RetryMin}
+		for rejects := 0; ; {
+			p.calls.Add(1)
+			err := p.writer.WriteMessages(context.Background(), *m)
+			if err == nil {
+				p.acked.Add(1)
+				p.release(1)
+				r.recovered()
+				break
+			}
+			p.errs.Add(1)
+			if IsRecordError(err) {
+				// A replacement refused again would be refused forever.
+				if rejects++; rejects > 2 {
+					p.release(len(batch) - i)
+					p.setFatal(fmt.Errorf("producing to %s: topic %s refused a record and its replacement: %w", p.cfg.Name, m.Topic, Classify(err)))
+					return failed
+				}
+				if !p.reject(m, err) {
+					p.release(len(batch) - i)
+					return failed
+				}
+				continue
+			}
+			if o := r.fail(err, batch[i:]); o != written {
+				return o
+			}
 		}
-		wait := backoff/2 + rand.N(backoff/2+1)
-		backoff = min(2*backoff, p.cfg.RetryMax)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case ack := <-p.discardReq:
-			t.Stop()
-			p.release(len(batch))
-			p.drain(nil)
-			close(ack)
-			return discarded
-		case <-p.stop:
-			t.Stop()
-			p.release(len(batch))
-			return stopped
+	}
+	return written
+}
+
+// checkSize returns a *RecordTooLargeError when m exceeds its topic's
+// limit.
+func (p *Producer) checkSize(m *kafka.Message) error {
+	limit, ok := p.cfg.MaxRecordBytes[m.Topic]
+	if !ok {
+		limit = DefaultMaxRecordBytes
+	}
+	if n := msgSize(m) + batchOverhead; n > limit {
+		return &RecordTooLargeError{Topic: m.Topic, Bytes: n, Limit: limit}
+	}
+	return nil
+}
+
+// batchOverhead is a record batch's header (61 bytes) and log overhead
+// (12), which a broker counts against max.message.bytes.
+const batchOverhead = 73
+
+// reject replaces *m by what Config.Reject makes of it. It reports false,
+// after failing the producer, when there is no replacement.
+func (p *Producer) reject(m *kafka.Message, why error) bool {
+	if p.cfg.Reject == nil {
+		p.setFatal(fmt.Errorf("producing to %s: %w", p.cfg.Name, Classify(why)))
+		return false
+	}
+	repl, err := p.cfg.Reject(*m, why)
+	if err == nil {
+		err = p.checkSize(&repl)
+	}
+	if err != nil {
+		p.setFatal(fmt.Errorf("producing to %s: topic %s refused a record (%v) and it could not be replaced: %w", p.cfg.Name, m.Topic, why, err))
+		return false
+	}
+	if repl.Topic == "" {
+		repl.Topic = p.topic
+	}
+	*m = repl
+	return true
+}
+
+// retrier waits out failed attempts with jittered exponential backoff and
+// logs them at most every 10 seconds.
+type retrier struct {
+	p               *Producer
+	backoff         time.Duration
+	attempts        int
+	since, loggedAt time.Time
+}
+
+// recovered logs a success after failures.
+func (r *retrier) recovered() {
+	if r.attempts > 0 {
+		r.p.cfg.Logger.Info("producer recovered", "producer", r.p.cfg.Name, "attempts", r.attempts+1, "after", time.Since(r.since).Round(time.Millisecond))
+	}
+}
+
+// fail handles a failed call of pending: a fatal error fails the producer;
+// otherwise it waits the backoff and returns written (meaning: try again),
+// or discarded or stopped when Discard or Close came first (pending's slots
+// then released).
+func (r *retrier) fail(err error, pending []kafka.Message) outcome {
+	p := r.p
+	if c := Classify(err); IsFatal(c) {
+		topic := p.topic
+		if len(pending) > 0 {
+			topic = pending[0].Topic
 		}
+		p.release(len(pending))
+		p.setFatal(fmt.Errorf("producing to %s (topic %s): %w", p.cfg.Name, topic, c))
+		return failed
+	}
+	now := time.Now()
+	if r.attempts == 0 {
+		r.since = now
+	}
+	r.attempts++
+	if now.Sub(r.loggedAt) >= 10*time.Second {
+		r.loggedAt = now
+		p.cfg.Logger.Warn("produce failed, retrying", "producer", p.cfg.Name, "records", len(pending), "attempt", r.attempts, "failing_for", now.Sub(r.since).Round(time.Millisecond), "err", err)
+	}
+	wait := r.backoff/2 + rand.N(r.backoff/2+1)
+	r.backoff = min(2*r.backoff, p.cfg.RetryMax)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return written
+	case ack := <-p.discardReq:
+		p.release(len(pending))
+		p.drain(nil)
+		close(ack)
+		return discarded
+	case <-p.stop:
+		p.release(len(pending))
+		return stopped
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,17 +58,34 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 			}
 		}
 	}
-	if got := p.Stats().Pending; got > 16 {
-		t.Errorf("Pending = %d beyond the queue bound 16", got)
-	}
+	// The queue bound holds against a broker that refuses everything: 16
+	// records wait, the 17th Send blocks until its context ends.
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := p.Stats(); st.Acked != keys*revs || st.Pending != 0 || st.Errors == 0 {
-		t.Errorf("stats after flush = %+v, want %d acked, 0 pending, some errors", st, keys*revs)
+	failures.Store(1 << 30)
+	for range 16 {
+		if err := p.Send(ctx, kafka.Message{Key: []byte("stalled"), Value: []byte("0")}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// Read everything back: per key, values 0..revs-1 in order.
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	err = p.Send(short, kafka.Message{Key: []byte("stalled"), Value: []byte("1")})
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the 17th Send to a stalled broker returned %v, want it blocked until its deadline", err)
+	}
+	failures.Store(0)
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Acked != keys*revs+16 || st.Pending != 0 || st.Errors == 0 {
+		t.Errorf("stats after flush = %+v, want %d acked, 0 pending, some errors", st, keys*revs+16)
+	}
+	// Read everything back: per key, values 0..revs-1 in order; the
+	// sixteen stalled records, never the blocked one.
 	next := map[string]int{}
+	var stalled []int
 	conn, err := kafka.DialLeader(ctx, "tcp", c.Addrs()[0], topic, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +105,10 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 				t.Fatal(err)
 			}
 			v, _ := strconv.Atoi(string(m.Value))
+			if string(m.Key) == "stalled" {
+				stalled = append(stalled, v)
+				continue
+			}
 			if v != next[string(m.Key)] {
 				t.Errorf("key %s: got revision %d, want %d", m.Key, v, next[string(m.Key)])
 			}
@@ -98,6 +120,9 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 		if got := next[fmt.Sprint("k", k)]; got != revs {
 			t.Errorf("key k%d: %d records, want %d", k, got, revs)
 		}
+	}
+	if !slices.Equal(stalled, make([]int, 16)) {
+		t.Errorf("key stalled: values %v, want sixteen 0s and never the blocked 1", stalled)
 	}
 }
 
@@ -147,5 +172,120 @@ func TestClusterValidateAndMask(t *testing.T) {
 		if err := bad.Validate(); !errors.Is(err, ErrConfig) {
 			t.Errorf("Validate(%+v) = %v, want ErrConfig", bad, err)
 		}
+	}
+}
+
+// readAll returns the records of every partition of topic, in offset order
+// per partition, partitions in order.
+func readAll(t *testing.T, c *kafkatest.Cluster, topic string, partitions int) []kafka.Message {
+	t.Helper()
+	ctx := context.Background()
+	var out []kafka.Message
+	for part := range partitions {
+		lc, err := kafka.DialLeader(ctx, "tcp", c.Addrs()[0], topic, part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, _ := lc.ReadLastOffset()
+		lc.Seek(0, kafka.SeekAbsolute)
+		for off := int64(0); off < last; off++ {
+			lc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			m, err := lc.ReadMessage(1 << 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+		lc.Close()
+	}
+	return out
+}
+
+// A record too large for its topic, whether the producer knows the limit
+// (MaxRecordBytes) or only the broker does, is replaced in its place by
+// what Reject returns; the records around it are written, in order, and a
+// barrier behind them completes.
+func TestProducerReject(t *testing.T) {
+	for _, known := range []bool{true, false} {
+		t.Run(fmt.Sprintf("limit-known=%v", known), func(t *testing.T) {
+			c := kafkatest.Start(t)
+			topic, dlq := kafkatest.UniqueName(t, "out"), kafkatest.UniqueName(t, "dlq")
+			c.CreateTopicWith(t, topic, 1, map[string]string{"max.message.bytes": "4000"})
+			c.CreateTopic(t, dlq, 1)
+			var rejected []error
+			cfg := Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", Linger: 50 * time.Millisecond,
+				Reject: func(m kafka.Message, err error) (kafka.Message, error) {
+					rejected = append(rejected, err)
+					return kafka.Message{Topic: dlq, Key: m.Key, Value: m.Value[:10]}, nil
+				}}
+			if known {
+				cfg.MaxRecordBytes = map[string]int{topic: 4000}
+			}
+			p, err := NewProducer(cfg, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close(context.Background())
+			ctx := context.Background()
+			for i, size := range []int{10, 10_000, 20, 30, 50_000, 40} {
+				v := strings.Repeat(strconv.Itoa(i), size)
+				if err := p.Send(ctx, kafka.Message{Key: []byte("k"), Value: []byte(v)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := p.Flush(ctx); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
+			var got []string
+			for _, m := range readAll(t, c, topic, 1) {
+				got = append(got, fmt.Sprintf("%c%d", m.Value[0], len(m.Value)))
+			}
+			if want := []string{"010", "220", "330", "540"}; !slices.Equal(got, want) {
+				t.Errorf("topic holds %v, want %v", got, want)
+			}
+			var dead []string
+			for _, m := range readAll(t, c, dlq, 1) {
+				dead = append(dead, string(m.Value))
+			}
+			if want := []string{"1111111111", "4444444444"}; !slices.Equal(dead, want) || len(rejected) != 2 {
+				t.Errorf("dead letters %v, rejections %v", dead, rejected)
+			}
+			for _, err := range rejected {
+				if !IsRecordError(err) {
+					t.Errorf("rejection %v is not a record error", err)
+				}
+			}
+			if st := p.Stats(); st.Acked != 6 || st.Pending != 0 {
+				t.Errorf("stats %+v, want 6 acknowledged", st)
+			}
+		})
+	}
+}
+
+// A fatal error closes Failed at once, whoever waits on it.
+func TestProducerFailedChannel(t *testing.T) {
+	c := kafkatest.Start(t, kafkatest.WithFaults())
+	topic := kafkatest.UniqueName(t, "out")
+	c.CreateTopic(t, topic, 1)
+	fake := c.Fake()
+	fake.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		return kafkatest.RefuseProduce(req.(*kmsg.ProduceRequest), kerr.TopicAuthorizationFailed.Code), nil, true
+	})
+	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if err := p.Send(context.Background(), kafka.Message{Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Failed():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Failed not closed 10 s after a fatal error")
+	}
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), topic) {
+		t.Errorf("Err = %v, want it to name topic %s", err, topic)
 	}
 }

@@ -14,7 +14,7 @@ func TestCreateTopicWrongCountFailsFast(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	err := c.createTopic(ctx, name, 3)
+	err := c.createTopic(ctx, name, 3, nil)
 	if err == nil || !strings.Contains(err.Error(), "already exists with 2 partitions, want 3") {
 		t.Fatalf("createTopic with another count: %v", err)
 	}

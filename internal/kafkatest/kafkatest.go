@@ -280,17 +280,24 @@ func (c *Cluster) Client(t testing.TB) *kafka.Client {
 // fine; with another count it fails the test.
 func (c *Cluster) CreateTopic(t testing.TB, name string, partitions int) {
 	t.Helper()
+	c.CreateTopicWith(t, name, partitions, nil)
+}
+
+// CreateTopicWith is CreateTopic with topic configs, such as
+// max.message.bytes or cleanup.policy.
+func (c *Cluster) CreateTopicWith(t testing.TB, name string, partitions int, configs map[string]string) {
+	t.Helper()
 	if partitions <= 0 {
 		partitions = c.partitions
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.createTopic(ctx, name, partitions); err != nil {
+	if err := c.createTopic(ctx, name, partitions, configs); err != nil {
 		t.Fatalf("kafkatest: create topic %q: %v", name, err)
 	}
 }
 
-func (c *Cluster) createTopic(ctx context.Context, name string, partitions int) error {
+func (c *Cluster) createTopic(ctx context.Context, name string, partitions int, configs map[string]string) error {
 	d := c.Dialer()
 	conn, err := d.DialContext(ctx, "tcp", c.addrs[0])
 	if err != nil {
@@ -311,7 +318,11 @@ func (c *Cluster) createTopic(ctx context.Context, name string, partitions int) 
 	}
 	// Conn.CreateTopics itself ignores TOPIC_ALREADY_EXISTS (createtopics.go),
 	// so an existing topic shows up only in the metadata below.
-	err = cconn.CreateTopics(kafka.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: 1})
+	tc := kafka.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: 1}
+	for k, v := range configs {
+		tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+	}
+	err = cconn.CreateTopics(tc)
 	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 		return err
 	}
