@@ -60,7 +60,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 // TestLogicPositions checks that SPL errors point into the YAML file
-// through line folding, '' escapes and literal blocks.
+// through line folding, ” escapes and literal blocks.
 func TestLogicPositions(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"id: x\nlogic_format: Splunk\nlogic: 'a \"''q''\"\n  b\n    | eval y=1'\n", "r.yml:5:7: unsupported command | eval"},
