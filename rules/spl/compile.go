@@ -229,7 +229,6 @@ func (c *compiler) compile(segs [][]token) error {
 		}
 		return t.errorf("a rule must end with | bin span=... | stats ... by _time, host: msiguard alerts per host and time bucket")
 	}
-	_ = tableTok
 
 	c.p.eventIDs = eventIDs(ast, stageASTs)
 	node, err := c.build(ast, true)

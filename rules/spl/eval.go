@@ -1,8 +1,6 @@
 package spl
 
 import (
-	"time"
-
 	"github.com/msiguard/msiguard/rules/cim"
 	"github.com/msiguard/msiguard/rules/segment"
 )
@@ -276,4 +274,3 @@ func (p *Program) Sources() []cim.Source { return append([]cim.Source(nil), p.so
 // able to return true.
 func (p *Program) Prefilter() Prefilter { return p.prefilter }
 
-var _ = time.Second

@@ -58,8 +58,6 @@ type token struct {
 	text string
 	pos  Position
 	via  []Position
-	// glued: no space between this token and the previous one
-	glued bool
 }
 
 func (t token) errorf(format string, args ...any) *Error {
@@ -103,17 +101,14 @@ func wordStop(s string, i int) bool {
 func (lx *lexer) lex(src *Text, via []Position, active []string) error {
 	s := src.Body
 	i := 0
-	glued := false
 	emit := func(k tokKind, text string, off int) {
-		lx.toks = append(lx.toks, token{kind: k, text: text, pos: src.position(off), via: via, glued: glued})
-		glued = true
+		lx.toks = append(lx.toks, token{kind: k, text: text, pos: src.position(off), via: via})
 	}
 	for i < len(s) {
 		c := s[i]
 		switch {
 		case isSpace(c):
 			i++
-			glued = false
 		case c == '(':
 			emit(tLParen, "(", i)
 			i++
@@ -163,7 +158,6 @@ func (lx *lexer) lex(src *Text, via []Position, active []string) error {
 				return err
 			}
 			i += j + 2
-			glued = false
 		default:
 			j := i
 			for j < len(s) && !wordStop(s, j) {
