@@ -65,6 +65,7 @@ func TestLogicPositions(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"id: x\nlogic_format: Splunk\nlogic: 'a \"''q''\"\n  b\n    | eval y=1'\n", "r.yml:5:7: unsupported command | eval"},
 		{"id: x\nlogic_format: Splunk\nlogic: |\n  a\n  | rex \"x\"\n", "r.yml:5:5: unsupported command | rex"},
+		{"id: x\nlogic_format: Splunk\nlogic: |\n  a\n\n  b\n   | rex \"x\"\n", "r.yml:7:6: unsupported command | rex"},
 		{"id: x\nlogic_format: Splunk\nlogic: a   b\n  c | dedup x\n", "r.yml:4:7: unsupported command | dedup"},
 		{"id: x\nlogic_format: Splunk\nlogic: \"a\\\n  \\\"b\\\" | fields x\"\n", "r.yml:4:11: unsupported command | fields"},
 	}

@@ -150,6 +150,11 @@ func decodeLiteral(src []byte, i int) ([]byte, []int) {
 				break
 			}
 		}
+		if j >= len(src) || src[j] == '\n' { // a blank line
+			out, offs = append(out, '\n'), append(offs, j)
+			i = j + 1
+			continue
+		}
 		k := i + max(indent, 0)
 		for ; k < len(src) && src[k] != '\n'; k++ {
 			out, offs = append(out, src[k]), append(offs, k)

@@ -273,4 +273,3 @@ func (p *Program) Sources() []cim.Source { return append([]cim.Source(nil), p.so
 // Prefilter returns the raw-text tokens a record must hold for Match to be
 // able to return true.
 func (p *Program) Prefilter() Prefilter { return p.prefilter }
-
