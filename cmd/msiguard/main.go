@@ -27,6 +27,7 @@ var commands = []command{
 	{"run", "consume Sysmon events from a consumer group and publish alerts", runCommand},
 	{"demo", "run everything in one process: broker, generator, pipeline; print alerts as they come", demoCommand},
 	{"backtest", "replay Sysmon events from files or a topic range and write the alerts", backtestCommand},
+	{"rules", "check rule files and explain what each compiled rule does", rulesCommand},
 	{"gen", "generate realistic Sysmon records to a file or a topic (tests, demos, load)", genCommand},
 	{"dev-broker", "run an in-process Kafka broker for development (no Docker, no Java)", devBrokerCommand},
 	{"version", "print the version, VCS revision, Go and Kafka library versions", versionCommand},
