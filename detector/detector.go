@@ -54,7 +54,7 @@ func New(rule Rule, opts Options) (*Detector, error) {
 		parent:  regexp.MustCompile(rule.ParentPattern), // validated above
 
 		verdicts: new(parentVerdicts),
-		limits:   opts.Limits.withDefaults(),
+		limits:   opts.Limits.WithDefaults(),
 	}
 	d.rule.Fields = append([]string(nil), rule.Fields...)
 	d.rule.Techniques = append([]string(nil), rule.Techniques...)

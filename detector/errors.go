@@ -17,11 +17,16 @@ const (
 	ReasonMissingHost Reason = "missing_host"
 	// ReasonBadTime: the record matches the rule but has no parseable event time.
 	ReasonBadTime Reason = "bad_time"
+	// ReasonTooLarge: the record, its match or its alert cannot be written
+	// in full to the topic it is meant for (the pipeline's reason, not the
+	// detector's: listed here with the others so every dead letter's
+	// reason is one of Reasons).
+	ReasonTooLarge Reason = "too_large"
 )
 
 // Reasons lists every Reason, in a stable order.
 func Reasons() []Reason {
-	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime}
+	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime, ReasonTooLarge}
 }
 
 // Error is returned by Evaluate for a record that deserves a dead letter.

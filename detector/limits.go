@@ -45,7 +45,8 @@ func (l Limits) Validate() error {
 	return nil
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with each zero limit set to its default.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxValueBytes == 0 {
 		l.MaxValueBytes = DefaultMaxValueBytes
 	}

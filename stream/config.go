@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/deadletter"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/window"
 )
@@ -25,6 +26,7 @@ const (
 	DefaultAlertQueue        = 10_000
 	DefaultRecordQueue       = 10_000
 	DefaultTickInterval      = 500 * time.Millisecond
+	DefaultDeadLetterBytes   = deadletter.DefaultPrefixBytes
 )
 
 // MatchesSuffix is appended to the alerts topic to name the matches topic
@@ -70,6 +72,22 @@ type Config struct {
 	// Beyond it the oldest are forgotten before Retain, and a later event
 	// for one becomes a late alert. Default 100k.
 	RetainBuckets int
+
+	// MaxValues and MaxAlertBytes cap each alert, WindowMemory each
+	// window's estimated heap (window.Config.MaxValues, MaxAlertBytes and
+	// MemoryBudget). Defaults 1000, 1,000,000 and 512 MiB. An alert of
+	// MaxAlertBytes must fit the alerts topic's max.message.bytes: Run
+	// refuses to start otherwise.
+	MaxValues, MaxAlertBytes int
+	WindowMemory             int64
+	// Limits cap each match's values and host (detector.Limits): 32 KiB
+	// and 255 bytes by default. A match of every field at MaxValueBytes
+	// must fit the matches topic.
+	Limits detector.Limits
+	// DeadLetterBytes is how much of its original a dead letter keeps
+	// (with the original's length and SHA-256 in headers). Default 64 KiB,
+	// or less to fit the dead-letter topic's max.message.bytes.
+	DeadLetterBytes int
 
 	// RestoreLookback is how far back in the alerts topic to read published
 	// alerts before consuming matches, so that a replay re-emits nothing
@@ -158,7 +176,9 @@ func (c *Config) Validate() error {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"--retain-buckets", c.RetainBuckets}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue}} {
+	}{{"--retain-buckets", c.RetainBuckets}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue},
+		{"--max-values", c.MaxValues}, {"--max-alert-bytes", c.MaxAlertBytes}, {"--dead-letter-bytes", c.DeadLetterBytes},
+		{"--window-memory", int(min(c.WindowMemory, 1<<62))}} {
 		if n.v < 0 {
 			return fmt.Errorf("%w: %s is negative (%d)", ErrConfig, n.name, n.v)
 		}
@@ -176,6 +196,12 @@ func (c *Config) Validate() error {
 	}
 	if err := rule.Validate(); err != nil {
 		return fmt.Errorf("%w: rule: %v", ErrConfig, err)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return fmt.Errorf("%w: --max-value-bytes or --max-host-bytes: %v", ErrConfig, err)
+	}
+	if c.MaxAlertBytes != 0 && c.MaxAlertBytes < window.MinMaxAlertBytes {
+		return fmt.Errorf("%w: --max-alert-bytes %d is below %d", ErrConfig, c.MaxAlertBytes, window.MinMaxAlertBytes)
 	}
 	wc := d.windowConfig(rule)
 	if err := wc.Validate(); err != nil {
@@ -237,6 +263,10 @@ func (c Config) withDefaults() Config {
 	defi(&c.FetchMaxBytes, DefaultFetchMaxBytes)
 	defi(&c.AlertQueue, DefaultAlertQueue)
 	defi(&c.RecordQueue, DefaultRecordQueue)
+	defi(&c.MaxValues, window.DefaultMaxValues)
+	if c.WindowMemory == 0 {
+		c.WindowMemory = window.DefaultMemoryBudget
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -255,8 +285,11 @@ func (c *Config) windowConfig(rule detector.Rule) window.Config {
 		Grace:       c.Grace,
 		IdleTimeout: c.IdleTimeout,
 		Retain:      c.Retain,
-		// RetainBuckets: 0 (unset) takes the window's default.
+		// Zero (unset) options take the window's defaults.
 		RetainBuckets: c.RetainBuckets,
+		MaxValues:     c.MaxValues,
+		MaxAlertBytes: c.MaxAlertBytes,
+		MemoryBudget:  c.WindowMemory,
 	}
 }
 
@@ -284,6 +317,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("idle_timeout", d.IdleTimeout.String()),
 		slog.String("retain", d.Retain.String()),
 		slog.Int("retain_buckets", d.RetainBuckets),
+		slog.Int("max_values", d.MaxValues),
+		slog.Int("max_alert_bytes", d.maxAlertBytes()),
+		slog.Int("max_value_bytes", d.Limits.WithDefaults().MaxValueBytes),
+		slog.Int("max_host_bytes", d.Limits.WithDefaults().MaxHostBytes),
+		slog.Int64("window_memory", d.WindowMemory),
 		slog.String("restore_lookback", d.RestoreLookback.String()),
 		slog.String("commit_interval", d.CommitInterval.String()),
 		slog.String("shutdown_timeout", d.ShutdownTimeout.String()),

@@ -32,6 +32,7 @@ type fetcher struct {
 
 	conn    *kafka.Conn
 	buf     []byte // read buffer, grown for large records
+	whole   bool   // read the next record whole (see fetch)
 	backoff time.Duration
 	hw      int64 // high watermark seen in the last fetch, -1 before
 }
@@ -113,15 +114,28 @@ func (f *fetcher) fetch(ctx context.Context, fn func(offset int64, value []byte)
 	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: f.maxBytes, MaxWait: f.maxWait})
 	var fnErr error
 	for {
-		n, err := batch.Read(f.buf)
-		if err != nil {
-			break
+		var off int64
+		var value []byte
+		if f.whole {
+			// The record at f.offset is larger than the buffer may grow:
+			// read it into memory of its own, once.
+			m, err := batch.ReadMessage()
+			if err != nil {
+				break
+			}
+			off, value = m.Offset, m.Value
+		} else {
+			n, err := batch.Read(f.buf)
+			if err != nil {
+				break
+			}
+			off, value = batch.Offset()-1, f.buf[:n]
 		}
-		off := batch.Offset() - 1
 		if off < f.offset {
 			continue // a compressed batch can start before the offset asked
 		}
-		if fnErr = fn(off, f.buf[:n]); fnErr != nil {
+		f.whole = false
+		if fnErr = fn(off, value); fnErr != nil {
 			break
 		}
 		f.offset = off + 1
@@ -141,12 +155,13 @@ func (f *fetcher) fetch(ctx context.Context, fn func(offset int64, value []byte)
 		f.backoff = 0
 		return nil
 	case errors.Is(err, io.ErrShortBuffer):
-		if len(f.buf) >= maxRecordBytes {
-			f.close()
-			return &sink.FatalError{Err: fmt.Errorf("record at %s/%d offset %d exceeds %d bytes", f.topic, f.partition, f.offset, maxRecordBytes),
-				Hint: "msiguard reads records up to 64 MiB"}
+		// The next record does not fit: grow the buffer up to
+		// maxBufferBytes, and read a larger record whole.
+		if len(f.buf) < maxBufferBytes {
+			f.buf = make([]byte, 2*len(f.buf))
+		} else {
+			f.whole = true
 		}
-		f.buf = make([]byte, 2*len(f.buf))
 		return nil
 	case ctx.Err() != nil:
 		f.close()
@@ -158,8 +173,10 @@ func (f *fetcher) fetch(ctx context.Context, fn func(offset int64, value []byte)
 	return f.retry(ctx, err)
 }
 
-// maxRecordBytes caps the read buffer.
-const maxRecordBytes = 64 << 20
+// maxBufferBytes caps the read buffer a fetcher keeps; a larger record
+// (up to whatever the broker's max.message.bytes allows) is read into
+// memory of its own and then dropped.
+const maxBufferBytes = 4 << 20
 
 // outOfRange moves the offset into the partition's range: records below
 // the first offset were deleted by retention before we read them.

@@ -1,11 +1,8 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -128,8 +125,8 @@ func (w *inputWorker) process(offset int64, value []byte) error {
 	return nil
 }
 
-// deadLetter sends a copy of the record to the DLQ. Its key is the record's
-// position, topic/partition/offset.
+// deadLetter sends the record's dead letter (see Pipeline.deadLetter),
+// keyed by its position.
 func (w *inputWorker) deadLetter(offset int64, value []byte, err error) error {
 	reason := detector.Reason("unknown")
 	detail := err.Error()
@@ -137,18 +134,8 @@ func (w *inputWorker) deadLetter(offset int64, value []byte, err error) error {
 	if errors.As(err, &de) {
 		reason, detail = de.Reason, de.Detail
 	}
-	msg := kafka.Message{
-		Topic: w.p.cfg.DLQTopic,
-		Key:   fmt.Appendf(nil, "%s/%d/%d", w.p.cfg.Topic, w.part, offset),
-		Value: bytes.Clone(value),
-		Headers: []kafka.Header{
-			{Key: HeaderReason, Value: []byte(reason)},
-			{Key: HeaderSourceTopic, Value: []byte(w.p.cfg.Topic)},
-			{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(w.part), 10)},
-			{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, offset, 10)},
-			{Key: HeaderError, Value: []byte(detail)},
-		},
-	}
+	part := int32(w.part)
+	msg := w.p.deadLetter(sourceKey(w.p.cfg.Topic, part, offset), value, reason, detail, sourceHeaders(w.p.cfg.Topic, part, offset)...)
 	if err := w.p.records.Send(w.ctx, msg); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,8 +30,12 @@ type Pipeline struct {
 	client *kafka.Client
 	log    *slog.Logger
 
-	// matchesPartitions is the matches topic's partition count, set by setup.
+	// Set by setup: the matches topic's partition count, the
+	// max.message.bytes of the topics written, and how much of its original
+	// a dead letter keeps.
 	matchesPartitions int
+	limits            map[string]int
+	deadLetterBytes   int
 
 	c      counters
 	parts  *partStats
@@ -52,7 +57,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Rule != nil {
 		rule = *cfg.Rule
 	}
-	det, err := detector.New(rule, detector.Options{Shape: cfg.Shape})
+	det, err := detector.New(rule, detector.Options{Shape: cfg.Shape, Limits: cfg.Limits})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
@@ -111,12 +116,14 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 	}
 	alerts, err := sink.NewProducer(sink.Config{
 		Cluster: &p.cfg.Cluster, Name: "alerts topic " + p.cfg.AlertsTopic, Queue: p.cfg.AlertQueue, Logger: p.log,
+		MaxRecordBytes: p.limits, Reject: p.rejectAlert,
 	}, p.cfg.AlertsTopic)
 	if err != nil {
 		return err
 	}
 	records, err := sink.NewProducer(sink.Config{
 		Cluster: &p.cfg.Cluster, Name: "matches/dead-letter topics", Queue: p.cfg.RecordQueue, Logger: p.log,
+		MaxRecordBytes: p.limits, Reject: p.rejectRecord,
 	}, "")
 	if err != nil {
 		alerts.Close(hard)
@@ -178,11 +185,26 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 		}
 	}()
 
-	p.log.Info("pipeline started", "config", p.cfg, "rule", p.rule.ID, "matches_partitions", p.matchesPartitions)
+	p.log.Info("pipeline started", "config", p.cfg, "rule", p.rule.ID, "matches_partitions", p.matchesPartitions,
+		"max_message_bytes", p.limits, "dead_letter_bytes", p.deadLetterBytes)
+	// Between generations too, a producer that fails for good ends Run.
+	joinCtx, cancelJoin := context.WithCancel(ctx)
+	defer cancelJoin()
+	go func() {
+		select {
+		case <-alerts.Failed():
+		case <-records.Failed():
+		case <-joinCtx.Done():
+		}
+		cancelJoin()
+	}()
 	joinFailures := 0
 	for {
-		gen, err := cg.Next(ctx)
+		gen, err := cg.Next(joinCtx)
 		if err != nil {
+			if perr := cmp.Or(alerts.Err(), records.Err()); perr != nil {
+				return perr
+			}
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return nil
 			}
@@ -388,11 +410,20 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 
 	tick := time.NewTicker(p.cfg.CommitInterval)
 	defer tick.Stop()
+	alertsFailed, recordsFailed := p.alerts.Failed(), p.records.Failed()
 loop:
 	for {
 		select {
 		case <-tick.C:
 			p.commit(gen, o)
+		case <-alertsFailed:
+			// A producer that failed for good stops the member at once,
+			// not at its workers' next Send or barrier.
+			alertsFailed = nil
+			report(false, p.alerts.Err())
+		case <-recordsFailed:
+			recordsFailed = nil
+			report(false, p.records.Err())
 		case <-workersDone:
 			break loop
 		}

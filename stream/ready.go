@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/msiguard/msiguard/sink"
 )
 
 // ErrNotReady is wrapped by every error Ready returns.
@@ -21,9 +23,10 @@ type readiness struct {
 	gen            int32
 	inParts, mPart int
 	restored       bool
-	// guarded by mu: what the alerts producer had acknowledged, and its
-	// failed-call count, when Ready last saw the acknowledged count move.
-	acked, errsAtAck int64
+	// guarded by mu: per producer (alerts, records), what it had
+	// acknowledged, and its failed-call count, when Ready last saw the
+	// acknowledged count move.
+	acked, errsAtAck [2]int64
 }
 
 func (r *readiness) begin(gen int32, inParts, mParts int) {
@@ -52,25 +55,30 @@ func (r *readiness) end(gen int32) {
 
 // Ready returns nil when the pipeline is doing its job: it has joined the
 // consumer group, has partitions assigned in the current generation, has
-// restored the published alerts for its matches partitions, and the
-// alerts topic accepts writes (the alerts producer has not failed, and no
-// produce call has failed since the last acknowledged alert). Otherwise it
-// returns an error wrapping ErrNotReady that says what is missing. It is
-// meant for a readiness probe (GET /readyz) and is safe to call at any
-// time, from any goroutine.
+// restored the published alerts for its matches partitions, and every
+// topic it writes accepts writes (neither producer has failed, and no
+// produce call has failed since the producer's last acknowledged record).
+// Otherwise it returns an error wrapping ErrNotReady that says what is
+// missing. It is meant for a readiness probe (GET /readyz) and is safe to
+// call at any time, from any goroutine.
 //
 // A member that has joined but was assigned no partition (more members
 // than partitions) is not ready: it does no work until a rebalance.
 func (p *Pipeline) Ready() error {
 	p.prodMu.Lock()
-	alerts := p.alerts
+	prods := [2]*sink.Producer{p.alerts, p.records}
 	p.prodMu.Unlock()
+	names := [2]string{"alerts topic " + p.cfg.AlertsTopic, "matches or dead-letter topic (" + p.cfg.MatchesTopic + ", " + p.cfg.DLQTopic + ")"}
 	r := &p.ready
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
-	case alerts == nil:
+	case prods[0] == nil || prods[1] == nil:
 		return fmt.Errorf("%w: starting: checking the brokers and topics", ErrNotReady)
+	case prods[0].Err() != nil:
+		return fmt.Errorf("%w: %s: %v", ErrNotReady, names[0], prods[0].Err())
+	case prods[1].Err() != nil:
+		return fmt.Errorf("%w: %s: %v", ErrNotReady, names[1], prods[1].Err())
 	case !r.active:
 		return fmt.Errorf("%w: not in a consumer group generation (joining group %q, rebalancing, or stopping)", ErrNotReady, p.cfg.Group)
 	case r.inParts+r.mPart == 0:
@@ -78,15 +86,14 @@ func (p *Pipeline) Ready() error {
 	case !r.restored:
 		return fmt.Errorf("%w: generation %d: restoring published alerts from %s", ErrNotReady, r.gen, p.cfg.AlertsTopic)
 	}
-	if err := alerts.Err(); err != nil {
-		return fmt.Errorf("%w: alerts topic %s: %v", ErrNotReady, p.cfg.AlertsTopic, err)
-	}
-	st := alerts.Stats()
-	if st.Acked != r.acked {
-		r.acked, r.errsAtAck = st.Acked, st.Errors
-	}
-	if n := st.Errors - r.errsAtAck; n > 0 {
-		return fmt.Errorf("%w: alerts topic %s: %d produce calls failed since the last acknowledged alert (retrying)", ErrNotReady, p.cfg.AlertsTopic, n)
+	for i, prod := range prods {
+		st := prod.Stats()
+		if st.Acked != r.acked[i] {
+			r.acked[i], r.errsAtAck[i] = st.Acked, st.Errors
+		}
+		if n := st.Errors - r.errsAtAck[i]; n > 0 {
+			return fmt.Errorf("%w: %s: %d produce calls failed since the last acknowledged record (retrying)", ErrNotReady, names[i], n)
+		}
 	}
 	return nil
 }

@@ -138,6 +138,10 @@ func (p *Pipeline) setup(ctx context.Context) error {
 		n = len(md[c.MatchesTopic].Partitions)
 	}
 	p.matchesPartitions = n
+	limits := p.topicLimits(ctx, c.AlertsTopic, c.MatchesTopic, c.DLQTopic)
+	if err := p.sizeFor(limits); err != nil {
+		return &sink.FatalError{Err: err, Hint: "lower the cap, or raise max.message.bytes of that topic (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=N)"}
+	}
 	return nil
 }
 
