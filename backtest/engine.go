@@ -29,7 +29,7 @@ type Engine struct {
 	used atomic.Bool
 
 	// Progress counters, written by the pipeline, read by Progress.
-	inRead   atomic.Int64 // input bytes read (as stored: compressed for gzip)
+	inRead   atomic.Int64 // input bytes read (as stored: compressed size for compressed files)
 	inTotal  atomic.Int64 // input bytes in all, -1 unknown
 	records  atomic.Int64 // records applied
 	bytes    atomic.Int64 // record bytes applied (uncompressed)

@@ -27,7 +27,7 @@ type Summary struct {
 	Records int64 `json:"records"`
 	// Bytes counts the bytes of the records (uncompressed, newlines
 	// included); InputBytes the bytes read from the inputs as stored
-	// (compressed size for gzip files).
+	// (the compressed size for compressed files).
 	Bytes      int64 `json:"bytes"`
 	InputBytes int64 `json:"input_bytes"`
 

@@ -29,8 +29,10 @@ Replays recorded Sysmon events through the rule and writes the alerts it
 would have raised, as JSON lines sorted by (_time, host), each alert_id once
 with its final content. The same input always gives the same bytes.
 
-From files: JSON lines or raw XML lines, plain or gzip (detected by content),
-"-" for standard input; shapes are detected per record.
+From files: JSON lines or raw XML lines, plain or compressed with gzip, zstd,
+xz or bzip2 (detected by content, not by name), "-" for standard input; a file
+that is not text (an .evtx, a zip, UTF-16) is refused with what to do instead.
+Shapes are detected per record.
 From a topic: each partition is read from the first offset at or after --from
 (default: the start) to the first offset at or after --to (default: the end
 when the run starts), without joining a consumer group; partitions are merged
