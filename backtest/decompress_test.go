@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/msiguard/msiguard/window"
 )
 
 // TestCompressedInputs replays the golden corpus compressed by the zstd, xz
@@ -106,5 +110,83 @@ func TestNotText(t *testing.T) {
 	}
 	if err := checkText("ok", text); err != nil {
 		t.Errorf("text with a few stray bytes: %v", err)
+	}
+}
+
+// failingReader returns data, then err (or, with block set, waits until
+// block is closed and returns err).
+type failingReader struct {
+	data  []byte
+	err   error
+	block chan struct{}
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) > 0 {
+		n := copy(p, r.data)
+		r.data = r.data[n:]
+		return n, nil
+	}
+	if r.block != nil {
+		<-r.block
+	}
+	return 0, r.err
+}
+
+// TestPartialResult: a run stopped by an input error or a cancellation
+// still writes the alerts of what it applied (the window flushed), marks
+// the summary failed or interrupted, and calls OnAlert for none of them.
+// After an input error the partial result covers every whole line before
+// it: the alerts equal a complete run's over those lines.
+func TestPartialResult(t *testing.T) {
+	plain := readFile(t, "../detector/testdata/golden/synthetic-positives/input.jsonl")
+	lines := bytes.SplitAfter(plain, []byte("\n"))
+	ref := runFiles(t, Config{BlockSize: 4096}, [2]string{"f", string(plain)})
+
+	published := 0
+	onAlert := func(*window.Alert, []byte) error { published++; return nil }
+	var out bytes.Buffer
+	e, _ := New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, OnAlert: onAlert})
+	boom := errors.New("disk on fire")
+	sum, err := e.RunFiles(context.Background(), []Input{{Name: "f", R: &failingReader{data: plain, err: boom}}})
+	if !errors.Is(err, boom) || sum.Status != StatusFailed || !strings.Contains(sum.Error, "disk on fire") {
+		t.Fatalf("input error: err %v, status %q, error %q", err, sum.Status, sum.Error)
+	}
+	if !bytes.Equal(out.Bytes(), ref.out) || sum.Records != ref.sum.Records || published != 0 {
+		t.Errorf("input error after the last line: %d records, %d alert bytes (want %d, %d), %d published",
+			sum.Records, out.Len(), ref.sum.Records, len(ref.out), published)
+	}
+
+	// Cancelled while the reader waits for more input.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out.Reset()
+	block := make(chan struct{})
+	e, _ = New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, OnAlert: onAlert})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sum, err = e.RunFiles(ctx, []Input{{Name: "f", R: &failingReader{data: plain, err: io.EOF, block: block}}})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.Progress().Records < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records applied after 10s", e.Progress().Records)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	close(block)
+	<-done
+	if !errors.Is(err, context.Canceled) || sum.Status != StatusInterrupted || published != 0 {
+		t.Fatalf("cancelled: err %v, status %q, %d published", err, sum.Status, published)
+	}
+	var prefix []byte
+	for _, l := range lines[:sum.Records] {
+		prefix = append(prefix, l...)
+	}
+	want := runFiles(t, Config{BlockSize: 4096}, [2]string{"f", string(prefix)})
+	if !bytes.Equal(out.Bytes(), want.out) || len(want.out) == 0 {
+		t.Errorf("cancelled after %d records: %d alert bytes, want %d (a complete run over those records)", sum.Records, out.Len(), len(want.out))
 	}
 }

@@ -47,12 +47,15 @@ var subBlock = 16 << 10
 func (e *Engine) RunFiles(ctx context.Context, inputs []Input) (Summary, error) {
 	sum := newSummary()
 	if err := e.start(); err != nil {
+		sum.setStatus(ctx, err)
 		return sum, err
 	}
 	var total int64
 	for i, in := range inputs {
 		if in.R == nil && in.Data == nil {
-			return sum, fmt.Errorf("%w: input %d (%q) has neither R nor Data", ErrConfig, i, in.Name)
+			err := fmt.Errorf("%w: input %d (%q) has neither R nor Data", ErrConfig, i, in.Name)
+			sum.setStatus(ctx, err)
+			return sum, err
 		}
 		sum.Inputs = append(sum.Inputs, in.Name)
 		if in.Size <= 0 {
@@ -174,6 +177,14 @@ func (r *fileReader) read(index int, in Input) error {
 					break
 				}
 				if err != nil {
+					// Whole lines read before the error are still
+					// replayed: a partial result ends exactly there.
+					if cut := bytes.LastIndexByte(buf[:n], '\n') + 1; cut > 0 {
+						r.p.send(r.todo, &block{seq: r.seq, input: index, data: buf[:cut], pool: r.pool})
+						r.seq++
+					} else {
+						r.pool <- buf
+					}
 					if format != formatPlain {
 						return fmt.Errorf("%s: %s: %w", in.Name, format, err)
 					}

@@ -47,6 +47,8 @@ Flags:`,
 --input on the command line ignores MSIGUARD_TOPIC, MSIGUARD_FROM and MSIGUARD_TO
 (msiguard run reads MSIGUARD_TOPIC too), --topic ignores MSIGUARD_INPUT. Alerts go
 to standard output unless --out says otherwise or --alerts-topic is given.
+--out and --dlq files are replaced only when the run succeeds: after an error or
+Ctrl-C they keep their previous content and what was found is in FILE.partial.
 --alerts-topic has no environment variable: MSIGUARD_ALERTS_TOPIC, set up for
 msiguard run, names the live alerts topic, where a backtest's alerts would
 overwrite live ones with the same alert_id.
@@ -162,31 +164,77 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	}
 
-	out, closeOut, err := createOutput(f.out, stdout)
-	if err != nil {
-		return err
+	sum, outs, err := f.replay(ctx, det, stdin, stdout, stderr)
+	for _, o := range outs {
+		if err == nil {
+			err = o.commit()
+		}
 	}
-	defer closeOut()
+	var notes []string
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = errors.New("backtest: interrupted before the end of the input")
+		}
+		if sum.Status == "" || sum.Status == backtest.StatusComplete {
+			sum.SetFailed(err) // a step after the engine's run failed, or the engine never ran
+		}
+		for _, o := range outs {
+			if o.name == "" {
+				continue
+			}
+			if p := o.keepPartial(); p != "" {
+				notes = append(notes, fmt.Sprintf("backtest: what was written to %s before the run stopped is in %s; %s is unchanged", o.flag, p, o.name))
+			} else {
+				notes = append(notes, fmt.Sprintf("backtest: %s %s is unchanged (nothing was written)", o.flag, o.name))
+			}
+		}
+	}
+	if f.summaryJSON != "" {
+		if werr := writeSummaryJSON(f.summaryJSON, &sum); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if !f.quiet {
+		// A run that stopped before reading anything has nothing to sum up.
+		if sum.Status == backtest.StatusComplete || sum.Records > 0 {
+			sum.WriteText(stderr)
+		}
+		for _, n := range notes {
+			fmt.Fprintln(stderr, n)
+		}
+	}
+	return err
+}
+
+// replay runs the backtest the flags describe and returns its summary and
+// the output files to commit on success (or keep as partial on failure).
+func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdin io.Reader, stdout, stderr io.Writer) (backtest.Summary, []*outFile, error) {
+	var outs []*outFile
+	out, err := createOut("--out", f.out, stdout)
+	if err != nil {
+		return backtest.Summary{}, outs, err
+	}
+	outs = append(outs, out)
 	var pub *alertPublisher
 	if f.alertsTopic != "" {
 		if pub, err = f.publisher(ctx); err != nil {
-			return err
+			return backtest.Summary{}, outs, err
 		}
 		defer pub.w.Close()
 	}
 	var dlq io.Writer
 	if f.dlq != "" {
-		w, closeDLQ, err := createOutput(f.dlq, stdout)
+		d, err := createOut("--dlq", f.dlq, stdout)
 		if err != nil {
-			return err
+			return backtest.Summary{}, outs, err
 		}
-		defer closeDLQ()
-		dlq = w
+		outs = append(outs, d)
+		dlq = d.w
 	}
 	cfg := backtest.Config{
 		Detector:      det,
 		Window:        window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets},
-		Alerts:        out,
+		Alerts:        out.w,
 		DeadLetters:   dlq,
 		EmitRevisions: f.emitRevisions,
 		Workers:       f.workers,
@@ -196,7 +244,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	eng, err := backtest.New(cfg)
 	if err != nil {
-		return fmt.Errorf("%w: backtest: %v", errUsage, err)
+		return backtest.Summary{}, outs, fmt.Errorf("%w: backtest: %v", errUsage, err)
 	}
 
 	var prog *progressLine
@@ -212,20 +260,9 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	prog.stop()
 	if err == nil && pub != nil {
 		err = pub.flush()
+		sum.SetFailed(err)
 	}
-	if err == nil {
-		err = closeOut()
-	}
-	ran := err == nil || sum.ElapsedSeconds > 0 // the engine started
-	if f.summaryJSON != "" && ran {
-		if werr := writeSummaryJSON(f.summaryJSON, &sum); werr != nil && err == nil {
-			err = werr
-		}
-	}
-	if !f.quiet && ran {
-		sum.WriteText(stderr)
-	}
-	return err
+	return sum, outs, err
 }
 
 // alertPublisher sends alerts to --alerts-topic in batches, each batch
@@ -289,50 +326,29 @@ func overwrittenInput(name string, inputs []string) string {
 	return ""
 }
 
-// createOutput opens name for writing ("-": stdout; "": nowhere). The returned close is
-// idempotent and reports the first close error.
-func createOutput(name string, stdout io.Writer) (io.Writer, func() error, error) {
-	switch name {
-	case "-":
-		return stdout, func() error { return nil }, nil
-	case "":
-		return io.Discard, func() error { return nil }, nil
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("backtest: %w", err)
-	}
-	var closed bool
-	var cerr error
-	return f, func() error {
-		if !closed {
-			closed = true
-			cerr = f.Close()
-		}
-		return cerr
-	}, nil
-}
-
+// writeSummaryJSON writes the summary to name, replacing it only once
+// written whole.
 func writeSummaryJSON(name string, sum *backtest.Summary) error {
-	f, err := os.Create(name)
+	o, err := createOut("--summary-json", name, os.Stdout)
 	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	if err := sum.WriteJSON(o.w); err != nil {
+		o.keepPartial()
 		return fmt.Errorf("backtest: --summary-json: %w", err)
 	}
-	if err := sum.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("backtest: --summary-json: %w", err)
-	}
-	return f.Close()
+	return o.commit()
 }
 
 func backtestFiles(ctx context.Context, eng *backtest.Engine, names []string, stdin io.Reader) (backtest.Summary, error) {
 	var inputs []backtest.Input
 	for _, name := range names {
 		if name == "-" {
-			in := backtest.Input{Name: "-", R: stdin}
+			in := backtest.Input{Name: "-", R: &interruptibleReader{ctx: ctx, r: stdin}}
 			if f, ok := stdin.(*os.File); ok {
 				if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 					in.Size = st.Size()
+					in.R = stdin // a file never blocks
 				}
 			}
 			inputs = append(inputs, in)
@@ -376,6 +392,46 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) 
 	}
 	defer rr.Close()
 	return eng.RunTopic(ctx, rr)
+}
+
+// interruptibleReader reads r in a goroutine of its own so that a Read
+// waiting on a pipe or a terminal returns ctx's error once ctx is done: a
+// Ctrl-C must end a backtest whose standard input is still open. The
+// goroutine stays blocked in r's Read until r returns (at the latest when
+// the process exits); nothing reads its result.
+type interruptibleReader struct {
+	ctx     context.Context
+	r       io.Reader
+	buf     []byte
+	results chan readResult
+}
+
+type readResult struct {
+	b   []byte
+	err error
+}
+
+func (ir *interruptibleReader) Read(p []byte) (int, error) {
+	if err := ir.ctx.Err(); err != nil {
+		return 0, err // an abandoned Read may still use buf
+	}
+	if ir.results == nil {
+		ir.results = make(chan readResult, 1)
+	}
+	if len(ir.buf) < len(p) {
+		ir.buf = make([]byte, len(p))
+	}
+	buf := ir.buf[:len(p)]
+	go func() {
+		n, err := ir.r.Read(buf)
+		ir.results <- readResult{buf[:n], err}
+	}()
+	select {
+	case r := <-ir.results:
+		return copy(p, r.b), r.err
+	case <-ir.ctx.Done():
+		return 0, ir.ctx.Err()
+	}
 }
 
 // isTerminal reports whether w is a character device (a terminal).

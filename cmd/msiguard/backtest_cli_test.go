@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msiguard/msiguard/backtest"
 )
 
 // TestBacktestCLICompressed: the binary replays the golden corpus
@@ -52,4 +58,129 @@ func TestBacktestCLICompressed(t *testing.T) {
 	if got.code != 1 || !strings.Contains(got.stderr, "not a text file") || got.stdout != "" {
 		t.Errorf("10 MB of random bytes: exit %d, stdout %d bytes, stderr:\n%s", got.code, len(got.stdout), got.stderr)
 	}
+}
+
+// TestBacktestCLIPartialOutput: a truncated .gz makes the binary exit 1
+// with --out left as it was, the alerts of the records before the damage
+// in --out.partial (a subset, by alert_id, of a complete run's), the
+// summary file saying failed with the error, and stderr saying where the
+// partial result is.
+func TestBacktestCLIPartialOutput(t *testing.T) {
+	dir := t.TempDir()
+	gz := filepath.Join(dir, "big.jsonl.gz")
+	if r := runCLI(t, time.Minute, nil, nil, "gen", "--out", gz, "--count", "30000", "--seed", "3", "--attack-rate", "0.01", "--quiet"); r.code != 0 {
+		t.Fatalf("gen: exit %d\n%s", r.code, r.stderr)
+	}
+	full := runCLI(t, time.Minute, nil, nil, "backtest", "--input", gz, "--quiet")
+	data := mustRead(t, gz)
+	cut := filepath.Join(dir, "cut.jsonl.gz")
+	if err := os.WriteFile(cut, data[:len(data)*6/10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, sumFile := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "summary.json")
+	if err := os.WriteFile(out, []byte("the last results\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, time.Minute, nil, nil, "backtest", "--input", cut, "--out", out, "--summary-json", sumFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "unexpected EOF") || !strings.Contains(r.stderr, out+".partial") || !strings.Contains(r.stderr, "FAILED") {
+		t.Errorf("truncated gzip: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if got := string(mustRead(t, out)); got != "the last results\n" {
+		t.Errorf("--out was changed to %q", got)
+	}
+	fullIDs := map[string]bool{}
+	for _, a := range alertIDs(t, full.stdout) {
+		fullIDs[a] = true
+	}
+	partial := alertIDs(t, string(mustRead(t, out+".partial")))
+	if len(partial) == 0 || len(partial) >= len(fullIDs) {
+		t.Errorf("%d alerts in the partial file, %d in a complete run", len(partial), len(fullIDs))
+	}
+	for _, id := range partial {
+		if !fullIDs[id] {
+			t.Errorf("partial alert %s is not in the complete run", id)
+		}
+	}
+	var sum backtest.Summary
+	if err := json.Unmarshal(mustRead(t, sumFile), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != "failed" || !strings.Contains(sum.Error, "unexpected EOF") || sum.Records == 0 {
+		t.Errorf("summary: status %q error %q records %d", sum.Status, sum.Error, sum.Records)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// TestBacktestCLIInterrupt: SIGINT while the input is still arriving
+// makes the binary say "interrupted", not "context canceled", exit 1,
+// leave --out as it was and write a summary with status interrupted.
+func TestBacktestCLIInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	out, sumFile := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "summary.json")
+	if err := os.WriteFile(out, []byte("the last results\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cliBinary(t), "backtest", "--input", "-", "--out", out, "--summary-json", sumFile)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A write of more than a pipe's buffer returns once the process reads
+	// standard input, so its signal handler is installed by then.
+	if _, err := stdin.Write(bytes.Repeat(mustRead(t, goldenInput), 20)); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err = <-waitErr:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 30s after SIGINT\n%s", errb.String())
+	}
+	stdin.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("exit: %v, want status 1", err)
+	}
+	if s := errb.String(); !strings.Contains(s, "msiguard: backtest: interrupted") || strings.Contains(s, "context canceled") {
+		t.Errorf("stderr:\n%s", s)
+	}
+	if got := string(mustRead(t, out)); got != "the last results\n" {
+		t.Errorf("--out was changed to %q", got)
+	}
+	var sum backtest.Summary
+	if err := json.Unmarshal(mustRead(t, sumFile), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != "interrupted" {
+		t.Errorf("summary status %q, want interrupted", sum.Status)
+	}
+}
+
+// alertIDs returns the alert_id of each alert line.
+func alertIDs(t *testing.T, lines string) []string {
+	t.Helper()
+	var ids []string
+	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+		if l == "" {
+			continue
+		}
+		var a struct {
+			ID string `json:"alert_id"`
+		}
+		if err := json.Unmarshal([]byte(l), &a); err != nil || a.ID == "" {
+			t.Fatalf("not an alert line: %.100s (%v)", l, err)
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids
 }
