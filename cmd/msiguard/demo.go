@@ -124,6 +124,11 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	return reportFatal(log, f.logFormat, "msiguard demo failed", runDemo(ctx, f, log, stdout, stderr))
+}
+
+// runDemo is msiguard demo once its flags are parsed.
+func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	out := newDemoPrinter(stdout, stderr)
 
 	broker, err := devbroker.Start(devbroker.Config{

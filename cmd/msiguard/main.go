@@ -39,15 +39,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	switch {
-	case err == nil:
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "msiguard:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "msiguard:", err)
-		os.Exit(1)
+	if err == nil {
+		return
 	}
+	var logged *loggedError
+	if !errors.As(err, &logged) {
+		fmt.Fprintln(os.Stderr, "msiguard:", err)
+	}
+	os.Exit(exitStatus(err))
 }
 
 // run dispatches to the subcommand named by args[0].

@@ -121,27 +121,41 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	log.Info("msiguard run", "build", readBuildInfo())
-	cfg, err := f.config(log)
+	p, err := f.pipeline(log)
 	if err != nil {
-		return err
-	}
-	p, err := stream.New(cfg)
-	if err != nil {
-		if errors.Is(err, stream.ErrConfig) {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		return err
+		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
 	stopMetrics, err := serveMetrics(ctx, f.metricsAddr, p, log)
 	if err != nil {
-		return err
+		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
 	defer stopMetrics()
 	err = p.Run(ctx) // logs the effective configuration, secrets masked
 	st := p.Stats()
-	log.Info("msiguard run stopped", "records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
-		"revisions", st.Revisions, "alerts_published", st.AlertsPublished, "dead_letters", st.DeadLetters)
+	counts := []any{"records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
+		"revisions", st.Revisions, "alerts_published", st.AlertsPublished, "dead_letters", st.DeadLetters}
+	if err != nil && strings.EqualFold(f.logFormat, "json") {
+		// One ERROR record instead of "stopped": the reason, then the counts.
+		return reportFatal(log, f.logFormat, "msiguard run failed", err, counts...)
+	}
+	log.Info("msiguard run stopped", counts...)
 	return err
+}
+
+// pipeline builds the pipeline the flags describe.
+func (f *runFlags) pipeline(log *slog.Logger) (*stream.Pipeline, error) {
+	cfg, err := f.config(log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := stream.New(cfg)
+	if err != nil {
+		if errors.Is(err, stream.ErrConfig) {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return nil, err
+	}
+	return p, nil
 }
 
 // logFlags are the --log-level and --log-format flags of run and demo.
