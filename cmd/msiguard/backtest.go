@@ -278,6 +278,9 @@ func (f *backtestFlags) publisher(ctx context.Context) (*alertPublisher, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := probeBrokers(ctx, cluster); err != nil {
+		return nil, fmt.Errorf("backtest: --alerts-topic: %w", err)
+	}
 	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: cluster, Topic: f.alertsTopic, Balance: "hash"})
 	if err != nil {
 		if errors.Is(err, sink.ErrConfig) {
@@ -382,6 +385,9 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) 
 			return backtest.Summary{}, fmt.Errorf("%w: backtest: %s %q is not an RFC 3339 time like 2025-03-06T10:00:00Z", errUsage, t.flag, t.v)
 		}
 		*t.dst = ts
+	}
+	if err := probeBrokers(ctx, cluster); err != nil {
+		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
 	rr, err := stream.NewRangeReader(ctx, cfg)
 	if err != nil {

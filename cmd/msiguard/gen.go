@@ -334,8 +334,10 @@ func genCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		sent, err = genToFile(ctx, f, &p, g, stdout, prog)
 	}
 	prog.clear()
-	if !f.quiet {
-		genSummary(stderr, g.Stats(), sent, time.Since(began), p.toKafka)
+	// Nothing generated (the brokers unreachable, a bad topic): the error
+	// alone says what happened.
+	if st := g.Stats(); !f.quiet && (err == nil || st.Records > 0) {
+		genSummary(stderr, st, sent, time.Since(began), p.toKafka)
 	}
 	return err
 }
@@ -443,11 +445,18 @@ func genToKafka(ctx context.Context, f *genFlags, p *genPlan, g *sysmongen.Gener
 	if err != nil {
 		return 0, err
 	}
-	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{
+	wcfg := sink.RawWriterConfig{
 		Cluster: c, Topic: f.topic, Partitions: f.partitions, ReplicationFactor: f.replicas,
 		Acks: f.acks, Compression: f.compression, Balance: map[bool]string{true: "hash", false: "round-robin"}[p.keyHost],
 		BatchMessages: min(f.batch, sink.DefaultRawBatchMessages),
-	})
+	}
+	if err := wcfg.Validate(); err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := probeBrokers(ctx, c); err != nil {
+		return 0, err
+	}
+	w, err := sink.NewRawWriter(ctx, wcfg)
 	if err != nil {
 		if errors.Is(err, sink.ErrConfig) {
 			return 0, fmt.Errorf("%w: %v", errUsage, err)
