@@ -253,7 +253,7 @@ func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdi
 	}
 	var sum backtest.Summary
 	if f.topic != "" {
-		sum, err = backtestTopic(ctx, eng, f)
+		sum, err = backtestTopic(ctx, eng, f, stderr)
 	} else {
 		sum, err = backtestFiles(ctx, eng, f.inputs, stdin)
 	}
@@ -367,7 +367,7 @@ func backtestFiles(ctx context.Context, eng *backtest.Engine, names []string, st
 	return eng.RunFiles(ctx, inputs)
 }
 
-func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) (backtest.Summary, error) {
+func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, stderr io.Writer) (backtest.Summary, error) {
 	cluster, err := f.cluster(nil)
 	if err != nil {
 		return backtest.Summary{}, err
@@ -397,7 +397,30 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) 
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
 	defer rr.Close()
+	warnEmptyRange(stderr, f, rr.Ranges())
 	return eng.RunTopic(ctx, rr)
+}
+
+// warnEmptyRange says so when the range selected holds no record: a --from
+// in the future, a --to before the first record or an empty topic would
+// otherwise pass as "0 alerts", a clean result.
+func warnEmptyRange(w io.Writer, f *backtestFlags, ranges []stream.Range) {
+	var n int64
+	for _, r := range ranges {
+		n += r.End - r.Start
+	}
+	if n > 0 {
+		return
+	}
+	from, to := f.from, f.to
+	if from == "" {
+		from = "the start"
+	}
+	if to == "" {
+		to = "the end"
+	}
+	fmt.Fprintf(w, "backtest: WARNING: topic %s holds no records between --from %s and --to %s (%d partitions): is --from later than the newest record, --to earlier than the oldest, or the topic empty? Record timestamps are compared, not event times.\n",
+		f.topic, from, to, len(ranges))
 }
 
 // interruptibleReader reads r in a goroutine of its own so that a Read

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/backtest"
+	"github.com/msiguard/msiguard/internal/kafkatest"
 )
 
 // TestBacktestCLICompressed: the binary replays the golden corpus
@@ -183,4 +184,36 @@ func alertIDs(t *testing.T, lines string) []string {
 		ids = append(ids, a.ID)
 	}
 	return ids
+}
+
+// TestBacktestCLIEmptyRange: a topic range that holds no record (--from
+// after the newest record, or an empty topic) warns on standard error
+// and still exits 0; a range with records does not warn.
+func TestBacktestCLIEmptyRange(t *testing.T) {
+	c := kafkatest.Start(t)
+	if c.SASL() != nil || c.TLSConfig() != nil {
+		t.Skip("plaintext broker needed")
+	}
+	full, empty := kafkatest.UniqueName(t, "sysmon"), kafkatest.UniqueName(t, "empty")
+	c.CreateTopic(t, full, 2)
+	c.CreateTopic(t, empty, 1)
+	brokers := strings.Join(c.Addrs(), ",")
+	if r := runCLI(t, time.Minute, nil, nil, "gen", "--brokers", brokers, "--topic", full, "--count", "500", "--quiet"); r.code != 0 {
+		t.Fatalf("gen: exit %d\n%s", r.code, r.stderr)
+	}
+	future := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	for _, tc := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"--topic", full, "--from", future}, true},
+		{[]string{"--topic", empty}, true},
+		{[]string{"--topic", full}, false},
+	} {
+		r := runCLI(t, time.Minute, nil, nil, append([]string{"backtest", "--brokers", brokers}, tc.args...)...)
+		warned := strings.Contains(r.stderr, "WARNING: topic") && strings.Contains(r.stderr, "holds no records")
+		if r.code != 0 || warned != tc.warn {
+			t.Errorf("%q: exit %d, warned %v (want %v):\n%s", tc.args, r.code, warned, tc.warn, r.stderr)
+		}
+	}
 }
