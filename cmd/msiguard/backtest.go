@@ -21,6 +21,9 @@ import (
 
 var backtestHelp = cmdHelp{
 	name: "backtest",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"out"},
 	intro: `Usage:
   msiguard backtest --input FILE [--input FILE ...] [--out FILE] [--dlq FILE] [flags]
   msiguard backtest --brokers HOST:PORT --topic T [--from TIME] [--to TIME] [--out FILE | --alerts-topic T] [flags]
@@ -114,8 +117,12 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 // command line from its environment variable.
 func parseBacktestFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*backtestFlags, error) {
 	f := &backtestFlags{}
-	given, fromEnv, err := parseFlags(newBacktestFlagSet(f), &backtestHelp, args, lookupEnv, stdout)
+	fs := newBacktestFlagSet(f)
+	given, fromEnv, err := parseFlags(fs, &backtestHelp, args, lookupEnv, stdout)
 	if err != nil {
+		return nil, err
+	}
+	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "workers"); err != nil {
 		return nil, err
 	}
 	// --alerts-topic on the command line without --out publishes only
@@ -143,17 +150,6 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		if in := overwrittenInput(o.name, f.inputs); in != "" {
 			return fmt.Errorf("%w: backtest: %s %s would overwrite --input %s", errUsage, o.flag, o.name, in)
 		}
-	}
-	for _, d := range []struct {
-		flag string
-		v    time.Duration
-	}{{"--grace", f.grace}, {"--idle-timeout", f.idle}, {"--retain", f.retain}} {
-		if d.v <= 0 {
-			return fmt.Errorf("%w: backtest: %s must be positive (got %v)", errUsage, d.flag, d.v)
-		}
-	}
-	if f.retainBuckets <= 0 {
-		return fmt.Errorf("%w: backtest: --retain-buckets must be positive (got %d)", errUsage, f.retainBuckets)
 	}
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {

@@ -63,6 +63,9 @@ type demoFlags struct {
 
 var demoHelp = cmdHelp{
 	name: "demo",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"partitions"},
 	intro: `Usage: msiguard demo [--duration D] [--rate R] [flags]
 
 Runs everything in one process: an in-process Kafka broker (kfake) on loopback,
@@ -94,8 +97,12 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 // command line from its environment variable.
 func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*demoFlags, error) {
 	f := &demoFlags{}
-	given, _, err := parseFlags(newDemoFlagSet(f), &demoHelp, args, lookupEnv, stdout)
+	fs := newDemoFlagSet(f)
+	given, _, err := parseFlags(fs, &demoHelp, args, lookupEnv, stdout)
 	if err != nil {
+		return nil, err
+	}
+	if err := positiveFlags(fs, "grace", "idle-timeout"); err != nil {
 		return nil, err
 	}
 	// Only an address given on the command line must be that one; the

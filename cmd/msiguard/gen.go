@@ -113,6 +113,9 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 
 var genHelp = cmdHelp{
 	name: "gen",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"out", "partitions"},
 	intro: `Usage:
   msiguard gen --out FILE|- [--gzip] (--count N | --bytes SIZE) [content flags]
   msiguard gen --brokers HOST:PORT --topic T [--partitions P] [--rate R] [--count N | --bytes SIZE] [content flags]

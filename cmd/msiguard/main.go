@@ -51,6 +51,15 @@ func main() {
 
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) >= 1 && (args[0] == "--version" || args[0] == "-version"):
+		args = append([]string{"version"}, args[1:]...)
+	case len(args) == 2 && args[0] == "help" && args[1] != "help":
+		args = []string{args[1], "--help"} // msiguard help run
+	case len(args) > 2 && args[0] == "help":
+		usage(stderr)
+		return fmt.Errorf("%w: msiguard help takes one command name", errUsage)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -77,5 +86,6 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'msiguard <command> --help' for a command's flags and examples.")
+	fmt.Fprintln(w, "\nRun 'msiguard help <command>' or 'msiguard <command> --help' for a command's flags")
+	fmt.Fprintln(w, "and examples, 'msiguard --version' for the version.")
 }

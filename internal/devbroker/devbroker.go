@@ -134,9 +134,12 @@ type Config struct {
 	// oldest records are dropped beyond it. Default DefaultRetentionBytes;
 	// negative for no bound.
 	RetentionBytes int64
-	// Logger receives the broker's warnings and errors (and its request
-	// log when the logger's level is debug). Default: none.
+	// Logger receives the broker's warnings and errors. Default: none.
 	Logger *slog.Logger
+	// LogRequests also passes kfake's per-request log lines to Logger, at
+	// debug level. Default false: a logger at debug level for the rest of
+	// a program does not get one line per Kafka request.
+	LogRequests bool
 }
 
 // Broker is a running in-process broker. Close stops it.
@@ -205,7 +208,7 @@ func Start(cfg Config) (*Broker, error) {
 		}),
 	}
 	if cfg.Logger != nil {
-		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger}))
+		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger, cfg.LogRequests}))
 	}
 	fake, err := kfake.NewCluster(opts...)
 	if err != nil {
@@ -266,8 +269,12 @@ type advertised struct {
 func (a advertised) Addr() net.Addr { return a.addr }
 
 // slogAdapter passes kfake's log lines to slog: errors and warnings always,
-// its per-request info and debug lines only when debug is enabled.
-type slogAdapter struct{ l *slog.Logger }
+// its per-request info and debug lines only when requests is set and debug
+// is enabled.
+type slogAdapter struct {
+	l        *slog.Logger
+	requests bool
+}
 
 func (s slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 	var lv slog.Level
@@ -277,6 +284,9 @@ func (s slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 	case kfake.LogLevelWarn:
 		lv = slog.LevelWarn
 	default:
+		if !s.requests {
+			return
+		}
 		lv = slog.LevelDebug
 	}
 	ctx := context.Background()
