@@ -162,10 +162,16 @@ type cmdHelp struct {
 	// scoped lists flags whose meaning differs from one command to another
 	// (gen's --out is the records written, backtest's the alerts): their
 	// variable names the command, MSIGUARD_<COMMAND>_<FLAG>, so that one
-	// set for a command cannot redirect another. The unscoped name is
-	// refused with a sentence naming the new one.
+	// set for a command cannot redirect another (and flags whose bare
+	// name says too little: healthcheck's --addr). The unscoped name of a
+	// flag in retiredEnv is refused with a sentence naming the new one.
 	scoped []string
 }
+
+// retiredEnv lists the flags whose unscoped variable (MSIGUARD_OUT,
+// MSIGUARD_PARTITIONS) was once read by several commands with different
+// meanings: it is refused, with the scoped name, rather than ignored.
+var retiredEnv = []string{"out", "partitions"}
 
 // envVar returns the environment variable of a flag shared by every
 // command that has it: MSIGUARD_ and the flag's name.
@@ -302,7 +308,7 @@ func parseFlags(fs *flag.FlagSet, h *cmdHelp, args []string, lookupEnv func(stri
 		if err != nil || skip[fl.Name] || name == "" {
 			return
 		}
-		if slices.Contains(h.scoped, fl.Name) {
+		if slices.Contains(h.scoped, fl.Name) && slices.Contains(retiredEnv, fl.Name) {
 			if _, ok := lookupEnv(envVar(fl.Name)); ok {
 				err = fmt.Errorf("%w: %s is not read: it meant different things to different commands; for msiguard %s set %s instead",
 					errUsage, envVar(fl.Name), h.name, name)

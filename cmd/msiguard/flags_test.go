@@ -25,6 +25,7 @@ var flagCommands = []struct {
 	{"gen", func() *flag.FlagSet { return newGenFlagSet(&genFlags{}) }, &genHelp},
 	{"demo", func() *flag.FlagSet { return newDemoFlagSet(&demoFlags{}) }, &demoHelp},
 	{"dev-broker", func() *flag.FlagSet { return newDevBrokerFlagSet(&devBrokerFlags{}) }, &devBrokerHelp},
+	{"healthcheck", func() *flag.FlagSet { return newHealthcheckFlagSet(&healthcheckFlags{}) }, &healthcheckHelp},
 }
 
 func envLookup(env map[string]string) func(string) (string, bool) {
@@ -47,7 +48,7 @@ func TestHelpListsEveryVariable(t *testing.T) {
 			switch {
 			case c.name == "backtest" && fl.Name == "alerts-topic":
 				env = "command line only" // see TestBacktestEnvDestinations
-			case fl.Name == "out" || fl.Name == "partitions":
+			case fl.Name == "out" || fl.Name == "partitions" || c.name == "healthcheck":
 				env = "MSIGUARD_" + strings.ToUpper(strings.ReplaceAll(c.name, "-", "_")) + "_" + strings.ToUpper(fl.Name) // see TestScopedEnv
 			}
 			if want := fmt.Sprintf("  --%s  [%s]\n", fl.Name, env); !strings.Contains(help, want) {

@@ -29,6 +29,7 @@ var commands = []command{
 	{"backtest", "replay Sysmon events from files or a topic range and write the alerts", backtestCommand},
 	{"gen", "generate realistic Sysmon records to a file or a topic (tests, demos, load)", genCommand},
 	{"dev-broker", "run an in-process Kafka broker for development (no Docker, no Java)", devBrokerCommand},
+	{"healthcheck", "ask a running msiguard whether it is ready (/readyz); exit 0 or 1, for containers", healthcheckCommand},
 	{"version", "print the version, VCS revision, Go and Kafka library versions", versionCommand},
 }
 
@@ -84,7 +85,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "msiguard runs the Suspicious Parent Process for msiexec.exe rule (T1218.007) over Kafka.")
 	fmt.Fprintln(w, "\nUsage: msiguard <command> [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'msiguard help <command>' or 'msiguard <command> --help' for a command's flags")
 	fmt.Fprintln(w, "and examples, 'msiguard --version' for the version.")
