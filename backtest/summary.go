@@ -151,8 +151,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 	case StatusFailed:
 		b.WriteString("backtest: FAILED: the counts below cover only the input read until the error\n")
 	}
-	fmt.Fprintf(&b, "backtest: %s records (%s) read, %d prefilter hits, %d matches, %d alerts",
-		count(s.Records), megabytes(s.Bytes), s.PrefilterHits, s.Matches, s.Alerts)
+	fmt.Fprintf(&b, "backtest: %d records (%d bytes, %s) read, %d prefilter hits, %d matches, %d alerts",
+		s.Records, s.Bytes, megabytes(s.Bytes), s.PrefilterHits, s.Matches, s.Alerts)
 	if s.LateAlerts > 0 {
 		fmt.Fprintf(&b, " (%d late)", s.LateAlerts)
 	}

@@ -469,8 +469,9 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressLine redraws one status line on a terminal every second. It
-// measures wall time for people only; nothing it shows reaches the output.
+// progressLine redraws one status line on a terminal every second, fitted
+// to its width. It measures wall time for people only; nothing it shows
+// reaches the output.
 type progressLine struct {
 	stopc chan struct{}
 	done  chan struct{}
@@ -486,10 +487,10 @@ func startProgress(eng *backtest.Engine, w io.Writer) *progressLine {
 		for {
 			select {
 			case <-p.stopc:
-				fmt.Fprint(w, "\r\033[K")
+				fmt.Fprint(w, redraw(""))
 				return
 			case now := <-t.C:
-				fmt.Fprint(w, "\r\033[K"+formatProgress(eng.Progress(), now.Sub(began)))
+				fmt.Fprint(w, redraw(formatProgress(eng.Progress(), now.Sub(began), termWidth(w))))
 			}
 		}
 	}()
@@ -505,18 +506,24 @@ func (p *progressLine) stop() {
 	<-p.done
 }
 
-func formatProgress(p backtest.Progress, elapsed time.Duration) string {
+// formatProgress is the progress line for a terminal width columns wide:
+// percent and ETA first, the rates and counts that do not fit left out.
+// Records and bytes are counted as in the summary (lines, blank ones
+// included, and their bytes with the newlines).
+func formatProgress(p backtest.Progress, elapsed time.Duration, width int) string {
 	sec := max(elapsed.Seconds(), 1e-9)
-	var b strings.Builder
-	b.WriteString("backtest:")
+	pct := ""
 	if p.Done >= 0 {
-		fmt.Fprintf(&b, " %5.1f%%", 100*p.Done)
+		pct = fmt.Sprintf("%5.1f%%", 100*p.Done)
 	}
-	fmt.Fprintf(&b, " %d records, %.0f records/s, %.0f MB/s, %d matches, %d alerts, %d dead letters",
-		p.Records, float64(p.Records)/sec, float64(p.Bytes)/1e6/sec, p.Matches, p.Alerts, p.DeadLetters)
-	if p.Done > 0 && p.Done < 1 {
-		eta := time.Duration(float64(elapsed) * (1 - p.Done) / p.Done).Round(time.Second)
-		fmt.Fprintf(&b, ", ETA %s", eta)
-	}
-	return b.String()
+	return fitLine("backtest:", []field{
+		{pct, 0},
+		{eta(p.Done, elapsed), 0},
+		{fmt.Sprintf("%d records", p.Records), 1},
+		{fmt.Sprintf("%.0f records/s", float64(p.Records)/sec), 5},
+		{fmt.Sprintf("%.0f MB/s", float64(p.Bytes)/1e6/sec), 3},
+		{fmt.Sprintf("%d matches", p.Matches), 4},
+		{fmt.Sprintf("%d alerts", p.Alerts), 2},
+		{fmt.Sprintf("%d dead letters", p.DeadLetters), 6},
+	}, width)
 }
