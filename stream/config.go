@@ -65,11 +65,15 @@ type Config struct {
 	Grace, IdleTimeout, Retain time.Duration
 	// RetainBuckets caps the emitted alerts each partition of the matches
 	// topic keeps revisable (window.Config.RetainBuckets): with the seed
-	// rule about 1.4 KB each, so the cap bounds an instance's memory at
-	// roughly RetainBuckets × 1.4 KB per matches partition it is assigned.
+	// rule about 1.3 KB each (BenchmarkBytesPerBucket), so the cap bounds an
+	// instance's memory at roughly RetainBuckets × 1.3 KB per matches
+	// partition it is assigned.
 	// Beyond it the oldest are forgotten before Retain, and a later event
 	// for one becomes a late alert. Default 100k.
 	RetainBuckets int
+	// MaxSources caps the sources an alert lists (window.Config.MaxSources);
+	// the rest are counted in sources_omitted. Default 100.
+	MaxSources int
 
 	// RestoreLookback is how far back in the alerts topic to read published
 	// alerts before consuming matches, so that a replay re-emits nothing
@@ -158,7 +162,7 @@ func (c *Config) Validate() error {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"--retain-buckets", c.RetainBuckets}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue}} {
+	}{{"--retain-buckets", c.RetainBuckets}, {"--max-sources", c.MaxSources}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue}} {
 		if n.v < 0 {
 			return fmt.Errorf("%w: %s is negative (%d)", ErrConfig, n.name, n.v)
 		}
@@ -234,6 +238,7 @@ func (c Config) withDefaults() Config {
 	defd(&c.RebalanceTimeout, DefaultRebalanceTimeout)
 	defd(&c.FetchMaxWait, DefaultFetchMaxWait)
 	defi(&c.RetainBuckets, window.DefaultRetainBuckets)
+	defi(&c.MaxSources, window.DefaultMaxSources)
 	defi(&c.FetchMaxBytes, DefaultFetchMaxBytes)
 	defi(&c.AlertQueue, DefaultAlertQueue)
 	defi(&c.RecordQueue, DefaultRecordQueue)
@@ -257,6 +262,7 @@ func (c *Config) windowConfig(rule detector.Rule) window.Config {
 		Retain:      c.Retain,
 		// RetainBuckets: 0 (unset) takes the window's default.
 		RetainBuckets: c.RetainBuckets,
+		MaxSources:    c.MaxSources,
 	}
 }
 
@@ -284,6 +290,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("idle_timeout", d.IdleTimeout.String()),
 		slog.String("retain", d.Retain.String()),
 		slog.Int("retain_buckets", d.RetainBuckets),
+		slog.Int("max_sources", d.MaxSources),
 		slog.String("restore_lookback", d.RestoreLookback.String()),
 		slog.String("commit_interval", d.CommitInterval.String()),
 		slog.String("shutdown_timeout", d.ShutdownTimeout.String()),

@@ -80,6 +80,7 @@ type backtestFlags struct {
 	grace, idle   time.Duration
 	retain        time.Duration
 	retainBuckets int
+	maxSources    int
 
 	connFlags
 	topic, from, to string
@@ -104,7 +105,8 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "window grace (must match msiguard run's to reproduce its alerts)")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "window idle timeout, on the input's event time (must match msiguard run's)")
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable at least, on the input's event time (must match msiguard run's)")
-	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.4 KB each (msiguard run caps each matches partition separately)")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.3 KB each (msiguard run caps each matches partition separately)")
+	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage+" (must match msiguard run's)")
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
@@ -122,7 +124,7 @@ func parseBacktestFlags(args []string, lookupEnv func(string) (string, bool), st
 	if err != nil {
 		return nil, err
 	}
-	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "workers"); err != nil {
+	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "workers"); err != nil {
 		return nil, err
 	}
 	// --alerts-topic on the command line without --out publishes only
@@ -228,8 +230,9 @@ func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdi
 		dlq = d.w
 	}
 	cfg := backtest.Config{
-		Detector:      det,
-		Window:        window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets},
+		Detector: det,
+		Window: window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets,
+			MaxSources: f.maxSources},
 		Alerts:        out.w,
 		DeadLetters:   dlq,
 		EmitRevisions: f.emitRevisions,

@@ -52,6 +52,7 @@ type demoFlags struct {
 	duration            time.Duration
 	rate                float64
 	hosts, partitions   int
+	maxSources          int
 	attackRate          float64
 	seed                uint64
 	metricsAddr, listen string
@@ -88,6 +89,7 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 	fs.IntVar(&f.partitions, "partitions", 3, "partitions of the input topic")
 	fs.DurationVar(&f.grace, "grace", time.Second, "window grace (msiguard run's default is 2s)")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Second, "window idle timeout (msiguard run's default is 5s)")
+	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	fs.BoolVar(&f.json, "json", false, "print alerts as the JSON records published, one per line")
 	f.logFlags.register(fs, "warn")
 	return fs
@@ -102,7 +104,7 @@ func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout
 	if err != nil {
 		return nil, err
 	}
-	if err := positiveFlags(fs, "grace", "idle-timeout"); err != nil {
+	if err := positiveFlags(fs, "grace", "idle-timeout", "max-sources"); err != nil {
 		return nil, err
 	}
 	// Only an address given on the command line must be that one; the
@@ -161,7 +163,7 @@ func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr
 
 	cfg := stream.Config{
 		Cluster: cluster, Topic: demoTopic, Group: demoGroup, AlertsTopic: demoAlerts, DLQTopic: demoDLQ,
-		Grace: f.grace, IdleTimeout: f.idle, ShutdownTimeout: 15 * time.Second,
+		Grace: f.grace, IdleTimeout: f.idle, MaxSources: f.maxSources, ShutdownTimeout: 15 * time.Second,
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: time.Second,
 		FetchMaxWait: 250 * time.Millisecond, Logger: log,
 	}

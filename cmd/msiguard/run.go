@@ -47,13 +47,16 @@ finish within --shutdown-timeout: nothing is lost, uncommitted records are read
 again on restart).
 `
 
+// maxSourcesUsage is --max-sources' help in run, backtest and demo.
+const maxSourcesUsage = "list at most this many sources (input positions) in an alert; the rest are counted in sources_omitted"
+
 // runFlags holds the values of msiguard run's flags.
 type runFlags struct {
 	connFlags
 	topic, group, alerts, dlq, matches, shape                           string
 	grace, idle, retain, lookback, commit, shutdown, session, heartbeat time.Duration
 	rebalance                                                           time.Duration
-	retainBuckets                                                       int
+	retainBuckets, maxSources                                           int
 	logFlags
 	metricsAddr string
 }
@@ -80,7 +83,8 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "how far a host's event time must pass a second before its alert is emitted")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "emit a bucket that received nothing for this long, by the wall clock")
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable by late events, at least")
-	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.4 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.3 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
+	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances (must exceed --retain)")
 	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
@@ -109,7 +113,7 @@ func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout 
 	if _, _, err := parseFlags(fs, &runHelp, args, lookupEnv, stdout); err != nil {
 		return nil, err
 	}
-	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "restore-lookback", "commit-interval",
+	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "restore-lookback", "commit-interval",
 		"shutdown-timeout", "session-timeout", "heartbeat-interval", "rebalance-timeout"); err != nil {
 		return nil, err
 	}
@@ -208,7 +212,7 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		Topic:   f.topic, Group: f.group, AlertsTopic: f.alerts, DLQTopic: f.dlq, MatchesTopic: f.matches,
 		Shape: shape,
 		Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
-		RetainBuckets:  f.retainBuckets,
+		RetainBuckets: f.retainBuckets, MaxSources: f.maxSources,
 		CommitInterval: f.commit, ShutdownTimeout: f.shutdown,
 		SessionTimeout: f.session, HeartbeatInterval: f.heartbeat, RebalanceTimeout: f.rebalance,
 		Logger: log,
