@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // Defaults applied by Start to zero Config fields.
@@ -206,6 +207,7 @@ func Start(cfg Config) (*Broker, error) {
 		kfake.BrokerConfigs(map[string]string{
 			"log.cleaner.backoff.ms": strconv.FormatInt(DefaultRetentionCheck.Milliseconds(), 10),
 		}),
+		kfake.MaxVersions(javaCompatibleVersions()),
 	}
 	if cfg.Logger != nil {
 		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger, cfg.LogRequests}))
@@ -294,4 +296,37 @@ func (s slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 		return
 	}
 	s.l.Log(ctx, lv, fmt.Sprintf(format, args...), "component", "kfake")
+}
+
+// Kafka request keys whose newest versions kfake answers in a form Apache
+// Kafka's own Java admin client (kafka-topics.sh, kafka-configs.sh and
+// every AdminClient) cannot read.
+const (
+	keyCreateTopics            = 19
+	keyDescribeTopicPartitions = 75
+)
+
+// javaCompatibleVersions is every request version kfake implements, less
+// two it answers with a null where Kafka sends a list, which makes the
+// Java admin client throw a NullPointerException:
+//
+//   - CreateTopics v5 and later carry the created topic's configs; kfake
+//     leaves them null when none were given, or lists only those given
+//     with null values for the rest: kafka-topics.sh --create fails
+//     (the topic is created nonetheless). v4 has no configs at all.
+//   - DescribeTopicPartitions (v0, KIP-966) carries each partition's
+//     EligibleLeaderReplicas and LastKnownElr, which kfake leaves null:
+//     kafka-topics.sh --describe fails. Without it in ApiVersions the Java
+//     client describes topics with Metadata, as it does with brokers
+//     before Kafka 3.7.
+//
+// Clients that use neither (kafka-go, franz-go, librdkafka's kcat) are
+// unaffected: CreateTopics v4 still creates topics with configs.
+func javaCompatibleVersions() *kversion.Versions {
+	v := kversion.Tip()
+	if max, ok := v.LookupMaxKeyVersion(keyCreateTopics); ok && max > 4 {
+		v.SetMaxKeyVersion(keyCreateTopics, 4)
+	}
+	v.SetMaxKeyVersion(keyDescribeTopicPartitions, -1)
+	return v
 }
