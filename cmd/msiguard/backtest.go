@@ -147,7 +147,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if f.topic == "" && (f.from != "" || f.to != "") {
 		return fmt.Errorf("%w: backtest: --from and --to select a topic range; they need --topic", errUsage)
 	}
-	// MSIGUARD_OUT may be msiguard gen's records file: never truncate an input.
+	// An output naming an input (by mistake, or from MSIGUARD_BACKTEST_OUT) would replace it: refuse.
 	for _, o := range []struct{ flag, name string }{{"--out", f.out}, {"--dlq", f.dlq}, {"--summary-json", f.summaryJSON}} {
 		if in := overwrittenInput(o.name, f.inputs); in != "" {
 			return fmt.Errorf("%w: backtest: %s %s would overwrite --input %s", errUsage, o.flag, o.name, in)

@@ -128,7 +128,7 @@ modelled on Atomic Red Team T1218.007, for tests, demos and load tests. Without
 	examples: genExamples,
 	// The destination given on the command line wins over one from the
 	// environment: --out on the command line ignores MSIGUARD_BROKERS and
-	// MSIGUARD_TOPIC, and --brokers or --topic ignore MSIGUARD_OUT.
+	// MSIGUARD_TOPIC, and --brokers or --topic ignore MSIGUARD_GEN_OUT.
 	hides: map[string][]string{"out": {"brokers", "topic"}, "brokers": {"out"}, "topic": {"out"}},
 }
 
