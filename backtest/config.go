@@ -35,12 +35,15 @@ type Config struct {
 
 	// Alerts receives the alerts as JSON lines (window.Alert.AppendJSON).
 	// Required. Writes are buffered; the buffer is flushed before Run
-	// returns.
+	// returns. When a run fails or is cancelled, the alerts found until
+	// then are still written (the window flushed early), so that the caller
+	// can keep them as a partial result (Summary.Status).
 	Alerts io.Writer
 
 	// OnAlert, when set, is called with every alert written to Alerts, in
-	// the same order, with the alert and its JSON line (without '\n'). Both
-	// are valid only during the call. An error aborts the run. Default nil.
+	// the same order, with the alert and its JSON line (without '\n'), but
+	// not for the partial result of a failed or cancelled run. Both are
+	// valid only during the call. An error aborts the run. Default nil.
 	OnAlert func(a *window.Alert, line []byte) error
 
 	// DeadLetters receives one JSON line per dead letter (see DeadLetter).

@@ -1,6 +1,6 @@
 // Package backtest replays recorded Sysmon events through the detector and
 // the window in backtest mode: from files (JSON lines or raw XML lines, plain
-// or gzip) or from a bounded offset range of a Kafka topic. It is the engine
+// or compressed with gzip, zstd, xz or bzip2) or from a bounded offset range of a Kafka topic. It is the engine
 // of `msiguard backtest`.
 //
 // # Determinism
@@ -37,9 +37,12 @@
 //     Config.BlockSize (4 MiB) ending after a '\n': slices of the file
 //     itself when OpenFile mapped it into memory (no copy), else reads into
 //     pooled buffers, carrying each block's unterminated tail over to the
-//     next (gzip, recognized by its magic bytes, goes through the
-//     klauspost/compress decompressor in this goroutine, so decompression
-//     overlaps detection);
+//     next (a compressed file, recognized by its magic bytes, goes through
+//     its decompressor in this goroutine, so decompression overlaps
+//     detection: klauspost/compress for gzip and zstd, ulikunitz/xz for xz,
+//     the standard library for bzip2); a file whose first 64 KiB are not
+//     text (a binary or unrecognized format, UTF-16) is refused, since
+//     replaying it would find nothing and say nothing;
 //   - one worker per core runs the prefilter over sub-blocks of about 16 KiB
 //     (the prefilter treats '\n' as a breaker, so a sub-block hits exactly
 //     when one of its lines does), looks at single lines only inside a

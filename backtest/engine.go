@@ -29,7 +29,7 @@ type Engine struct {
 	used atomic.Bool
 
 	// Progress counters, written by the pipeline, read by Progress.
-	inRead   atomic.Int64 // input bytes read (as stored: compressed for gzip)
+	inRead   atomic.Int64 // input bytes read (as stored: compressed size for compressed files)
 	inTotal  atomic.Int64 // input bytes in all, -1 unknown
 	records  atomic.Int64 // records applied
 	bytes    atomic.Int64 // record bytes applied (uncompressed)
@@ -151,6 +151,13 @@ func (p *pipeline) fail(err error) {
 	p.cancel()
 }
 
+// inputFailed records err, an input's error, without stopping the workers
+// and the sequencer: the blocks read before it are still applied, so that
+// a partial result covers exactly the input before the error.
+func (p *pipeline) inputFailed(err error) {
+	p.errOnce.Do(func() { p.err = err })
+}
+
 // send hands b to the workers; false when the run is stopping.
 func (p *pipeline) send(todo chan<- *block, b *block) bool {
 	select {
@@ -170,9 +177,9 @@ func (e *Engine) start() error {
 
 // execute runs produce on one goroutine, cfg.Workers scanners, and the
 // sequencer on the caller's goroutine, and returns the summary.
-func (e *Engine) execute(ctx context.Context, sum *Summary, produce func(p *pipeline, todo chan<- *block) error) error {
+func (e *Engine) execute(parent context.Context, sum *Summary, produce func(p *pipeline, todo chan<- *block) error) error {
 	began := time.Now()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	p := &pipeline{e: e, ctx: ctx, cancel: cancel}
 	todo := make(chan *block, e.cfg.Workers)
@@ -182,7 +189,7 @@ func (e *Engine) execute(ctx context.Context, sum *Summary, produce func(p *pipe
 	wg.Go(func() {
 		defer close(todo)
 		if err := produce(p, todo); err != nil {
-			p.fail(err)
+			p.inputFailed(err)
 		}
 	})
 	var workers sync.WaitGroup
@@ -211,12 +218,17 @@ func (e *Engine) execute(ctx context.Context, sum *Summary, produce func(p *pipe
 		p.fail(err)
 	}
 	wg.Wait()
-	if p.err == nil {
-		p.err = seq.finish()
-	}
 	if seq != nil {
+		if p.err == nil {
+			p.err = seq.finish(true)
+		} else if seq.err == nil {
+			// Keep what was found: the caller may save it as a partial
+			// result. A write error from here does not hide the first.
+			seq.finish(false)
+		}
 		sum.finish(seq.w.Stats(), time.Since(began))
 	}
+	sum.setStatus(parent, p.err)
 	return p.err
 }
 
@@ -249,6 +261,9 @@ type sequencer struct {
 	err    error // first output error; stops the run
 	emit   func(*window.Alert)
 	names  []string // file names by input index
+	// partial is set once the run failed or was cancelled: alerts are
+	// still written, no longer passed to OnAlert.
+	partial bool
 }
 
 func newSequencer(e *Engine, sum *Summary) (*sequencer, error) {
@@ -364,7 +379,7 @@ func (s *sequencer) write(a *window.Alert) {
 		return
 	}
 	s.line = a.AppendJSON(s.line[:0])
-	if f := s.e.cfg.OnAlert; f != nil {
+	if f := s.e.cfg.OnAlert; f != nil && !s.partial {
 		if err := f(a, s.line); err != nil {
 			s.err = fmt.Errorf("publishing alert %s: %w", a.AlertID, err)
 			return
@@ -379,8 +394,13 @@ func (s *sequencer) write(a *window.Alert) {
 }
 
 // finish flushes the window, writes the final alerts in order and flushes
-// the writers.
-func (s *sequencer) finish() error {
+// the writers. complete is false after a failure or cancellation: the
+// alerts found until then are still written, but not passed to OnAlert
+// (nothing incomplete is published).
+func (s *sequencer) finish(complete bool) error {
+	if !complete {
+		s.partial = true
+	}
 	s.w.Flush(s.emit)
 	if !s.e.cfg.EmitRevisions {
 		finals := make([]*window.Alert, 0, len(s.finals))

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // Input is one file to replay.
@@ -17,8 +15,10 @@ type Input struct {
 	// standard input, by convention).
 	Name string
 	// R reads the file as stored: JSON lines or raw XML lines, plain or
-	// gzip (recognized by its magic bytes, not its name; concatenated gzip
-	// members are read as one stream). The engine does not close it.
+	// compressed with gzip, zstd, xz or bzip2 (recognized by their magic
+	// bytes, not the name; concatenated gzip members are read as one
+	// stream). A file whose start is not text is refused (ErrNotText,
+	// ErrUTF16). The engine does not close it.
 	R io.Reader
 	// Size is the number of bytes R holds, for progress; 0 or less when
 	// unknown.
@@ -47,12 +47,15 @@ var subBlock = 16 << 10
 func (e *Engine) RunFiles(ctx context.Context, inputs []Input) (Summary, error) {
 	sum := newSummary()
 	if err := e.start(); err != nil {
+		sum.setStatus(ctx, err)
 		return sum, err
 	}
 	var total int64
 	for i, in := range inputs {
 		if in.R == nil && in.Data == nil {
-			return sum, fmt.Errorf("%w: input %d (%q) has neither R nor Data", ErrConfig, i, in.Name)
+			err := fmt.Errorf("%w: input %d (%q) has neither R nor Data", ErrConfig, i, in.Name)
+			sum.setStatus(ctx, err)
+			return sum, err
 		}
 		sum.Inputs = append(sum.Inputs, in.Name)
 		if in.Size <= 0 {
@@ -105,18 +108,11 @@ func (c countingReader) Read(p []byte) (int, error) {
 // ASCII msiexec token, so replaying it as is would find nothing.
 var ErrUTF16 = errors.New("file is UTF-16")
 
-func checkEncoding(name string, head []byte) error {
-	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
-		return fmt.Errorf("%s: %w (byte order mark %x): convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8", name, ErrUTF16, head[:2])
-	}
-	return nil
-}
-
 // readMapped cuts an in-memory file into blocks that are slices of it.
 func (r *fileReader) readMapped(index int, in Input) error {
 	e := r.p.e
 	data := in.Data
-	if err := checkEncoding(in.Name, data); err != nil {
+	if err := checkText(in.Name, data); err != nil {
 		return err
 	}
 	for pos := 0; pos < len(data); {
@@ -147,21 +143,19 @@ func (r *fileReader) readMapped(index int, in Input) error {
 func (r *fileReader) read(index int, in Input) error {
 	e := r.p.e
 	if in.Data != nil {
-		if len(in.Data) < 2 || in.Data[0] != 0x1f || in.Data[1] != 0x8b {
+		if compressionOf(in.Data[:min(len(in.Data), magicLen)]) == formatPlain {
 			return r.readMapped(index, in)
 		}
 		in.R = bytes.NewReader(in.Data)
 	}
 	br := bufio.NewReaderSize(countingReader{in.R, e}, 64<<10)
-	var src io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("%s: reading gzip header: %w", in.Name, err)
-		}
-		defer zr.Close()
-		src = zr
+	magic, _ := br.Peek(magicLen)
+	format := compressionOf(magic)
+	src, release, err := decompressor(format, br)
+	if err != nil {
+		return fmt.Errorf("%s: reading the %s header: %w", in.Name, format, err)
 	}
+	defer release()
 	r.carry = r.carry[:0]
 	var lineBase int64 // for error messages only: lines before the current buffer
 	for first := true; ; first = false {
@@ -183,6 +177,17 @@ func (r *fileReader) read(index int, in Input) error {
 					break
 				}
 				if err != nil {
+					// Whole lines read before the error are still
+					// replayed: a partial result ends exactly there.
+					if cut := bytes.LastIndexByte(buf[:n], '\n') + 1; cut > 0 {
+						r.p.send(r.todo, &block{seq: r.seq, input: index, data: buf[:cut], pool: r.pool})
+						r.seq++
+					} else {
+						r.pool <- buf
+					}
+					if format != formatPlain {
+						return fmt.Errorf("%s: %s: %w", in.Name, format, err)
+					}
 					return fmt.Errorf("%s: %w", in.Name, err)
 				}
 			}
@@ -199,7 +204,7 @@ func (r *fileReader) read(index int, in Input) error {
 			buf = bigger
 		}
 		if first {
-			if err := checkEncoding(in.Name, buf[:n]); err != nil {
+			if err := checkText(in.Name, buf[:n]); err != nil {
 				r.pool <- buf
 				return err
 			}

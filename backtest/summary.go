@@ -1,7 +1,9 @@
 package backtest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,9 +15,28 @@ import (
 	"github.com/msiguard/msiguard/window"
 )
 
+// Run statuses, Summary.Status.
+const (
+	// StatusComplete: the whole input was read and every alert written.
+	StatusComplete = "complete"
+	// StatusInterrupted: the run's context was cancelled (Ctrl-C,
+	// SIGTERM) before the end of the input.
+	StatusInterrupted = "interrupted"
+	// StatusFailed: an error stopped the run (Summary.Error says which).
+	StatusFailed = "failed"
+)
+
 // Summary is what a run did. Every count depends only on the input; Elapsed
 // and the rates are wall-clock measurements.
 type Summary struct {
+	// Status is StatusComplete, StatusInterrupted or StatusFailed. When it
+	// is not complete, the counts cover the input read until the run
+	// stopped, and the alerts written then are a partial result: the
+	// window was flushed early and OnAlert was not called for them.
+	Status string `json:"status"`
+	// Error is the error that stopped the run, "" when complete.
+	Error string `json:"error,omitempty"`
+
 	// Inputs names the files read (files mode).
 	Inputs []string `json:"inputs,omitempty"`
 	// Topic and Partitions describe the range read (topic mode).
@@ -27,7 +48,7 @@ type Summary struct {
 	Records int64 `json:"records"`
 	// Bytes counts the bytes of the records (uncompressed, newlines
 	// included); InputBytes the bytes read from the inputs as stored
-	// (compressed size for gzip files).
+	// (the compressed size for compressed files).
 	Bytes      int64 `json:"bytes"`
 	InputBytes int64 `json:"input_bytes"`
 
@@ -90,6 +111,27 @@ func (s *Summary) finish(ws window.Stats, elapsed time.Duration) {
 	}
 }
 
+// setStatus sets Status and Error from the run's error; ctx is the run's
+// context, which tells an interruption from a failure.
+func (s *Summary) setStatus(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		s.Status, s.Error = StatusComplete, ""
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		s.Status, s.Error = StatusInterrupted, "interrupted before the end of the input"
+	default:
+		s.Status, s.Error = StatusFailed, err.Error()
+	}
+}
+
+// SetFailed marks s as failed with err (a step after the run failed: the
+// caller's own output, publishing). A nil err leaves s as it is.
+func (s *Summary) SetFailed(err error) {
+	if err != nil && s.Status != StatusInterrupted {
+		s.Status, s.Error = StatusFailed, err.Error()
+	}
+}
+
 // WriteJSON writes s as one indented JSON document.
 func (s *Summary) WriteJSON(w io.Writer) error {
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -103,8 +145,14 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 // WriteText writes s for people, a few lines.
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "backtest: %s records (%s) read, %d prefilter hits, %d matches, %d alerts",
-		count(s.Records), megabytes(s.Bytes), s.PrefilterHits, s.Matches, s.Alerts)
+	switch s.Status {
+	case StatusInterrupted:
+		b.WriteString("backtest: INTERRUPTED: the counts below cover only the input read until then\n")
+	case StatusFailed:
+		b.WriteString("backtest: FAILED: the counts below cover only the input read until the error\n")
+	}
+	fmt.Fprintf(&b, "backtest: %d records (%d bytes, %s) read, %d prefilter hits, %d matches, %d alerts",
+		s.Records, s.Bytes, megabytes(s.Bytes), s.PrefilterHits, s.Matches, s.Alerts)
 	if s.LateAlerts > 0 {
 		fmt.Fprintf(&b, " (%d late)", s.LateAlerts)
 	}

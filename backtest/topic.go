@@ -29,6 +29,7 @@ type RecordSource interface {
 func (e *Engine) RunTopic(ctx context.Context, src RecordSource) (Summary, error) {
 	sum := newSummary()
 	if err := e.start(); err != nil {
+		sum.setStatus(ctx, err)
 		return sum, err
 	}
 	sum.Topic = src.Topic()

@@ -6,6 +6,7 @@
 #   scripts/kafka.sh stop     stop it (SIGTERM, then SIGKILL after a deadline)
 #   scripts/kafka.sh status   say whether it runs; exit 0 if it does, 1 if not
 #   scripts/kafka.sh addr     print 127.0.0.1:PORT of the running broker; exit 1 if none
+#   scripts/kafka.sh libs     fetch the jars if needed and print their directory (for Kafka's own tools)
 #
 # Typical use:
 #   scripts/kafka.sh start
@@ -301,5 +302,6 @@ case "${1:-}" in
   stop) lock; stop ;;
   status) status ;;
   addr) addr ;;
-  *) echo "usage: $0 start|stop|status|addr" >&2; exit 2 ;;
+  libs) need_tools; lock; fetch; echo "$libs" ;;
+  *) echo "usage: $0 start|stop|status|addr|libs" >&2; exit 2 ;;
 esac

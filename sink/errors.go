@@ -66,10 +66,12 @@ func Classify(err error) error {
 	var invalid x509.CertificateInvalidError
 	var verify *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &hostname):
+		// Before the trust test: Go wraps a hostname mismatch in a
+		// CertificateVerificationError too, and the CA is not the problem.
+		return &FatalError{Hint: "the broker's TLS certificate does not list the address it was reached by among its names (SANs): connect by a name the certificate lists, pass that name with --tls-server-name, or reissue the certificate with this address", Err: err}
 	case errors.As(err, &unknownAuthority), errors.As(err, &verify):
 		return &FatalError{Hint: "the broker's TLS certificate is not trusted: pass its CA with --tls-ca (or, for testing only, --tls-insecure-skip-verify)", Err: err}
-	case errors.As(err, &hostname):
-		return &FatalError{Hint: "the broker's TLS certificate does not name the host in --brokers: connect by a name the certificate lists", Err: err}
 	case errors.As(err, &invalid):
 		return &FatalError{Hint: "the broker's TLS certificate is invalid or expired", Err: err}
 	}

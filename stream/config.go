@@ -67,11 +67,15 @@ type Config struct {
 	Grace, IdleTimeout, Retain time.Duration
 	// RetainBuckets caps the emitted alerts each partition of the matches
 	// topic keeps revisable (window.Config.RetainBuckets): with the seed
-	// rule about 1.4 KB each, so the cap bounds an instance's memory at
-	// roughly RetainBuckets × 1.4 KB per matches partition it is assigned.
+	// rule about 1.3 KB each (BenchmarkBytesPerBucket), so the cap bounds an
+	// instance's memory at roughly RetainBuckets × 1.3 KB per matches
+	// partition it is assigned.
 	// Beyond it the oldest are forgotten before Retain, and a later event
 	// for one becomes a late alert. Default 100k.
 	RetainBuckets int
+	// MaxSources caps the sources an alert lists (window.Config.MaxSources);
+	// the rest are counted in sources_omitted. Default 100.
+	MaxSources int
 
 	// MaxValues and MaxAlertBytes cap each alert, WindowMemory each
 	// window's estimated heap (window.Config.MaxValues, MaxAlertBytes and
@@ -176,7 +180,7 @@ func (c *Config) Validate() error {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"--retain-buckets", c.RetainBuckets}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue},
+	}{{"--retain-buckets", c.RetainBuckets}, {"--max-sources", c.MaxSources}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue},
 		{"--max-values", c.MaxValues}, {"--max-alert-bytes", c.MaxAlertBytes}, {"--dead-letter-bytes", c.DeadLetterBytes},
 		{"--window-memory", int(min(c.WindowMemory, 1<<62))}} {
 		if n.v < 0 {
@@ -260,6 +264,7 @@ func (c Config) withDefaults() Config {
 	defd(&c.RebalanceTimeout, DefaultRebalanceTimeout)
 	defd(&c.FetchMaxWait, DefaultFetchMaxWait)
 	defi(&c.RetainBuckets, window.DefaultRetainBuckets)
+	defi(&c.MaxSources, window.DefaultMaxSources)
 	defi(&c.FetchMaxBytes, DefaultFetchMaxBytes)
 	defi(&c.AlertQueue, DefaultAlertQueue)
 	defi(&c.RecordQueue, DefaultRecordQueue)
@@ -290,6 +295,7 @@ func (c *Config) windowConfig(rule detector.Rule) window.Config {
 		MaxValues:     c.MaxValues,
 		MaxAlertBytes: c.MaxAlertBytes,
 		MemoryBudget:  c.WindowMemory,
+		MaxSources:    c.MaxSources,
 	}
 }
 
@@ -322,6 +328,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_value_bytes", d.Limits.WithDefaults().MaxValueBytes),
 		slog.Int("max_host_bytes", d.Limits.WithDefaults().MaxHostBytes),
 		slog.Int64("window_memory", d.WindowMemory),
+		slog.Int("max_sources", d.MaxSources),
 		slog.String("restore_lookback", d.RestoreLookback.String()),
 		slog.String("commit_interval", d.CommitInterval.String()),
 		slog.String("shutdown_timeout", d.ShutdownTimeout.String()),

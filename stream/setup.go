@@ -125,6 +125,7 @@ func (p *Pipeline) setup(ctx context.Context) error {
 			}
 		}
 	}
+	p.warnIfNotCompacted(ctx)
 	n := len(md[c.Topic].Partitions)
 	gone, err := missing(c.MatchesTopic)
 	if err != nil {

@@ -21,6 +21,9 @@ import (
 
 var backtestHelp = cmdHelp{
 	name: "backtest",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"out"},
 	intro: `Usage:
   msiguard backtest --input FILE [--input FILE ...] [--out FILE] [--dlq FILE] [flags]
   msiguard backtest --brokers HOST:PORT --topic T [--from TIME] [--to TIME] [--out FILE | --alerts-topic T] [flags]
@@ -29,8 +32,10 @@ Replays recorded Sysmon events through the rule and writes the alerts it
 would have raised, as JSON lines sorted by (_time, host), each alert_id once
 with its final content. The same input always gives the same bytes.
 
-From files: JSON lines or raw XML lines, plain or gzip (detected by content),
-"-" for standard input; shapes are detected per record.
+From files: JSON lines or raw XML lines, plain or compressed with gzip, zstd,
+xz or bzip2 (detected by content, not by name), "-" for standard input; a file
+that is not text (an .evtx, a zip, UTF-16) is refused with what to do instead.
+Shapes are detected per record.
 From a topic: each partition is read from the first offset at or after --from
 (default: the start) to the first offset at or after --to (default: the end
 when the run starts), without joining a consumer group; partitions are merged
@@ -45,6 +50,8 @@ Flags:`,
 --input on the command line ignores MSIGUARD_TOPIC, MSIGUARD_FROM and MSIGUARD_TO
 (msiguard run reads MSIGUARD_TOPIC too), --topic ignores MSIGUARD_INPUT. Alerts go
 to standard output unless --out says otherwise or --alerts-topic is given.
+--out and --dlq files are replaced only when the run succeeds: after an error or
+Ctrl-C they keep their previous content and what was found is in FILE.partial.
 --alerts-topic has no environment variable: MSIGUARD_ALERTS_TOPIC, set up for
 msiguard run, names the live alerts topic, where a backtest's alerts would
 overwrite live ones with the same alert_id.
@@ -73,6 +80,7 @@ type backtestFlags struct {
 	grace, idle   time.Duration
 	retain        time.Duration
 	retainBuckets int
+	maxSources    int
 
 	connFlags
 	topic, from, to string
@@ -97,7 +105,8 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "window grace (must match msiguard run's to reproduce its alerts)")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "window idle timeout, on the input's event time (must match msiguard run's)")
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable at least, on the input's event time (must match msiguard run's)")
-	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.4 KB each (msiguard run caps each matches partition separately)")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.3 KB each (msiguard run caps each matches partition separately)")
+	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage+" (must match msiguard run's)")
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
@@ -110,8 +119,12 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 // command line from its environment variable.
 func parseBacktestFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*backtestFlags, error) {
 	f := &backtestFlags{}
-	given, fromEnv, err := parseFlags(newBacktestFlagSet(f), &backtestHelp, args, lookupEnv, stdout)
+	fs := newBacktestFlagSet(f)
+	given, fromEnv, err := parseFlags(fs, &backtestHelp, args, lookupEnv, stdout)
 	if err != nil {
+		return nil, err
+	}
+	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "workers"); err != nil {
 		return nil, err
 	}
 	// --alerts-topic on the command line without --out publishes only
@@ -134,22 +147,11 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if f.topic == "" && (f.from != "" || f.to != "") {
 		return fmt.Errorf("%w: backtest: --from and --to select a topic range; they need --topic", errUsage)
 	}
-	// MSIGUARD_OUT may be msiguard gen's records file: never truncate an input.
+	// An output naming an input (by mistake, or from MSIGUARD_BACKTEST_OUT) would replace it: refuse.
 	for _, o := range []struct{ flag, name string }{{"--out", f.out}, {"--dlq", f.dlq}, {"--summary-json", f.summaryJSON}} {
 		if in := overwrittenInput(o.name, f.inputs); in != "" {
 			return fmt.Errorf("%w: backtest: %s %s would overwrite --input %s", errUsage, o.flag, o.name, in)
 		}
-	}
-	for _, d := range []struct {
-		flag string
-		v    time.Duration
-	}{{"--grace", f.grace}, {"--idle-timeout", f.idle}, {"--retain", f.retain}} {
-		if d.v <= 0 {
-			return fmt.Errorf("%w: backtest: %s must be positive (got %v)", errUsage, d.flag, d.v)
-		}
-	}
-	if f.retainBuckets <= 0 {
-		return fmt.Errorf("%w: backtest: --retain-buckets must be positive (got %d)", errUsage, f.retainBuckets)
 	}
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {
@@ -160,31 +162,78 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	}
 
-	out, closeOut, err := createOutput(f.out, stdout)
-	if err != nil {
-		return err
+	sum, outs, err := f.replay(ctx, det, stdin, stdout, stderr)
+	for _, o := range outs {
+		if err == nil {
+			err = o.commit()
+		}
 	}
-	defer closeOut()
+	var notes []string
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = errors.New("backtest: interrupted before the end of the input")
+		}
+		if sum.Status == "" || sum.Status == backtest.StatusComplete {
+			sum.SetFailed(err) // a step after the engine's run failed, or the engine never ran
+		}
+		for _, o := range outs {
+			if o.name == "" {
+				continue
+			}
+			if p := o.keepPartial(); p != "" {
+				notes = append(notes, fmt.Sprintf("backtest: what was written to %s before the run stopped is in %s; %s is unchanged", o.flag, p, o.name))
+			} else {
+				notes = append(notes, fmt.Sprintf("backtest: %s %s is unchanged (nothing was written)", o.flag, o.name))
+			}
+		}
+	}
+	if f.summaryJSON != "" {
+		if werr := writeSummaryJSON(f.summaryJSON, &sum); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if !f.quiet {
+		// A run that stopped before reading anything has nothing to sum up.
+		if sum.Status == backtest.StatusComplete || sum.Records > 0 {
+			sum.WriteText(stderr)
+		}
+		for _, n := range notes {
+			fmt.Fprintln(stderr, n)
+		}
+	}
+	return err
+}
+
+// replay runs the backtest the flags describe and returns its summary and
+// the output files to commit on success (or keep as partial on failure).
+func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdin io.Reader, stdout, stderr io.Writer) (backtest.Summary, []*outFile, error) {
+	var outs []*outFile
+	out, err := createOut("--out", f.out, stdout)
+	if err != nil {
+		return backtest.Summary{}, outs, err
+	}
+	outs = append(outs, out)
 	var pub *alertPublisher
 	if f.alertsTopic != "" {
 		if pub, err = f.publisher(ctx); err != nil {
-			return err
+			return backtest.Summary{}, outs, err
 		}
 		defer pub.w.Close()
 	}
 	var dlq io.Writer
 	if f.dlq != "" {
-		w, closeDLQ, err := createOutput(f.dlq, stdout)
+		d, err := createOut("--dlq", f.dlq, stdout)
 		if err != nil {
-			return err
+			return backtest.Summary{}, outs, err
 		}
-		defer closeDLQ()
-		dlq = w
+		outs = append(outs, d)
+		dlq = d.w
 	}
 	cfg := backtest.Config{
-		Detector:      det,
-		Window:        window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets},
-		Alerts:        out,
+		Detector: det,
+		Window: window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets,
+			MaxSources: f.maxSources},
+		Alerts:        out.w,
 		DeadLetters:   dlq,
 		EmitRevisions: f.emitRevisions,
 		Workers:       f.workers,
@@ -194,7 +243,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	eng, err := backtest.New(cfg)
 	if err != nil {
-		return fmt.Errorf("%w: backtest: %v", errUsage, err)
+		return backtest.Summary{}, outs, fmt.Errorf("%w: backtest: %v", errUsage, err)
 	}
 
 	var prog *progressLine
@@ -203,27 +252,16 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	var sum backtest.Summary
 	if f.topic != "" {
-		sum, err = backtestTopic(ctx, eng, f)
+		sum, err = backtestTopic(ctx, eng, f, stderr)
 	} else {
 		sum, err = backtestFiles(ctx, eng, f.inputs, stdin)
 	}
 	prog.stop()
 	if err == nil && pub != nil {
 		err = pub.flush()
+		sum.SetFailed(err)
 	}
-	if err == nil {
-		err = closeOut()
-	}
-	ran := err == nil || sum.ElapsedSeconds > 0 // the engine started
-	if f.summaryJSON != "" && ran {
-		if werr := writeSummaryJSON(f.summaryJSON, &sum); werr != nil && err == nil {
-			err = werr
-		}
-	}
-	if !f.quiet && ran {
-		sum.WriteText(stderr)
-	}
-	return err
+	return sum, outs, err
 }
 
 // alertPublisher sends alerts to --alerts-topic in batches, each batch
@@ -238,6 +276,9 @@ func (f *backtestFlags) publisher(ctx context.Context) (*alertPublisher, error) 
 	cluster, err := f.cluster(nil)
 	if err != nil {
 		return nil, err
+	}
+	if err := probeBrokers(ctx, cluster); err != nil {
+		return nil, fmt.Errorf("backtest: --alerts-topic: %w", err)
 	}
 	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: cluster, Topic: f.alertsTopic, Balance: "hash"})
 	if err != nil {
@@ -287,50 +328,29 @@ func overwrittenInput(name string, inputs []string) string {
 	return ""
 }
 
-// createOutput opens name for writing ("-": stdout; "": nowhere). The returned close is
-// idempotent and reports the first close error.
-func createOutput(name string, stdout io.Writer) (io.Writer, func() error, error) {
-	switch name {
-	case "-":
-		return stdout, func() error { return nil }, nil
-	case "":
-		return io.Discard, func() error { return nil }, nil
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("backtest: %w", err)
-	}
-	var closed bool
-	var cerr error
-	return f, func() error {
-		if !closed {
-			closed = true
-			cerr = f.Close()
-		}
-		return cerr
-	}, nil
-}
-
+// writeSummaryJSON writes the summary to name, replacing it only once
+// written whole.
 func writeSummaryJSON(name string, sum *backtest.Summary) error {
-	f, err := os.Create(name)
+	o, err := createOut("--summary-json", name, os.Stdout)
 	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	if err := sum.WriteJSON(o.w); err != nil {
+		o.keepPartial()
 		return fmt.Errorf("backtest: --summary-json: %w", err)
 	}
-	if err := sum.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("backtest: --summary-json: %w", err)
-	}
-	return f.Close()
+	return o.commit()
 }
 
 func backtestFiles(ctx context.Context, eng *backtest.Engine, names []string, stdin io.Reader) (backtest.Summary, error) {
 	var inputs []backtest.Input
 	for _, name := range names {
 		if name == "-" {
-			in := backtest.Input{Name: "-", R: stdin}
+			in := backtest.Input{Name: "-", R: &interruptibleReader{ctx: ctx, r: stdin}}
 			if f, ok := stdin.(*os.File); ok {
 				if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 					in.Size = st.Size()
+					in.R = stdin // a file never blocks
 				}
 			}
 			inputs = append(inputs, in)
@@ -346,7 +366,7 @@ func backtestFiles(ctx context.Context, eng *backtest.Engine, names []string, st
 	return eng.RunFiles(ctx, inputs)
 }
 
-func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) (backtest.Summary, error) {
+func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, stderr io.Writer) (backtest.Summary, error) {
 	cluster, err := f.cluster(nil)
 	if err != nil {
 		return backtest.Summary{}, err
@@ -365,6 +385,9 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) 
 		}
 		*t.dst = ts
 	}
+	if err := probeBrokers(ctx, cluster); err != nil {
+		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
+	}
 	rr, err := stream.NewRangeReader(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, sink.ErrConfig) {
@@ -373,7 +396,70 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags) 
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
 	defer rr.Close()
+	warnEmptyRange(stderr, f, rr.Ranges())
 	return eng.RunTopic(ctx, rr)
+}
+
+// warnEmptyRange says so when the range selected holds no record: a --from
+// in the future, a --to before the first record or an empty topic would
+// otherwise pass as "0 alerts", a clean result.
+func warnEmptyRange(w io.Writer, f *backtestFlags, ranges []stream.Range) {
+	var n int64
+	for _, r := range ranges {
+		n += r.End - r.Start
+	}
+	if n > 0 {
+		return
+	}
+	from, to := f.from, f.to
+	if from == "" {
+		from = "the start"
+	}
+	if to == "" {
+		to = "the end"
+	}
+	fmt.Fprintf(w, "backtest: WARNING: topic %s holds no records between --from %s and --to %s (%d partitions): is --from later than the newest record, --to earlier than the oldest, or the topic empty? Record timestamps are compared, not event times.\n",
+		f.topic, from, to, len(ranges))
+}
+
+// interruptibleReader reads r in a goroutine of its own so that a Read
+// waiting on a pipe or a terminal returns ctx's error once ctx is done: a
+// Ctrl-C must end a backtest whose standard input is still open. The
+// goroutine stays blocked in r's Read until r returns (at the latest when
+// the process exits); nothing reads its result.
+type interruptibleReader struct {
+	ctx     context.Context
+	r       io.Reader
+	buf     []byte
+	results chan readResult
+}
+
+type readResult struct {
+	b   []byte
+	err error
+}
+
+func (ir *interruptibleReader) Read(p []byte) (int, error) {
+	if err := ir.ctx.Err(); err != nil {
+		return 0, err // an abandoned Read may still use buf
+	}
+	if ir.results == nil {
+		ir.results = make(chan readResult, 1)
+	}
+	if len(ir.buf) < len(p) {
+		ir.buf = make([]byte, len(p))
+	}
+	buf := ir.buf[:len(p)]
+	go func() {
+		n, err := ir.r.Read(buf)
+		ir.results <- readResult{buf[:n], err}
+	}()
+	select {
+	case r := <-ir.results:
+		return copy(p, r.b), r.err
+	case <-ir.ctx.Done():
+		return 0, ir.ctx.Err()
+	}
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -386,8 +472,9 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressLine redraws one status line on a terminal every second. It
-// measures wall time for people only; nothing it shows reaches the output.
+// progressLine redraws one status line on a terminal every second, fitted
+// to its width. It measures wall time for people only; nothing it shows
+// reaches the output.
 type progressLine struct {
 	stopc chan struct{}
 	done  chan struct{}
@@ -403,10 +490,10 @@ func startProgress(eng *backtest.Engine, w io.Writer) *progressLine {
 		for {
 			select {
 			case <-p.stopc:
-				fmt.Fprint(w, "\r\033[K")
+				fmt.Fprint(w, redraw(""))
 				return
 			case now := <-t.C:
-				fmt.Fprint(w, "\r\033[K"+formatProgress(eng.Progress(), now.Sub(began)))
+				fmt.Fprint(w, redraw(formatProgress(eng.Progress(), now.Sub(began), termWidth(w))))
 			}
 		}
 	}()
@@ -422,18 +509,24 @@ func (p *progressLine) stop() {
 	<-p.done
 }
 
-func formatProgress(p backtest.Progress, elapsed time.Duration) string {
+// formatProgress is the progress line for a terminal width columns wide:
+// percent and ETA first, the rates and counts that do not fit left out.
+// Records and bytes are counted as in the summary (lines, blank ones
+// included, and their bytes with the newlines).
+func formatProgress(p backtest.Progress, elapsed time.Duration, width int) string {
 	sec := max(elapsed.Seconds(), 1e-9)
-	var b strings.Builder
-	b.WriteString("backtest:")
+	pct := ""
 	if p.Done >= 0 {
-		fmt.Fprintf(&b, " %5.1f%%", 100*p.Done)
+		pct = fmt.Sprintf("%5.1f%%", 100*p.Done)
 	}
-	fmt.Fprintf(&b, " %d records, %.0f records/s, %.0f MB/s, %d matches, %d alerts, %d dead letters",
-		p.Records, float64(p.Records)/sec, float64(p.Bytes)/1e6/sec, p.Matches, p.Alerts, p.DeadLetters)
-	if p.Done > 0 && p.Done < 1 {
-		eta := time.Duration(float64(elapsed) * (1 - p.Done) / p.Done).Round(time.Second)
-		fmt.Fprintf(&b, ", ETA %s", eta)
-	}
-	return b.String()
+	return fitLine("backtest:", []field{
+		{pct, 0},
+		{eta(p.Done, elapsed), 0},
+		{fmt.Sprintf("%d records", p.Records), 1},
+		{fmt.Sprintf("%.0f records/s", float64(p.Records)/sec), 5},
+		{fmt.Sprintf("%.0f MB/s", float64(p.Bytes)/1e6/sec), 3},
+		{fmt.Sprintf("%d matches", p.Matches), 4},
+		{fmt.Sprintf("%d alerts", p.Alerts), 2},
+		{fmt.Sprintf("%d dead letters", p.DeadLetters), 6},
+	}, width)
 }

@@ -112,10 +112,24 @@ func TestBacktestCommandUsage(t *testing.T) {
 	}
 }
 
+// TestFormatProgress: at 160 columns the whole line, at 80 and less what
+// fits in one column less, the percent and the ETA always, the least
+// useful counts left out first.
 func TestFormatProgress(t *testing.T) {
-	got := formatProgress(backtest.Progress{Records: 2_000_000, Bytes: 2e9, Matches: 5, Alerts: 3, DeadLetters: 1, Done: 0.25}, 2*time.Second)
-	want := "backtest:  25.0% 2000000 records, 1000000 records/s, 1000 MB/s, 5 matches, 3 alerts, 1 dead letters, ETA 6s"
-	if got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
+	p := backtest.Progress{Records: 2_000_000, Bytes: 2e9, Matches: 5, Alerts: 3, DeadLetters: 1, Done: 0.25}
+	for _, tc := range []struct {
+		width int
+		want  string
+	}{
+		{160, "backtest:  25.0%, ETA 6s, 2000000 records, 1000000 records/s, 1000 MB/s, 5 matches, 3 alerts, 1 dead letters"},
+		{80, "backtest:  25.0%, ETA 6s, 2000000 records, 1000 MB/s, 5 matches, 3 alerts"},
+		{44, "backtest:  25.0%, ETA 6s, 2000000 records"},
+		{40, "backtest:  25.0%, ETA 6s"},
+		{20, "backtest:  25.0%, E"},
+	} {
+		got := formatProgress(p, 2*time.Second, tc.width)
+		if got != tc.want || len(got) >= tc.width {
+			t.Errorf("width %d:\ngot  %q\nwant %q", tc.width, got, tc.want)
+		}
 	}
 }

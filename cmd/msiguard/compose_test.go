@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
+	"net"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -12,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/msiguard/msiguard/internal/metrics"
 	"github.com/msiguard/msiguard/stream"
 )
 
@@ -199,4 +205,103 @@ func mapKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestComposeContainers checks what docker-compose.yml and the Dockerfile
+// promise about the containers, as far as no Docker engine can: the
+// Dockerfile uses no BuildKit-only syntax (the classic builder builds it);
+// every build argument compose passes is an ARG of the Dockerfile, VERSION
+// among them; exactly one service builds the image and the others using it
+// never pull it; the msiguard service's healthcheck runs `msiguard
+// healthcheck` from the path the Dockerfile copies the binary to, with
+// flags the command accepts, on the port run serves /readyz on; and that
+// command of the built binary exits 0 for a ready server, 1 otherwise.
+func TestComposeContainers(t *testing.T) {
+	df := string(mustRead(t, "../../Dockerfile"))
+	for _, re := range []string{`(?m)^#\s*syntax\s*=`, `--mount=`, `(?m)^\s*(RUN|COPY|ADD)\s+--(link|chmod|parents|exclude|security|network)`, `<<\s*-?["']?[A-Z]+`} {
+		if regexp.MustCompile(re).MatchString(df) {
+			t.Errorf("Dockerfile uses BuildKit-only syntax (%s); the classic builder would refuse it", re)
+		}
+	}
+	dfArgs := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^ARG\s+([A-Za-z_][A-Za-z0-9_]*)`).FindAllStringSubmatch(df, -1) {
+		dfArgs[m[1]] = true
+	}
+	binPath := regexp.MustCompile(`(?m)^COPY --from=build \S+ (\S+)$`).FindStringSubmatch(df)
+	if binPath == nil {
+		t.Fatal("Dockerfile: no COPY --from=build of the binary")
+	}
+
+	svcs := composeServices(t)
+	var builders []string
+	for name, text := range svcs {
+		if strings.Contains(text, "\n    build:") || strings.HasPrefix(text, "    build:") {
+			builders = append(builders, name)
+		}
+	}
+	if len(builders) != 1 || builders[0] != "msiguard" {
+		t.Fatalf("services that build an image: %v, want msiguard alone", builders)
+	}
+	args := regexp.MustCompile(`(?m)^      args:\n((?:        \S+:.*\n)+)`).FindStringSubmatch(svcs["msiguard"])
+	if args == nil || !strings.Contains(args[1], "VERSION:") {
+		t.Errorf("the msiguard service passes no VERSION build argument:\n%s", svcs["msiguard"])
+	} else {
+		for _, m := range regexp.MustCompile(`(?m)^        (\S+):`).FindAllStringSubmatch(args[1], -1) {
+			if !dfArgs[m[1]] {
+				t.Errorf("compose passes build argument %s, which the Dockerfile does not declare (ARGs: %v)", m[1], mapKeys(dfArgs))
+			}
+		}
+	}
+	image := regexp.MustCompile(`(?m)^  image: (\S+)`).FindStringSubmatch(string(mustRead(t, "../../docker-compose.yml")))
+	if image == nil || !strings.Contains(svcs["gen"], "pull_policy: never") {
+		t.Errorf("gen must use the image the msiguard service builds (image %v) with pull_policy: never", image)
+	}
+
+	// The healthcheck: the binary's path in the image, the subcommand,
+	// its flags, run's metrics port.
+	_, rest, ok := strings.Cut(svcs["msiguard"], "healthcheck:\n      test: [")
+	if !ok {
+		t.Fatal("the msiguard service has no healthcheck with a test list")
+	}
+	var test []string
+	if err := json.Unmarshal([]byte("["+rest[:strings.Index(rest, "]")+1]), &test); err != nil {
+		t.Fatal(err)
+	}
+	if len(test) < 3 || test[0] != "CMD" || test[1] != binPath[1] || test[2] != "healthcheck" {
+		t.Fatalf("healthcheck test %q, want [CMD %s healthcheck ...] (no shell in a distroless image)", test, binPath[1])
+	}
+	hf := &healthcheckFlags{}
+	if _, _, err := parseFlags(newHealthcheckFlagSet(hf), &healthcheckHelp, test[3:], envLookup(nil), io.Discard); err != nil {
+		t.Fatalf("healthcheck flags %q: %v", test[3:], err)
+	}
+	rf, err := parseRunFlags(composeCommand(t, "msiguard", svcs["msiguard"])[1:], envLookup(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hport, _ := strings.Cut(hf.addr, ":")
+	_, rport, _ := strings.Cut(rf.metricsAddr, ":")
+	if hport != rport {
+		t.Errorf("healthcheck asks port %s, run serves probes on %s", hport, rport)
+	}
+
+	// The built binary's healthcheck against a ready server, one that is
+	// not ready, and a port nobody listens on.
+	for _, tc := range []struct {
+		ready error
+		code  int
+		out   string
+	}{{nil, 0, "ready"}, {errors.New("rebalancing"), 1, "503 Service Unavailable: rebalancing"}} {
+		srv := httptest.NewServer(metrics.Handler(prometheus.NewRegistry(), func() error { return tc.ready }, nil))
+		r := runCLI(t, time.Minute, nil, nil, "healthcheck", "--addr", strings.TrimPrefix(srv.URL, "http://"))
+		srv.Close()
+		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.out) {
+			t.Errorf("healthcheck, ready=%v: exit %d, out %q %q", tc.ready, r.code, r.stdout, r.stderr)
+		}
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	if r := runCLI(t, time.Minute, nil, nil, "healthcheck", "--addr", addr); r.code != 1 || !strings.Contains(r.stderr, "connection refused") {
+		t.Errorf("healthcheck of a closed port: exit %d, %q", r.code, r.stderr)
+	}
 }

@@ -52,6 +52,7 @@ type demoFlags struct {
 	duration            time.Duration
 	rate                float64
 	hosts, partitions   int
+	maxSources          int
 	attackRate          float64
 	seed                uint64
 	metricsAddr, listen string
@@ -63,6 +64,9 @@ type demoFlags struct {
 
 var demoHelp = cmdHelp{
 	name: "demo",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"partitions"},
 	intro: `Usage: msiguard demo [--duration D] [--rate R] [flags]
 
 Runs everything in one process: an in-process Kafka broker (kfake) on loopback,
@@ -85,6 +89,7 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 	fs.IntVar(&f.partitions, "partitions", 3, "partitions of the input topic")
 	fs.DurationVar(&f.grace, "grace", time.Second, "window grace (msiguard run's default is 2s)")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Second, "window idle timeout (msiguard run's default is 5s)")
+	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	fs.BoolVar(&f.json, "json", false, "print alerts as the JSON records published, one per line")
 	f.logFlags.register(fs, "warn")
 	return fs
@@ -94,8 +99,12 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 // command line from its environment variable.
 func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*demoFlags, error) {
 	f := &demoFlags{}
-	given, _, err := parseFlags(newDemoFlagSet(f), &demoHelp, args, lookupEnv, stdout)
+	fs := newDemoFlagSet(f)
+	given, _, err := parseFlags(fs, &demoHelp, args, lookupEnv, stdout)
 	if err != nil {
+		return nil, err
+	}
+	if err := positiveFlags(fs, "grace", "idle-timeout", "max-sources"); err != nil {
 		return nil, err
 	}
 	// Only an address given on the command line must be that one; the
@@ -124,6 +133,11 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	return reportFatal(log, f.logFormat, "msiguard demo failed", runDemo(ctx, f, log, stdout, stderr))
+}
+
+// runDemo is msiguard demo once its flags are parsed.
+func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	out := newDemoPrinter(stdout, stderr)
 
 	broker, err := devbroker.Start(devbroker.Config{
@@ -149,7 +163,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	cfg := stream.Config{
 		Cluster: cluster, Topic: demoTopic, Group: demoGroup, AlertsTopic: demoAlerts, DLQTopic: demoDLQ,
-		Grace: f.grace, IdleTimeout: f.idle, ShutdownTimeout: 15 * time.Second,
+		Grace: f.grace, IdleTimeout: f.idle, MaxSources: f.maxSources, ShutdownTimeout: 15 * time.Second,
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: time.Second,
 		FetchMaxWait: 250 * time.Millisecond, Logger: log,
 	}

@@ -35,6 +35,9 @@ Apache Kafka (docker-compose.yml) for anything else.
 
 var devBrokerHelp = cmdHelp{
 	name: "dev-broker",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"partitions"},
 	intro: `Usage: msiguard dev-broker [--listen HOST:PORT] [--topics NAME[:PARTITIONS][:compact],...]
 
 Runs an in-process Kafka broker (franz-go's kfake) with msiguard's topics, for
@@ -47,6 +50,7 @@ type devBrokerFlags struct {
 	listen, advertise, topics string
 	partitions                int
 	retention, logLevel       string
+	logRequests               bool
 }
 
 func newDevBrokerFlagSet(f *devBrokerFlags) *flag.FlagSet {
@@ -56,7 +60,8 @@ func newDevBrokerFlagSet(f *devBrokerFlags) *flag.FlagSet {
 	fs.StringVar(&f.topics, "topics", defaultDevTopics, "topics to create, comma-separated `NAME[:PARTITIONS][:compact]`")
 	fs.IntVar(&f.partitions, "partitions", devbroker.DefaultPartitions, "partitions of topics given without a count and of topics clients create")
 	fs.StringVar(&f.retention, "retention-bytes", "256MiB", "bound on each partition of --topics (oldest records dropped), e.g. 64MiB; 0 for none")
-	fs.StringVar(&f.logLevel, "log-level", "warn", "broker log level: debug (every request), info, warn or error")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.logRequests, "log-requests", false, "log every Kafka request the broker serves, at debug level (implies --log-level debug)")
 	return fs
 }
 
@@ -86,13 +91,17 @@ func devBrokerCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 			return fmt.Errorf("%w: --retention-bytes: %v", errUsage, err)
 		}
 	}
-	log, err := newLogger(stderr, f.logLevel, "text")
+	level := f.logLevel
+	if f.logRequests {
+		level = "debug"
+	}
+	log, err := newLogger(stderr, level, "text")
 	if err != nil {
 		return err
 	}
 	b, err := devbroker.Start(devbroker.Config{
 		Listen: f.listen, Advertise: f.advertise, Topics: tl, Partitions: f.partitions,
-		RetentionBytes: retBytes, Logger: log,
+		RetentionBytes: retBytes, Logger: log, LogRequests: f.logRequests,
 	})
 	if err != nil {
 		if errors.Is(err, devbroker.ErrConfig) {

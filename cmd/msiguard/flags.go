@@ -2,7 +2,8 @@ package main
 
 // What the subcommands share about flags: the Kafka connection flags and
 // their conversion into a sink.Cluster, parsing with the MSIGUARD_<NAME>
-// environment fallback every flag has, and the --help layout.
+// environment fallback (MSIGUARD_<COMMAND>_<NAME> for the few flags whose
+// meaning differs between commands), and the --help layout.
 
 import (
 	"crypto/tls"
@@ -13,9 +14,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/msiguard/msiguard/sink"
 )
@@ -156,11 +159,114 @@ type cmdHelp struct {
 	// reason the command's help states (backtest's --alerts-topic: the
 	// variable set up for run names the live alerts topic).
 	cmdLineOnly []string
+	// scoped lists flags whose meaning differs from one command to another
+	// (gen's --out is the records written, backtest's the alerts): their
+	// variable names the command, MSIGUARD_<COMMAND>_<FLAG>, so that one
+	// set for a command cannot redirect another (and flags whose bare
+	// name says too little: healthcheck's --addr). The unscoped name of a
+	// flag in retiredEnv is refused with a sentence naming the new one.
+	scoped []string
 }
 
-// envVar returns the environment variable of a flag.
+// retiredEnv lists the flags whose unscoped variable (MSIGUARD_OUT,
+// MSIGUARD_PARTITIONS) was once read by several commands with different
+// meanings: it is refused, with the scoped name, rather than ignored.
+var retiredEnv = []string{"out", "partitions"}
+
+// envVar returns the environment variable of a flag shared by every
+// command that has it: MSIGUARD_ and the flag's name.
 func envVar(flagName string) string {
-	return "MSIGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	return "MSIGUARD_" + envSuffix(flagName)
+}
+
+func envSuffix(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// envVar returns the environment variable of the command's flag, "" for a
+// flag that has none.
+func (h *cmdHelp) envVar(flagName string) string {
+	switch {
+	case slices.Contains(h.cmdLineOnly, flagName):
+		return ""
+	case slices.Contains(h.scoped, flagName):
+		return "MSIGUARD_" + envSuffix(h.name) + "_" + envSuffix(flagName)
+	}
+	return envVar(flagName)
+}
+
+// flagError rewrites an error of the flag package so that it names the
+// flag with two dashes, as the help does, and says what a value of that
+// flag looks like.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	for _, p := range []struct{ re, repl string }{
+		{`^flag provided but not defined: -+(\S+)$`, "unknown flag --$1"},
+		{`^flag needs an argument: -+(\S+)$`, "--$1 needs a value"},
+		{`^invalid value ("[^"]*") for flag -+([^:\s]+): (.*)$`, "--$2 $1: $3"},
+		{`^invalid boolean value ("[^"]*") for -+([^:\s]+): (.*)$`, "--$2 $1: want true or false"},
+	} {
+		re := regexp.MustCompile(p.re)
+		if re.MatchString(msg) {
+			msg = re.ReplaceAllString(msg, p.repl)
+			break
+		}
+	}
+	if i := strings.Index(msg, ": parse error"); i >= 0 {
+		name := strings.TrimPrefix(strings.Fields(msg)[0], "--")
+		msg = msg[:i] + ": " + valueHint(fs.Lookup(name))
+	}
+	return msg
+}
+
+// valueHint says what a valid value of fl looks like.
+func valueHint(fl *flag.Flag) string {
+	if fl == nil {
+		return "invalid value"
+	}
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return "invalid value"
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "want a duration such as 500ms, 2s, 10m or 1h30m"
+	case int, int64, uint, uint64:
+		return "want a whole number"
+	case float64:
+		return "want a number"
+	case bool:
+		return "want true or false"
+	}
+	return "invalid value"
+}
+
+// positiveFlags returns a usage error naming the first of the named
+// duration or integer flags of fs whose value is zero or negative, with
+// the value and the default: in every command such a flag takes a positive
+// value, and 0 is never a silent stand-in for the default.
+func positiveFlags(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		fl := fs.Lookup(n)
+		if fl == nil {
+			panic("positiveFlags: no flag --" + n)
+		}
+		var bad bool
+		switch v := fl.Value.(flag.Getter).Get().(type) {
+		case time.Duration:
+			bad = v <= 0
+		case int:
+			bad = v <= 0
+		case int64:
+			bad = v <= 0
+		default:
+			panic("positiveFlags: --" + n + " is neither a duration nor an integer")
+		}
+		if bad {
+			return fmt.Errorf("%w: --%s %s: must be positive (default %s)", errUsage, n, fl.Value, fl.DefValue)
+		}
+	}
+	return nil
 }
 
 // parseFlags parses args into fs, then sets every flag not given on the
@@ -180,7 +286,7 @@ func parseFlags(fs *flag.FlagSet, h *cmdHelp, args []string, lookupEnv func(stri
 			printUsage(stdout, fs, h)
 			return nil, nil, flag.ErrHelp
 		}
-		return nil, nil, fmt.Errorf("%w: %v (see msiguard %s --help)", errUsage, err, h.name)
+		return nil, nil, fmt.Errorf("%w: %s (see msiguard %s --help)", errUsage, flagError(fs, err), h.name)
 	}
 	if fs.NArg() > 0 {
 		hint := h.argHint
@@ -197,14 +303,18 @@ func parseFlags(fs *flag.FlagSet, h *cmdHelp, args []string, lookupEnv func(stri
 			skip[n] = true
 		}
 	})
-	for _, n := range h.cmdLineOnly {
-		skip[n] = true
-	}
 	fs.VisitAll(func(fl *flag.Flag) {
-		if err != nil || skip[fl.Name] {
+		name := h.envVar(fl.Name)
+		if err != nil || skip[fl.Name] || name == "" {
 			return
 		}
-		name := envVar(fl.Name)
+		if slices.Contains(h.scoped, fl.Name) && slices.Contains(retiredEnv, fl.Name) {
+			if _, ok := lookupEnv(envVar(fl.Name)); ok {
+				err = fmt.Errorf("%w: %s is not read: it meant different things to different commands; for msiguard %s set %s instead",
+					errUsage, envVar(fl.Name), h.name, name)
+				return
+			}
+		}
 		v, ok := lookupEnv(name)
 		if !ok {
 			return
@@ -214,7 +324,11 @@ func parseFlags(fs *flag.FlagSet, h *cmdHelp, args []string, lookupEnv func(stri
 			if strings.Contains(fl.Name, "password") {
 				shown = "(masked)"
 			}
-			err = fmt.Errorf("%w: %s=%s is not a valid value for --%s: %v", errUsage, name, shown, fl.Name, e)
+			why := e.Error()
+			if why == "parse error" || strings.Contains(why, "invalid syntax") {
+				why = valueHint(fl)
+			}
+			err = fmt.Errorf("%w: %s=%s is not a valid value for --%s: %s", errUsage, name, shown, fl.Name, why)
 			return
 		}
 		fromEnv[fl.Name] = true
@@ -232,19 +346,20 @@ func printUsage(w io.Writer, fs *flag.FlagSet, h *cmdHelp) {
 		switch fl.DefValue {
 		case "", "0", "0s", "false":
 		default:
-			def = fmt.Sprintf(" (default %q)", fl.DefValue)
+			def = fmt.Sprintf(" (default %s)", fl.DefValue)
 		}
 		_, usage := flag.UnquoteUsage(fl)
-		env := envVar(fl.Name)
-		if slices.Contains(h.cmdLineOnly, fl.Name) {
+		env := h.envVar(fl.Name)
+		if env == "" {
 			env = "command line only"
 		}
 		lines = append(lines, fmt.Sprintf("  --%s  [%s]\n      %s%s", fl.Name, env, usage, def))
 	})
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
-	fmt.Fprintln(w, "\nEvery flag has the environment variable in brackets: MSIGUARD_ and the flag name")
-	fmt.Fprintln(w, "in upper case with '-' as '_'. A flag given on the command line overrides it.")
+	fmt.Fprintln(w, "\nThe environment variable of each flag is in brackets: MSIGUARD_ and the flag name")
+	fmt.Fprintln(w, "in upper case with '-' as '_', or MSIGUARD_<COMMAND>_<FLAG> for a flag that means")
+	fmt.Fprintln(w, "something else in another command. A flag given on the command line overrides it.")
 	fmt.Fprintln(w)
 	fmt.Fprint(w, h.examples)
 }

@@ -18,12 +18,14 @@ import (
 var flagCommands = []struct {
 	name  string
 	flags func() *flag.FlagSet
+	help  *cmdHelp
 }{
-	{"run", func() *flag.FlagSet { return newRunFlagSet(&runFlags{}) }},
-	{"backtest", func() *flag.FlagSet { return newBacktestFlagSet(&backtestFlags{}) }},
-	{"gen", func() *flag.FlagSet { return newGenFlagSet(&genFlags{}) }},
-	{"demo", func() *flag.FlagSet { return newDemoFlagSet(&demoFlags{}) }},
-	{"dev-broker", func() *flag.FlagSet { return newDevBrokerFlagSet(&devBrokerFlags{}) }},
+	{"run", func() *flag.FlagSet { return newRunFlagSet(&runFlags{}) }, &runHelp},
+	{"backtest", func() *flag.FlagSet { return newBacktestFlagSet(&backtestFlags{}) }, &backtestHelp},
+	{"gen", func() *flag.FlagSet { return newGenFlagSet(&genFlags{}) }, &genHelp},
+	{"demo", func() *flag.FlagSet { return newDemoFlagSet(&demoFlags{}) }, &demoHelp},
+	{"dev-broker", func() *flag.FlagSet { return newDevBrokerFlagSet(&devBrokerFlags{}) }, &devBrokerHelp},
+	{"healthcheck", func() *flag.FlagSet { return newHealthcheckFlagSet(&healthcheckFlags{}) }, &healthcheckHelp},
 }
 
 func envLookup(env map[string]string) func(string) (string, bool) {
@@ -43,8 +45,11 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		c.flags().VisitAll(func(fl *flag.Flag) {
 			n++
 			env := envVar(fl.Name)
-			if c.name == "backtest" && fl.Name == "alerts-topic" {
+			switch {
+			case c.name == "backtest" && fl.Name == "alerts-topic":
 				env = "command line only" // see TestBacktestEnvDestinations
+			case fl.Name == "out" || fl.Name == "partitions" || c.name == "healthcheck":
+				env = "MSIGUARD_" + strings.ToUpper(strings.ReplaceAll(c.name, "-", "_")) + "_" + strings.ToUpper(fl.Name) // see TestScopedEnv
 			}
 			if want := fmt.Sprintf("  --%s  [%s]\n", fl.Name, env); !strings.Contains(help, want) {
 				t.Errorf("%s --help lacks %q", c.name, want)
@@ -143,7 +148,7 @@ func TestEnvBadValue(t *testing.T) {
 		{"backtest", "MSIGUARD_WORKERS"}, {"backtest", "MSIGUARD_TLS_INSECURE_SKIP_VERIFY"},
 		{"gen", "MSIGUARD_COUNT"}, {"gen", "MSIGUARD_TLS"},
 		{"demo", "MSIGUARD_DURATION"}, {"demo", "MSIGUARD_JSON"},
-		{"dev-broker", "MSIGUARD_PARTITIONS"},
+		{"dev-broker", "MSIGUARD_DEV_BROKER_PARTITIONS"},
 	} {
 		lookup := envLookup(map[string]string{tc.name: "lots"})
 		var err error
@@ -265,16 +270,16 @@ func TestBacktestEnvDestinations(t *testing.T) {
 		t.Errorf("--alerts-topic without --out: out %q, %v; want the topic only", f.out, err)
 	}
 
-	// MSIGUARD_OUT may be gen's records file: backtest does not truncate it.
+	// MSIGUARD_BACKTEST_OUT naming the input: backtest does not truncate it.
 	in := filepath.Join(t.TempDir(), "records.jsonl")
 	data := mustRead(t, goldenInput)
 	if err := os.WriteFile(in, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("MSIGUARD_OUT", in)
+	t.Setenv("MSIGUARD_BACKTEST_OUT", in)
 	err = runBacktest(context.Background(), []string{"--input", in, "--quiet"}, strings.NewReader(""), io.Discard, io.Discard)
 	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "would overwrite --input") {
-		t.Errorf("MSIGUARD_OUT naming the input: %v", err)
+		t.Errorf("MSIGUARD_BACKTEST_OUT naming the input: %v", err)
 	}
 	if got := mustRead(t, in); !bytes.Equal(got, data) {
 		t.Error("the input was overwritten")

@@ -113,6 +113,9 @@ func newGenFlagSet(f *genFlags) *flag.FlagSet {
 
 var genHelp = cmdHelp{
 	name: "gen",
+	// See cmdHelp.scoped: another command has a flag of the same name
+	// that means something else.
+	scoped: []string{"out", "partitions"},
 	intro: `Usage:
   msiguard gen --out FILE|- [--gzip] (--count N | --bytes SIZE) [content flags]
   msiguard gen --brokers HOST:PORT --topic T [--partitions P] [--rate R] [--count N | --bytes SIZE] [content flags]
@@ -125,7 +128,7 @@ modelled on Atomic Red Team T1218.007, for tests, demos and load tests. Without
 	examples: genExamples,
 	// The destination given on the command line wins over one from the
 	// environment: --out on the command line ignores MSIGUARD_BROKERS and
-	// MSIGUARD_TOPIC, and --brokers or --topic ignore MSIGUARD_OUT.
+	// MSIGUARD_TOPIC, and --brokers or --topic ignore MSIGUARD_GEN_OUT.
 	hides: map[string][]string{"out": {"brokers", "topic"}, "brokers": {"out"}, "topic": {"out"}},
 }
 
@@ -324,7 +327,8 @@ func genCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var prog *genProgress
 	if !f.quiet && isTerminal(stderr) {
-		prog = &genProgress{w: stderr, began: time.Now()}
+		now := time.Now()
+		prog = &genProgress{w: stderr, began: now, last: now, plan: &p} // the first line after a second
 	}
 	began := time.Now()
 	var sent int64
@@ -334,8 +338,10 @@ func genCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		sent, err = genToFile(ctx, f, &p, g, stdout, prog)
 	}
 	prog.clear()
-	if !f.quiet {
-		genSummary(stderr, g.Stats(), sent, time.Since(began), p.toKafka)
+	// Nothing generated (the brokers unreachable, a bad topic): the error
+	// alone says what happened.
+	if st := g.Stats(); !f.quiet && (err == nil || st.Records > 0) {
+		genSummary(stderr, st, sent, genBytes(st, p.toKafka), time.Since(began), p.toKafka)
 	}
 	return err
 }
@@ -443,11 +449,18 @@ func genToKafka(ctx context.Context, f *genFlags, p *genPlan, g *sysmongen.Gener
 	if err != nil {
 		return 0, err
 	}
-	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{
+	wcfg := sink.RawWriterConfig{
 		Cluster: c, Topic: f.topic, Partitions: f.partitions, ReplicationFactor: f.replicas,
 		Acks: f.acks, Compression: f.compression, Balance: map[bool]string{true: "hash", false: "round-robin"}[p.keyHost],
 		BatchMessages: min(f.batch, sink.DefaultRawBatchMessages),
-	})
+	}
+	if err := wcfg.Validate(); err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := probeBrokers(ctx, c); err != nil {
+		return 0, err
+	}
+	w, err := sink.NewRawWriter(ctx, wcfg)
 	if err != nil {
 		if errors.Is(err, sink.ErrConfig) {
 			return 0, fmt.Errorf("%w: %v", errUsage, err)
@@ -536,14 +549,27 @@ generate:
 	return w.Stats().Records, nil
 }
 
-// genProgress redraws one status line on a terminal, at most once a second.
-// A nil *genProgress does nothing.
+// genBytes is the size of what gen wrote, counted as backtest counts it
+// when it reads it back: a file's lines with their newlines (the file's
+// size before compression), a topic's record values.
+func genBytes(st sysmongen.Stats, toKafka bool) int64 {
+	if toKafka {
+		return st.Bytes
+	}
+	return st.Bytes + st.Records // one '\n' per record
+}
+
+// genProgress redraws one status line on a terminal, at most once a second,
+// fitted to its width; with --count or --bytes it shows the percent done
+// and an ETA. A nil *genProgress does nothing.
 type genProgress struct {
 	w     io.Writer
 	began time.Time
 	last  time.Time
+	plan  *genPlan
 }
 
+// update shows records and bytes so far (bytes as genBytes counts them).
 func (pr *genProgress) update(records, bytes int64) {
 	if pr == nil {
 		return
@@ -553,26 +579,49 @@ func (pr *genProgress) update(records, bytes int64) {
 		return
 	}
 	pr.last = now
-	sec := max(now.Sub(pr.began).Seconds(), 1e-9)
-	fmt.Fprintf(pr.w, "\r\033[Kgen: %d records, %.1f MB, %.0f records/s, %.0f MB/s",
-		records, float64(bytes)/1e6, float64(records)/sec, float64(bytes)/1e6/sec)
+	elapsed := now.Sub(pr.began)
+	fmt.Fprint(pr.w, redraw(formatGenProgress(pr.plan, records, bytes, elapsed, termWidth(pr.w))))
+}
+
+func formatGenProgress(p *genPlan, records, bytes int64, elapsed time.Duration, width int) string {
+	sec := max(elapsed.Seconds(), 1e-9)
+	done := -1.0
+	switch {
+	case p != nil && p.count > 0:
+		done = min(float64(records)/float64(p.count), 1)
+	case p != nil && p.maxBytes > 0:
+		done = min(float64(bytes)/float64(p.maxBytes), 1)
+	}
+	pct := ""
+	if done >= 0 {
+		pct = fmt.Sprintf("%5.1f%%", 100*done)
+	}
+	return fitLine("gen:", []field{
+		{pct, 0},
+		{eta(done, elapsed), 0},
+		{fmt.Sprintf("%d records", records), 1},
+		{fmt.Sprintf("%.1f MB", float64(bytes)/1e6), 2},
+		{fmt.Sprintf("%.0f records/s", float64(records)/sec), 3},
+		{fmt.Sprintf("%.0f MB/s", float64(bytes)/1e6/sec), 4},
+	}, width)
 }
 
 func (pr *genProgress) clear() {
 	if pr != nil {
-		fmt.Fprint(pr.w, "\r\033[K")
+		fmt.Fprint(pr.w, redraw(""))
 	}
 }
 
-// genSummary prints what was generated: one line of key=value pairs.
-func genSummary(w io.Writer, st sysmongen.Stats, sent int64, elapsed time.Duration, toKafka bool) {
-	what := "written"
+// genSummary prints what was generated: one line. bytes is what was written
+// (genBytes), the count backtest's summary gives for the same records.
+func genSummary(w io.Writer, st sysmongen.Stats, sent, bytes int64, elapsed time.Duration, toKafka bool) {
+	what, unit := "written", "bytes with newlines"
 	if toKafka {
-		what = "acknowledged"
+		what, unit = "acknowledged", "bytes of record values"
 	}
 	sec := max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(w, "gen: %d records generated, %d %s, %.1f MB in %s (%.0f MB/s); attacks=%d in %d buckets (expected alerts), decoys=%d, foreign=%d, late=%d; event time %s .. %s\n",
-		st.Records, sent, what, float64(st.Bytes)/1e6, elapsed.Round(time.Millisecond), float64(st.Bytes)/1e6/sec,
+	fmt.Fprintf(w, "gen: %d records generated, %d %s, %d %s (%.1f MB) in %s (%.0f MB/s); attacks=%d in %d buckets (expected alerts), decoys=%d, foreign=%d, late=%d; event time %s .. %s\n",
+		st.Records, sent, what, bytes, unit, float64(bytes)/1e6, elapsed.Round(time.Millisecond), float64(bytes)/1e6/sec,
 		st.Attacks, st.AttackBuckets, st.Decoys, st.Foreign, st.Late,
 		st.MinTime.Format(time.RFC3339Nano), st.MaxTime.Format(time.RFC3339Nano))
 }

@@ -112,7 +112,7 @@ func TestGenBytes(t *testing.T) {
 }
 
 func TestGenEnv(t *testing.T) {
-	env := map[string]string{"MSIGUARD_COUNT": "7", "MSIGUARD_SEED": "3", "MSIGUARD_BROKERS": "kafka:9092", "MSIGUARD_TOPIC": "sysmon", "MSIGUARD_PARTITIONS": "12"}
+	env := map[string]string{"MSIGUARD_COUNT": "7", "MSIGUARD_SEED": "3", "MSIGUARD_BROKERS": "kafka:9092", "MSIGUARD_TOPIC": "sysmon", "MSIGUARD_GEN_PARTITIONS": "12"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	f, err := parseGenFlags([]string{"--out", "-", "--seed", "4"}, lookup, io.Discard)
 	if err != nil {
@@ -123,7 +123,7 @@ func TestGenEnv(t *testing.T) {
 	}
 	p, err := f.plan(time.Now)
 	if err != nil || p.toKafka || p.count != 7 {
-		t.Errorf("plan = %+v, %v: want 7 records to a file despite MSIGUARD_PARTITIONS", p, err)
+		t.Errorf("plan = %+v, %v: want 7 records to a file despite MSIGUARD_GEN_PARTITIONS", p, err)
 	}
 	f, err = parseGenFlags(nil, lookup, io.Discard)
 	if err != nil {

@@ -30,6 +30,7 @@ var commands = []command{
 	{"rules", "check rule files and explain what each compiled rule does", rulesCommand},
 	{"gen", "generate realistic Sysmon records to a file or a topic (tests, demos, load)", genCommand},
 	{"dev-broker", "run an in-process Kafka broker for development (no Docker, no Java)", devBrokerCommand},
+	{"healthcheck", "ask a running msiguard whether it is ready (/readyz); exit 0 or 1, for containers", healthcheckCommand},
 	{"version", "print the version, VCS revision, Go and Kafka library versions", versionCommand},
 }
 
@@ -40,19 +41,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	switch {
-	case err == nil:
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "msiguard:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "msiguard:", err)
-		os.Exit(1)
+	if err == nil {
+		return
 	}
+	var logged *loggedError
+	if !errors.As(err, &logged) {
+		fmt.Fprintln(os.Stderr, "msiguard:", err)
+	}
+	os.Exit(exitStatus(err))
 }
 
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) >= 1 && (args[0] == "--version" || args[0] == "-version"):
+		args = append([]string{"version"}, args[1:]...)
+	case len(args) == 2 && args[0] == "help" && args[1] != "help":
+		args = []string{args[1], "--help"} // msiguard help run
+	case len(args) > 2 && args[0] == "help":
+		usage(stderr)
+		return fmt.Errorf("%w: msiguard help takes one command name", errUsage)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -77,7 +86,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "msiguard runs the Suspicious Parent Process for msiexec.exe rule (T1218.007) over Kafka.")
 	fmt.Fprintln(w, "\nUsage: msiguard <command> [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'msiguard <command> --help' for a command's flags and examples.")
+	fmt.Fprintln(w, "\nRun 'msiguard help <command>' or 'msiguard <command> --help' for a command's flags")
+	fmt.Fprintln(w, "and examples, 'msiguard --version' for the version.")
 }

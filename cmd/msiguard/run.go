@@ -13,6 +13,7 @@ import (
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/metrics"
 	"github.com/msiguard/msiguard/stream"
+	"github.com/msiguard/msiguard/window"
 )
 
 const runExamples = `Examples:
@@ -46,13 +47,16 @@ finish within --shutdown-timeout: nothing is lost, uncommitted records are read
 again on restart).
 `
 
+// maxSourcesUsage is --max-sources' help in run, backtest and demo.
+const maxSourcesUsage = "list at most this many sources (input positions) in an alert; the rest are counted in sources_omitted"
+
 // runFlags holds the values of msiguard run's flags.
 type runFlags struct {
 	connFlags
 	topic, group, alerts, dlq, matches, shape                           string
 	grace, idle, retain, lookback, commit, shutdown, session, heartbeat time.Duration
 	rebalance                                                           time.Duration
-	retainBuckets                                                       int
+	retainBuckets, maxSources                                           int
 	logFlags
 	metricsAddr string
 }
@@ -76,16 +80,17 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.dlq, "dlq-topic", "msiguard.dlq", "dead-letter topic for records that cannot be evaluated or grouped")
 	fs.StringVar(&f.matches, "matches-topic", "", "internal topic of matches keyed by host (default <alerts-topic>.matches)")
 	fs.StringVar(&f.shape, "shape", "auto", "record shape: auto, "+shapeNames(", "))
-	fs.DurationVar(&f.grace, "grace", 0, "how far a host's event time must pass a second before its alert is emitted (default 2s)")
-	fs.DurationVar(&f.idle, "idle-timeout", 0, "emit a bucket that received nothing for this long, by the wall clock (default 5s)")
-	fs.DurationVar(&f.retain, "retain", 0, "how long an emitted alert stays revisable by late events, at least (default 10m)")
-	fs.IntVar(&f.retainBuckets, "retain-buckets", 0, "at most this many emitted alerts stay revisable per matches partition, about 1.4 KB each: the memory cap (default 100000; beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
-	fs.DurationVar(&f.lookback, "restore-lookback", 0, "how far back to read published alerts at startup and after rebalances (default 1h; must exceed --retain)")
-	fs.DurationVar(&f.commit, "commit-interval", 0, "how often offsets are committed (default 1s)")
-	fs.DurationVar(&f.shutdown, "shutdown-timeout", 0, "bound on the drain after SIGTERM/SIGINT (default 30s)")
-	fs.DurationVar(&f.session, "session-timeout", 0, "consumer group session timeout: a crashed instance's partitions move after it (default 10s)")
-	fs.DurationVar(&f.heartbeat, "heartbeat-interval", 0, "consumer group heartbeat interval (default 1s)")
-	fs.DurationVar(&f.rebalance, "rebalance-timeout", 0, "consumer group rebalance timeout; the drain on revocation takes at most half (default 30s)")
+	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "how far a host's event time must pass a second before its alert is emitted")
+	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "emit a bucket that received nothing for this long, by the wall clock")
+	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable by late events, at least")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.3 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
+	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
+	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances (must exceed --retain)")
+	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
+	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
+	fs.DurationVar(&f.session, "session-timeout", stream.DefaultSessionTimeout, "consumer group session timeout: a crashed instance's partitions move after it")
+	fs.DurationVar(&f.heartbeat, "heartbeat-interval", stream.DefaultHeartbeatInterval, "consumer group heartbeat interval")
+	fs.DurationVar(&f.rebalance, "rebalance-timeout", stream.DefaultRebalanceTimeout, "consumer group rebalance timeout; the drain on revocation takes at most half")
 	f.logFlags.register(fs, "info")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", metrics.DefaultAddr, "serve /metrics (Prometheus), /healthz and /readyz on this host:port ('' to disable; 0.0.0.0:9108 in a container)")
 	return fs
@@ -104,7 +109,12 @@ func shapeNames(sep string) string {
 // line from its environment variable.
 func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*runFlags, error) {
 	f := &runFlags{}
-	if _, _, err := parseFlags(newRunFlagSet(f), &runHelp, args, lookupEnv, stdout); err != nil {
+	fs := newRunFlagSet(f)
+	if _, _, err := parseFlags(fs, &runHelp, args, lookupEnv, stdout); err != nil {
+		return nil, err
+	}
+	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "restore-lookback", "commit-interval",
+		"shutdown-timeout", "session-timeout", "heartbeat-interval", "rebalance-timeout"); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -121,27 +131,41 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	log.Info("msiguard run", "build", readBuildInfo())
-	cfg, err := f.config(log)
+	p, err := f.pipeline(log)
 	if err != nil {
-		return err
-	}
-	p, err := stream.New(cfg)
-	if err != nil {
-		if errors.Is(err, stream.ErrConfig) {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		return err
+		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
 	stopMetrics, err := serveMetrics(ctx, f.metricsAddr, p, log)
 	if err != nil {
-		return err
+		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
 	defer stopMetrics()
 	err = p.Run(ctx) // logs the effective configuration, secrets masked
 	st := p.Stats()
-	log.Info("msiguard run stopped", "records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
-		"revisions", st.Revisions, "alerts_published", st.AlertsPublished, "dead_letters", st.DeadLetters)
+	counts := []any{"records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
+		"revisions", st.Revisions, "alerts_published", st.AlertsPublished, "dead_letters", st.DeadLetters}
+	if err != nil && strings.EqualFold(f.logFormat, "json") {
+		// One ERROR record instead of "stopped": the reason, then the counts.
+		return reportFatal(log, f.logFormat, "msiguard run failed", err, counts...)
+	}
+	log.Info("msiguard run stopped", counts...)
 	return err
+}
+
+// pipeline builds the pipeline the flags describe.
+func (f *runFlags) pipeline(log *slog.Logger) (*stream.Pipeline, error) {
+	cfg, err := f.config(log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := stream.New(cfg)
+	if err != nil {
+		if errors.Is(err, stream.ErrConfig) {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return nil, err
+	}
+	return p, nil
 }
 
 // logFlags are the --log-level and --log-format flags of run and demo.
@@ -188,7 +212,7 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		Topic:   f.topic, Group: f.group, AlertsTopic: f.alerts, DLQTopic: f.dlq, MatchesTopic: f.matches,
 		Shape: shape,
 		Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
-		RetainBuckets:  f.retainBuckets,
+		RetainBuckets: f.retainBuckets, MaxSources: f.maxSources,
 		CommitInterval: f.commit, ShutdownTimeout: f.shutdown,
 		SessionTimeout: f.session, HeartbeatInterval: f.heartbeat, RebalanceTimeout: f.rebalance,
 		Logger: log,

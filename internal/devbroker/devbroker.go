@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // Defaults applied by Start to zero Config fields.
@@ -134,9 +135,12 @@ type Config struct {
 	// oldest records are dropped beyond it. Default DefaultRetentionBytes;
 	// negative for no bound.
 	RetentionBytes int64
-	// Logger receives the broker's warnings and errors (and its request
-	// log when the logger's level is debug). Default: none.
+	// Logger receives the broker's warnings and errors. Default: none.
 	Logger *slog.Logger
+	// LogRequests also passes kfake's per-request log lines to Logger, at
+	// debug level. Default false: a logger at debug level for the rest of
+	// a program does not get one line per Kafka request.
+	LogRequests bool
 }
 
 // Broker is a running in-process broker. Close stops it.
@@ -203,9 +207,10 @@ func Start(cfg Config) (*Broker, error) {
 		kfake.BrokerConfigs(map[string]string{
 			"log.cleaner.backoff.ms": strconv.FormatInt(DefaultRetentionCheck.Milliseconds(), 10),
 		}),
+		kfake.MaxVersions(javaCompatibleVersions()),
 	}
 	if cfg.Logger != nil {
-		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger}))
+		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger, cfg.LogRequests}))
 	}
 	fake, err := kfake.NewCluster(opts...)
 	if err != nil {
@@ -266,8 +271,12 @@ type advertised struct {
 func (a advertised) Addr() net.Addr { return a.addr }
 
 // slogAdapter passes kfake's log lines to slog: errors and warnings always,
-// its per-request info and debug lines only when debug is enabled.
-type slogAdapter struct{ l *slog.Logger }
+// its per-request info and debug lines only when requests is set and debug
+// is enabled.
+type slogAdapter struct {
+	l        *slog.Logger
+	requests bool
+}
 
 func (s slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 	var lv slog.Level
@@ -277,6 +286,9 @@ func (s slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 	case kfake.LogLevelWarn:
 		lv = slog.LevelWarn
 	default:
+		if !s.requests {
+			return
+		}
 		lv = slog.LevelDebug
 	}
 	ctx := context.Background()
@@ -284,4 +296,37 @@ func (s slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 		return
 	}
 	s.l.Log(ctx, lv, fmt.Sprintf(format, args...), "component", "kfake")
+}
+
+// Kafka request keys whose newest versions kfake answers in a form Apache
+// Kafka's own Java admin client (kafka-topics.sh, kafka-configs.sh and
+// every AdminClient) cannot read.
+const (
+	keyCreateTopics            = 19
+	keyDescribeTopicPartitions = 75
+)
+
+// javaCompatibleVersions is every request version kfake implements, less
+// two it answers with a null where Kafka sends a list, which makes the
+// Java admin client throw a NullPointerException:
+//
+//   - CreateTopics v5 and later carry the created topic's configs; kfake
+//     leaves them null when none were given, or lists only those given
+//     with null values for the rest: kafka-topics.sh --create fails
+//     (the topic is created nonetheless). v4 has no configs at all.
+//   - DescribeTopicPartitions (v0, KIP-966) carries each partition's
+//     EligibleLeaderReplicas and LastKnownElr, which kfake leaves null:
+//     kafka-topics.sh --describe fails. Without it in ApiVersions the Java
+//     client describes topics with Metadata, as it does with brokers
+//     before Kafka 3.7.
+//
+// Clients that use neither (kafka-go, franz-go, librdkafka's kcat) are
+// unaffected: CreateTopics v4 still creates topics with configs.
+func javaCompatibleVersions() *kversion.Versions {
+	v := kversion.Tip()
+	if max, ok := v.LookupMaxKeyVersion(keyCreateTopics); ok && max > 4 {
+		v.SetMaxKeyVersion(keyCreateTopics, 4)
+	}
+	v.SetMaxKeyVersion(keyDescribeTopicPartitions, -1)
+	return v
 }

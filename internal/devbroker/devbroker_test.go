@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/stream"
 )
@@ -165,5 +167,61 @@ func TestStartErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Start(%+v) = %v, want an error containing %q", tc.cfg, err, tc.want)
 		}
+	}
+}
+
+// TestJavaAdminCompatibleVersions: the broker does not offer the two
+// request versions kfake answers with nulls Apache Kafka's Java admin
+// client cannot read (kafka-topics.sh --create and --describe threw a
+// NullPointerException on them; scripts/kafka-tools-vs-dev-broker.sh runs
+// the real tools), and topics are still created with their configs through
+// the CreateTopics it offers.
+func TestJavaAdminCompatibleVersions(t *testing.T) {
+	b, err := Start(Config{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	conn, err := kafka.Dial("tcp", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	versions, err := conn.ApiVersions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	offered := map[int16]int16{}
+	for _, v := range versions {
+		offered[v.ApiKey] = v.MaxVersion
+	}
+	if max, ok := offered[keyDescribeTopicPartitions]; ok {
+		t.Errorf("DescribeTopicPartitions offered up to v%d", max)
+	}
+	if max := offered[keyCreateTopics]; max > 4 || max < 2 {
+		t.Errorf("CreateTopics offered up to v%d, want v4 (v2 at least)", max)
+	}
+	if offered[3] < 1 || offered[32] < 1 {
+		t.Errorf("Metadata v%d, DescribeConfigs v%d: the fallbacks must stay", offered[3], offered[32])
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl := &kafka.Client{Addr: kafka.TCP(b.Addr())}
+	resp, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: "compacted", NumPartitions: 2, ReplicationFactor: 1,
+		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
+	}}})
+	if err == nil {
+		err = resp.Errors["compacted"]
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+		ResourceType: kafka.ResourceTypeTopic, ResourceName: "compacted", ConfigNames: []string{"cleanup.policy"},
+	}}})
+	if err != nil || len(dc.Resources) != 1 || len(dc.Resources[0].ConfigEntries) != 1 || dc.Resources[0].ConfigEntries[0].ConfigValue != "compact" {
+		t.Errorf("DescribeConfigs of the created topic: %+v, %v", dc, err)
 	}
 }
