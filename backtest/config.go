@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/deadletter"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -50,6 +51,11 @@ type Config struct {
 	// Default nil: dead letters are only counted.
 	DeadLetters io.Writer
 
+	// DeadLetterBytes is how much of its record a dead letter's text keeps
+	// (with the record's length and SHA-256). Default 64 KiB, as in
+	// msiguard run.
+	DeadLetterBytes int
+
 	// EmitRevisions writes every revision of every alert in emission order
 	// instead of each alert_id once, final, sorted by (_time, host).
 	// Default false.
@@ -78,8 +84,8 @@ func (c Config) validate() error {
 	if c.Alerts == nil {
 		return fmt.Errorf("%w: Alerts is nil; pass a writer for the alert lines (io.Discard to drop them)", ErrConfig)
 	}
-	if c.Workers < 0 || c.BlockSize < 0 || c.MaxLineBytes < 0 || c.BatchRecords < 0 {
-		return fmt.Errorf("%w: Workers, BlockSize, MaxLineBytes and BatchRecords must not be negative", ErrConfig)
+	if c.Workers < 0 || c.BlockSize < 0 || c.MaxLineBytes < 0 || c.BatchRecords < 0 || c.DeadLetterBytes < 0 {
+		return fmt.Errorf("%w: Workers, BlockSize, MaxLineBytes, BatchRecords and DeadLetterBytes must not be negative", ErrConfig)
 	}
 	if c.BlockSize > 0 && c.MaxLineBytes > 0 && c.MaxLineBytes < c.BlockSize {
 		return fmt.Errorf("%w: MaxLineBytes (%d) is below BlockSize (%d)", ErrConfig, c.MaxLineBytes, c.BlockSize)
@@ -99,6 +105,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BatchRecords == 0 {
 		c.BatchRecords = DefaultBatchRecords
+	}
+	if c.DeadLetterBytes == 0 {
+		c.DeadLetterBytes = deadletter.DefaultPrefixBytes
 	}
 	rule := c.Detector.Rule()
 	w := &c.Window

@@ -331,6 +331,7 @@ func (s *sequencer) apply(b *block) {
 		}
 		e.matches.Add(1)
 		s.sum.Matches++
+		s.sum.TruncatedValues += int64(it.m.Truncated)
 		s.w.Add(window.Event{Host: it.m.Host, Time: it.m.Time, Values: it.m.Values, Source: src}, time.Time{}, s.emit)
 	}
 	s.lineBase += b.lines
@@ -350,7 +351,7 @@ func (s *sequencer) deadLetter(it *item, src window.Source) {
 	if s.dlq == nil || s.err != nil {
 		return
 	}
-	s.line = appendDeadLetter(s.line[:0], it.err, src, it.text)
+	s.line = appendDeadLetter(s.line[:0], it.err, src, it.text, s.e.cfg.DeadLetterBytes)
 	if _, err := s.dlq.Write(s.line); err != nil {
 		s.err = fmt.Errorf("writing dead letters: %w", err)
 	}

@@ -37,7 +37,7 @@ func ExampleEngine_RunFiles() {
 	fmt.Println(a.Host, a.Time, a.EventCount, a.Values("parent_process_name"), a.Values("process"))
 	fmt.Println(sum.Records, "records,", sum.Matches, "match,", sum.Alerts, "alert,", sum.DeadLetters["missing_host"], "missing_host")
 	// Output:
-	// {"reason":"missing_host","shape":"flat","detail":"matching record names no computer (host)","file":"events.jsonl","line":2,"text":"{\"EventID\":1,\"UtcTime\":\"2025-03-06 10:00:01.000\",\"Image\":\"C:\\\\Windows\\\\System32\\\\msiexec.exe\",\"ParentImage\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\"}"}
+	// {"reason":"missing_host","shape":"flat","detail":"matching record names no computer (host)","file":"events.jsonl","line":2,"text":"{\"EventID\":1,\"UtcTime\":\"2025-03-06 10:00:01.000\",\"Image\":\"C:\\\\Windows\\\\System32\\\\msiexec.exe\",\"ParentImage\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\"}","original_bytes":141,"original_sha256":"968f3023b74156dfe29d5581dcaffb3bb5319da5271afa54eaf5ca0808ed5a2b"}
 	// WS01 1741255200 1 [cmd.exe] [msiexec /q /i x.msi]
 	// 2 records, 1 match, 1 alert, 1 missing_host
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/deadletter"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -71,6 +72,15 @@ type Summary struct {
 	// alert. Non-zero means a larger --retain-buckets would have revised
 	// them instead.
 	EvictedAlerts int64 `json:"evicted_alerts"`
+	// The caps, as in msiguard run's metrics: values and hosts cut to
+	// their limit, alerts with values left out and the distinct values
+	// left out, alerts forgotten early and buckets emitted early to keep
+	// the window within its memory budget.
+	TruncatedValues int64 `json:"truncated_values"`
+	TruncatedAlerts int64 `json:"truncated_alerts"`
+	OmittedValues   int64 `json:"omitted_values"`
+	MemoryEvicted   int64 `json:"memory_evicted_alerts"`
+	ForcedEmissions int64 `json:"forced_emissions"`
 
 	// DeadLetters counts dead letters by reason (every detector reason is
 	// listed, zeros included).
@@ -103,6 +113,8 @@ func (s *Summary) finish(ws window.Stats, elapsed time.Duration) {
 	s.Revisions = ws.Revisions
 	s.LateEvents = ws.LateEvents
 	s.EvictedAlerts = ws.Evicted
+	s.TruncatedAlerts, s.OmittedValues = ws.TruncatedAlerts, ws.OmittedValues
+	s.MemoryEvicted, s.ForcedEmissions = ws.MemoryEvicted, ws.ForcedEmissions
 	s.Elapsed = elapsed
 	s.ElapsedSeconds = elapsed.Seconds()
 	if sec := elapsed.Seconds(); sec > 0 {
@@ -160,6 +172,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if s.EvictedAlerts > 0 {
 		fmt.Fprintf(&b, "backtest: %d alerts stopped being revisable before --retain because --retain-buckets was reached; raise it if late events should revise them\n", s.EvictedAlerts)
 	}
+	if s.TruncatedValues+s.TruncatedAlerts > 0 {
+		fmt.Fprintf(&b, "backtest: %d values cut to --max-value-bytes or --max-host-bytes; %d alerts left %d distinct values out (--max-values, --max-alert-bytes): see values_omitted\n",
+			s.TruncatedValues, s.TruncatedAlerts, s.OmittedValues)
+	}
+	if s.MemoryEvicted+s.ForcedEmissions > 0 {
+		fmt.Fprintf(&b, "backtest: --window-memory was reached: %d alerts stopped being revisable early, %d buckets were emitted early\n", s.MemoryEvicted, s.ForcedEmissions)
+	}
 	fmt.Fprintf(&b, "backtest: %d dead letters", s.DeadLettersTotal)
 	if s.DeadLettersTotal > 0 {
 		sep := " ("
@@ -199,9 +218,12 @@ func megabytes(n int64) string {
 //	{"reason":"missing_host","detail":"...","topic":"sysmon","partition":3,"offset":1234,"text":"..."}
 //
 // shape is present when the detector read the record as a known shape.
-// text is the record as read (a trailing '\r' removed from file lines);
-// a record that is not valid UTF-8 is given as text_base64 instead, so that
-// it survives byte for byte.
+// text is the record as read (a trailing '\r' removed from file lines), or
+// its first Config.DeadLetterBytes when it is longer (cut on a character
+// boundary; truncated is then true); a record that is not valid UTF-8 is
+// given as text_base64 instead, so that it survives byte for byte.
+// original_bytes and original_sha256 are the whole record's length and
+// SHA-256, as in the dead letters of msiguard run.
 type DeadLetter struct {
 	Reason     string `json:"reason"`
 	Shape      string `json:"shape,omitempty"`
@@ -213,10 +235,25 @@ type DeadLetter struct {
 	Offset     *int64 `json:"offset,omitempty"`
 	Text       string `json:"text,omitempty"`
 	TextBase64 []byte `json:"text_base64,omitempty"`
+	// OriginalBytes, OriginalSHA256 and Truncated describe the record the
+	// text is (a prefix of).
+	OriginalBytes  int    `json:"original_bytes"`
+	OriginalSHA256 string `json:"original_sha256"`
+	Truncated      bool   `json:"truncated,omitempty"`
 }
 
-func appendDeadLetter(dst []byte, e *detector.Error, src window.Source, text []byte) []byte {
-	dl := DeadLetter{Reason: string(e.Reason), Detail: e.Detail}
+func appendDeadLetter(dst []byte, e *detector.Error, src window.Source, text []byte, maxText int) []byte {
+	o := deadletter.Bound(text, maxText)
+	if o.Truncated {
+		// Cut on a character boundary, so that text stays text.
+		n := len(o.Prefix)
+		for k := 0; k < utf8.UTFMax && n > 0 && !utf8.RuneStart(text[n]); k++ {
+			n--
+		}
+		o.Prefix = text[:n]
+	}
+	text = o.Prefix
+	dl := DeadLetter{Reason: string(e.Reason), Detail: e.Detail, OriginalBytes: o.Bytes, OriginalSHA256: o.SHA256, Truncated: o.Truncated}
 	if e.Shape != detector.ShapeAuto {
 		dl.Shape = e.Shape.String()
 	}

@@ -24,11 +24,11 @@ type fetcher struct {
 	topic     string
 	partition int
 	// offset is the next offset to read; FirstOffset or LastOffset until
-	// resolved.
-	offset   int64
-	maxBytes int
-	maxWait  time.Duration
-	log      *slog.Logger
+	// resolved, to resolved.
+	offset, resolved int64
+	maxBytes         int
+	maxWait          time.Duration
+	log              *slog.Logger
 
 	conn    *kafka.Conn
 	buf     []byte // read buffer, grown for large records
@@ -40,7 +40,7 @@ type fetcher struct {
 func newFetcher(dialer *kafka.Dialer, brokers []string, topic string, partition int, offset int64, maxBytes int, maxWait time.Duration, log *slog.Logger) *fetcher {
 	return &fetcher{
 		dialer: dialer, brokers: brokers, topic: topic, partition: partition, offset: offset,
-		maxBytes: maxBytes, maxWait: maxWait, log: log, hw: -1,
+		maxBytes: maxBytes, maxWait: maxWait, log: log, hw: -1, resolved: -1,
 	}
 }
 
@@ -79,7 +79,7 @@ func (f *fetcher) connect(ctx context.Context) error {
 			f.close()
 			return fmt.Errorf("reading the start offset of %s/%d: %w", f.topic, f.partition, err)
 		}
-		f.offset = off
+		f.offset, f.resolved = off, off
 	}
 	return nil
 }

@@ -29,6 +29,12 @@ type env struct {
 
 func newEnv(t *testing.T, parts int, opts ...kafkatest.Option) *env {
 	t.Helper()
+	return newEnvWith(t, parts, nil, opts...)
+}
+
+// newEnvWith is newEnv with configs for the input topic.
+func newEnvWith(t *testing.T, parts int, inputConfigs map[string]string, opts ...kafkatest.Option) *env {
+	t.Helper()
 	c := kafkatest.Start(t, opts...)
 	e := &env{
 		t: t, c: c, parts: parts,
@@ -37,7 +43,7 @@ func newEnv(t *testing.T, parts int, opts ...kafkatest.Option) *env {
 		dlq:    kafkatest.UniqueName(t, "dlq"),
 		group:  kafkatest.UniqueName(t, "group"),
 	}
-	c.CreateTopic(t, e.topic, parts)
+	c.CreateTopicWith(t, e.topic, parts, inputConfigs)
 	c.CreateTopic(t, e.alerts, 2)
 	c.CreateTopic(t, e.dlq, 1)
 	return e

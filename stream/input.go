@@ -41,15 +41,17 @@ type inputWorker struct {
 	pos int64
 	// floor is the last committable offset (all output below acknowledged).
 	floor int64
+	// started: where a restart would read from is known (partStats.start).
+	started bool
 	// dirty: records were sent since the last barrier.
 	dirty bool
 	commitMarker
 	ctx context.Context // for Send during run
 
 	// per-batch counters, added to the pipeline's after each fetch
-	consumed, hits, matches int64
-	dead                    [8]int64
-	mr                      matchRecord
+	consumed, hits, matches, truncated int64
+	dead                               [8]int64
+	mr                                 matchRecord
 }
 
 func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets) *inputWorker {
@@ -61,7 +63,8 @@ func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets) *inpu
 		pos: a.Offset,
 	}
 	if a.Offset >= 0 {
-		w.floor = a.Offset
+		w.floor, w.started = a.Offset, true
+		p.parts.setStart(w.key, a.Offset)
 	}
 	return w
 }
@@ -75,11 +78,16 @@ func (w *inputWorker) run(end, drain context.Context) (clean bool, err error) {
 	for end.Err() == nil {
 		err := w.f.fetch(end, w.process)
 		w.flushCounters()
+		if !w.started && w.f.resolved >= 0 {
+			// The start offset was symbolic: a restart reads from there.
+			w.started = true
+			w.p.parts.setStart(w.key, w.f.resolved)
+		}
 		if w.pos < 0 && w.f.offset >= 0 {
-			// The start offset was symbolic; nothing below it exists.
+			// Nothing below the resolved start exists.
 			w.pos, w.floor = w.f.offset, w.f.offset
 		}
-		w.p.parts.setLag(w.key, w.f.lag())
+		w.p.parts.setLag(w.key, w.f.lag(), w.f.hw)
 		if err != nil && end.Err() == nil {
 			return false, err
 		}
@@ -119,6 +127,7 @@ func (w *inputWorker) process(offset int64, value []byte) error {
 			return err
 		}
 		w.matches++
+		w.truncated += int64(match.Truncated)
 		w.dirty = true
 	}
 	w.pos = offset + 1
@@ -157,6 +166,10 @@ func (w *inputWorker) flushCounters() {
 	if w.matches > 0 {
 		c.matches.Add(w.matches)
 		w.matches = 0
+	}
+	if w.truncated > 0 {
+		c.truncatedValues.Add(w.truncated)
+		w.truncated = 0
 	}
 	for i, n := range w.dead {
 		if n > 0 {

@@ -70,8 +70,8 @@ type matchesWorker struct {
 	badShown bool
 
 	applied, dups, bad, alerts, revisions, late int64
-	// evicted is the window's Stats.Evicted at the last flushCounters.
-	evicted int64
+	// last is the window's Stats at the last flushCounters.
+	last window.Stats
 }
 
 func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, restored []*window.Alert) (*matchesWorker, error) {
@@ -97,7 +97,7 @@ func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, res
 
 func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) {
 	defer w.f.close()
-	defer w.p.parts.setWindow(w.part, 0, 0)
+	defer w.p.parts.setWindow(w.part, 0, 0, 0)
 	// Not end: records already fetched are still processed after end is
 	// done, and an alert they emit has left the window, so no later flush
 	// sends it again. A Send abandoned because consumption is ending would
@@ -119,7 +119,7 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 			}
 		}
 		w.flushCounters()
-		w.p.parts.setLag(w.key, w.f.lag())
+		w.p.parts.setLag(w.key, w.f.lag(), w.f.hw)
 		if w.emitErr != nil && end.Err() == nil {
 			if w.p.alerts.Err() != nil {
 				return false, w.p.alerts.Err()
@@ -227,11 +227,20 @@ func (w *matchesWorker) flushCounters() {
 		}
 	}
 	st := w.w.Stats()
-	if d := st.Evicted - w.evicted; d > 0 {
-		c.evicted.Add(d)
-		w.evicted = st.Evicted
+	for _, x := range []struct {
+		now, last int64
+		c         interface{ Add(int64) int64 }
+	}{
+		{st.Evicted, w.last.Evicted, &c.evicted}, {st.TruncatedAlerts, w.last.TruncatedAlerts, &c.truncatedAlerts},
+		{st.OmittedValues, w.last.OmittedValues, &c.omitted}, {st.MemoryEvicted, w.last.MemoryEvicted, &c.memoryEvicted},
+		{st.ForcedEmissions, w.last.ForcedEmissions, &c.forced}, {st.HostsEvicted, w.last.HostsEvicted, &c.evictedHosts},
+	} {
+		if d := x.now - x.last; d > 0 {
+			x.c.Add(d)
+		}
 	}
-	w.p.parts.setWindow(w.part, st.Open, st.Revisable)
+	w.last = st
+	w.p.parts.setWindow(w.part, st.Open, st.Revisable, st.Memory)
 }
 
 // safe returns the matches offset to commit: the first match still held by

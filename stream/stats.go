@@ -35,8 +35,17 @@ type Stats struct {
 	// a window held Config.RetainBuckets: a later event for one becomes a
 	// late alert. If it grows, raise --retain-buckets (and the memory).
 	EvictedAlerts int64
-	Rebalances    int64 // consumer group generations joined (the first included)
-	PublishErrors int64 // failed produce calls (alerts, matches, dead letters); each is retried
+	// The caps (Config.Limits, MaxValues, MaxAlertBytes, WindowMemory):
+	// TruncatedValues counts matched values and hosts cut to their limit;
+	// TruncatedAlerts alerts emitted with values left out, OmittedValues the
+	// distinct values left out; MemoryEvicted revisable alerts forgotten
+	// early and ForcedEmissions open buckets emitted early to keep a window
+	// within WindowMemory; WindowMemory is the windows' estimated heap.
+	TruncatedValues, TruncatedAlerts, OmittedValues int64
+	MemoryEvicted, ForcedEmissions, EvictedHosts    int64
+	WindowMemory                                    int64
+	Rebalances                                      int64 // consumer group generations joined (the first included)
+	PublishErrors                                   int64 // failed produce calls (alerts, matches, dead letters); each is retried
 
 	Partitions []PartitionStats // assigned partitions, sorted by topic and partition
 }
@@ -47,12 +56,18 @@ type PartitionStats struct {
 	Partition int
 	Committed int64 // last committed offset, -1 if none yet in this process
 	Lag       int64 // high watermark minus the next offset to read, -1 if unknown
+	// CommittedLag is the high watermark minus the committed offset: the
+	// records a restart would read again, which grows when consumption
+	// goes on but nothing can be committed; -1 if unknown.
+	CommittedLag int64
 }
 
 // counters are updated by workers (atomically, batched per fetch).
 type counters struct {
 	consumed, hits, matches, applied, dups, badMatch atomic.Int64
 	alerts, revisions, late, restored, evicted       atomic.Int64
+	truncatedValues, truncatedAlerts, omitted        atomic.Int64
+	memoryEvicted, forced, evictedHosts              atomic.Int64
 	deadLetters                                      [8]atomic.Int64 // by index in detector.Reasons()
 	rebalances                                       atomic.Int64
 }
@@ -71,9 +86,14 @@ type partStats struct {
 	// guarded by mu: per assigned partition, last committed offset and lag;
 	// per matches partition, open and revisable buckets of its window.
 	committed map[tp]int64
-	lag       map[tp]int64
+	// start is where a partition's reading began in this generation
+	// (the group's committed offset, or where it resolved to): what a
+	// restart reads from until this process commits.
+	start     map[tp]int64
+	lag, hw   map[tp]int64
 	open      map[int]int
 	revisable map[int]int
+	memory    map[int]int64
 }
 
 type tp struct {
@@ -82,21 +102,30 @@ type tp struct {
 }
 
 func newPartStats() *partStats {
-	return &partStats{committed: map[tp]int64{}, lag: map[tp]int64{}, open: map[int]int{}, revisable: map[int]int{}}
+	return &partStats{committed: map[tp]int64{}, start: map[tp]int64{}, lag: map[tp]int64{}, hw: map[tp]int64{}, open: map[int]int{}, revisable: map[int]int{}, memory: map[int]int64{}}
 }
 
-func (s *partStats) setLag(k tp, lag int64) {
+// setLag records a partition's fetch lag and high watermark (-1: unknown).
+func (s *partStats) setLag(k tp, lag, hw int64) {
 	s.mu.Lock()
-	s.lag[k] = lag
+	s.lag[k], s.hw[k] = lag, hw
 	s.mu.Unlock()
 }
 
 // setWindow records the open and revisable buckets of a matches
 // partition's window.
-func (s *partStats) setWindow(part, open, revisable int) {
+func (s *partStats) setWindow(part, open, revisable int, memory int64) {
 	s.mu.Lock()
 	s.open[part] = open
 	s.revisable[part] = revisable
+	s.memory[part] = memory
+	s.mu.Unlock()
+}
+
+// setStart records where reading k began (see partStats.start).
+func (s *partStats) setStart(k tp, off int64) {
+	s.mu.Lock()
+	s.start[k] = off
 	s.mu.Unlock()
 }
 
@@ -110,8 +139,11 @@ func (s *partStats) setCommitted(k tp, off int64) {
 func (s *partStats) reset() {
 	s.mu.Lock()
 	clear(s.lag)
+	clear(s.hw)
+	clear(s.start)
 	clear(s.open)
 	clear(s.revisable)
+	clear(s.memory)
 	s.mu.Unlock()
 }
 
@@ -128,6 +160,12 @@ func (p *Pipeline) Stats() Stats {
 		Revisions:       p.c.revisions.Load(),
 		LateAlerts:      p.c.late.Load(),
 		EvictedAlerts:   p.c.evicted.Load(),
+		TruncatedValues: p.c.truncatedValues.Load(),
+		TruncatedAlerts: p.c.truncatedAlerts.Load(),
+		OmittedValues:   p.c.omitted.Load(),
+		MemoryEvicted:   p.c.memoryEvicted.Load(),
+		ForcedEmissions: p.c.forced.Load(),
+		EvictedHosts:    p.c.evictedHosts.Load(),
 		RestoredAlerts:  p.c.restored.Load(),
 		Rebalances:      p.c.rebalances.Load(),
 		DeadLetters:     map[detector.Reason]int64{},
@@ -158,12 +196,23 @@ func (p *Pipeline) Stats() Stats {
 	for _, n := range s.revisable {
 		st.RevisableBuckets += n
 	}
+	for _, n := range s.memory {
+		st.WindowMemory += n
+	}
 	for k, lag := range s.lag {
 		c, ok := s.committed[k]
 		if !ok {
 			c = -1
 		}
-		st.Partitions = append(st.Partitions, PartitionStats{Topic: k.topic, Partition: k.partition, Committed: c, Lag: lag})
+		clag := int64(-1)
+		from, ok := s.start[k]
+		if c >= 0 {
+			from, ok = max(from, c), true
+		}
+		if hw := s.hw[k]; hw >= 0 && ok {
+			clag = max(hw-from, 0)
+		}
+		st.Partitions = append(st.Partitions, PartitionStats{Topic: k.topic, Partition: k.partition, Committed: c, Lag: lag, CommittedLag: clag})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(st.Partitions, func(a, b PartitionStats) int {

@@ -53,16 +53,13 @@ type Config struct {
 	// Default 5s.
 	IdleTimeout time.Duration
 
-	// Retain is how long an emitted bucket stays revisable at least,
-	// measured on the same clock as IdleTimeout from its latest emission.
-	// It is forgotten by the time its host emits again after that, and at
-	// the latest 2*Retain after its emission (see the package
-	// documentation). Default 10m.
+	// Retain is how long an emitted bucket stays revisable, measured on
+	// the same clock as IdleTimeout from its latest emission (less when
+	// RetainBuckets or MemoryBudget forget it early). Default 10m.
 	Retain time.Duration
 
 	// RetainBuckets caps the number of revisable buckets. When it is
-	// reached, the host that emitted least recently forgets its oldest
-	// bucket. Default 100_000.
+	// reached, the oldest is forgotten. Default 100_000.
 	RetainBuckets int
 
 	// RetainHosts caps the number of hosts the window remembers once they

@@ -3,9 +3,10 @@
 //
 //	| bin span=1s | stats values(*) as * by _time, host
 //
-// does: per bucket, every field's distinct values sorted bytewise, with no
-// limit; a field absent from every event of the bucket is absent from the
-// alert. It is pure: no Kafka, no wall clock. Time comes from the events and
+// does: per bucket, every field's distinct values sorted bytewise, within
+// the caps of Config (MaxValues, MaxAlertBytes: values beyond are counted
+// per field, see Field.Omitted); a field absent from every event of the
+// bucket is absent from the alert. It is pure: no Kafka, no wall clock. Time comes from the events and
 // from the clock the caller passes in (live mode), or from the input alone
 // (backtest mode).
 //
@@ -44,13 +45,9 @@
 //
 // # Late events
 //
-// An emitted bucket stays revisable for at least Config.Retain on the
-// window's clock after its latest emission. The window keeps the hosts with
-// revisable buckets in an LRU, least recently emitting host at the back, and
-// each host its buckets in emission order: a bucket is forgotten once Retain
-// has passed and its host emits again or reaches the back of the LRU (at the
-// latest 2*Retain after its emission), or when Config.RetainBuckets is
-// reached and its host is at the back. An event for a revisable bucket
+// An emitted bucket stays revisable for Config.Retain on the window's clock
+// after its latest emission; it is forgotten earlier, oldest first, when
+// Config.RetainBuckets or Config.MemoryBudget is reached. An event for a revisable bucket
 // reopens it; it is emitted again, by the same rules, as the next revision.
 // Once forgotten, a bucket leaves its second as its host's horizon; an event
 // of that host at or before the horizon that finds no open or revisable

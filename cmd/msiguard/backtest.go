@@ -81,6 +81,7 @@ type backtestFlags struct {
 	retain        time.Duration
 	retainBuckets int
 	maxSources    int
+	capFlags
 
 	connFlags
 	topic, from, to string
@@ -107,6 +108,7 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable at least, on the input's event time (must match msiguard run's)")
 	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.3 KB each (msiguard run caps each matches partition separately)")
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage+" (must match msiguard run's)")
+	f.capFlags.register(fs)
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
@@ -125,6 +127,9 @@ func parseBacktestFlags(args []string, lookupEnv func(string) (string, bool), st
 		return nil, err
 	}
 	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "workers"); err != nil {
+		return nil, err
+	}
+	if err := f.capFlags.positive(fs); err != nil {
 		return nil, err
 	}
 	// --alerts-topic on the command line without --out publishes only
@@ -157,7 +162,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return fmt.Errorf("%w: backtest: --shape: %v", errUsage, err)
 	}
-	det, err := detector.New(detector.SeedRule(), detector.Options{Shape: shape})
+	det, err := detector.New(detector.SeedRule(), detector.Options{Shape: shape, Limits: f.limits()})
 	if err != nil {
 		return err
 	}
@@ -232,11 +237,12 @@ func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdi
 	cfg := backtest.Config{
 		Detector: det,
 		Window: window.Config{Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RetainBuckets: f.retainBuckets,
-			MaxSources: f.maxSources},
-		Alerts:        out.w,
-		DeadLetters:   dlq,
-		EmitRevisions: f.emitRevisions,
-		Workers:       f.workers,
+			MaxSources: f.maxSources, MaxValues: f.maxValues, MaxAlertBytes: int(f.maxAlertBytes), MemoryBudget: int64(f.windowMemory)},
+		DeadLetterBytes: int(f.deadLetterBytes),
+		Alerts:          out.w,
+		DeadLetters:     dlq,
+		EmitRevisions:   f.emitRevisions,
+		Workers:         f.workers,
 	}
 	if pub != nil {
 		cfg.OnAlert = pub.add

@@ -58,6 +58,7 @@ type demoFlags struct {
 	metricsAddr, listen string
 	grace, idle         time.Duration
 	json                bool
+	capFlags
 	logFlags
 	metricsAddrGiven bool
 }
@@ -90,6 +91,7 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", time.Second, "window grace (msiguard run's default is 2s)")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Second, "window idle timeout (msiguard run's default is 5s)")
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
+	f.capFlags.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print alerts as the JSON records published, one per line")
 	f.logFlags.register(fs, "warn")
 	return fs
@@ -105,6 +107,9 @@ func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout
 		return nil, err
 	}
 	if err := positiveFlags(fs, "grace", "idle-timeout", "max-sources"); err != nil {
+		return nil, err
+	}
+	if err := f.capFlags.positive(fs); err != nil {
 		return nil, err
 	}
 	// Only an address given on the command line must be that one; the
@@ -164,6 +169,8 @@ func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr
 	cfg := stream.Config{
 		Cluster: cluster, Topic: demoTopic, Group: demoGroup, AlertsTopic: demoAlerts, DLQTopic: demoDLQ,
 		Grace: f.grace, IdleTimeout: f.idle, MaxSources: f.maxSources, ShutdownTimeout: 15 * time.Second,
+		MaxValues: f.maxValues, MaxAlertBytes: int(f.maxAlertBytes), WindowMemory: int64(f.windowMemory),
+		Limits: f.limits(), DeadLetterBytes: int(f.deadLetterBytes),
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: time.Second,
 		FetchMaxWait: 250 * time.Millisecond, Logger: log,
 	}

@@ -57,6 +57,7 @@ type runFlags struct {
 	grace, idle, retain, lookback, commit, shutdown, session, heartbeat time.Duration
 	rebalance                                                           time.Duration
 	retainBuckets, maxSources                                           int
+	capFlags
 	logFlags
 	metricsAddr string
 }
@@ -85,6 +86,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable by late events, at least")
 	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.3 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
+	f.capFlags.register(fs)
 	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances (must exceed --retain)")
 	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
@@ -115,6 +117,9 @@ func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout 
 	}
 	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "restore-lookback", "commit-interval",
 		"shutdown-timeout", "session-timeout", "heartbeat-interval", "rebalance-timeout"); err != nil {
+		return nil, err
+	}
+	if err := f.capFlags.positive(fs); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -213,6 +218,8 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		Shape: shape,
 		Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
 		RetainBuckets: f.retainBuckets, MaxSources: f.maxSources,
+		MaxValues: f.maxValues, MaxAlertBytes: int(f.maxAlertBytes), WindowMemory: int64(f.windowMemory),
+		Limits: f.limits(), DeadLetterBytes: int(f.deadLetterBytes),
 		CommitInterval: f.commit, ShutdownTimeout: f.shutdown,
 		SessionTimeout: f.session, HeartbeatInterval: f.heartbeat, RebalanceTimeout: f.rebalance,
 		Logger: log,

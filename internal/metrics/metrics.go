@@ -57,6 +57,7 @@ const (
 	NameDeadLetters     = "msiguard_dead_letters_total"
 	NamePartitionLag    = "msiguard_partition_lag"
 	NamePartitionOffset = "msiguard_partition_committed_offset"
+	NameCommittedLag    = "msiguard_partition_committed_lag"
 	NameEmissionDelay   = "msiguard_alert_emission_delay_seconds"
 	NameReady           = "msiguard_ready"
 )
@@ -90,6 +91,20 @@ var simple = []metric{
 		func(s *stream.Stats) int64 { return s.Rebalances }),
 	counter("msiguard_evicted_alerts_total", "Revisable alerts forgotten before --retain because a window held --retain-buckets; later events for them make late alerts.",
 		func(s *stream.Stats) int64 { return s.EvictedAlerts }),
+	counter("msiguard_truncated_values_total", "Matched values and host names cut to --max-value-bytes or --max-host-bytes (a prefix, the length and the SHA-256 kept).",
+		func(s *stream.Stats) int64 { return s.TruncatedValues }),
+	counter("msiguard_truncated_alerts_total", "Alert records emitted with values left out by --max-values or --max-alert-bytes (\"truncated\": true).",
+		func(s *stream.Stats) int64 { return s.TruncatedAlerts }),
+	counter("msiguard_omitted_values_total", "Distinct values left out of alerts by --max-values or --max-alert-bytes (counted per field in values_omitted).",
+		func(s *stream.Stats) int64 { return s.OmittedValues }),
+	counter("msiguard_memory_evicted_alerts_total", "Revisable alerts forgotten early to keep a window within --window-memory; later events for them make late alerts.",
+		func(s *stream.Stats) int64 { return s.MemoryEvicted }),
+	counter("msiguard_forced_emissions_total", "Open buckets emitted early to keep a window within --window-memory; later events revise them.",
+		func(s *stream.Stats) int64 { return s.ForcedEmissions }),
+	counter("msiguard_evicted_hosts_total", "Idle hosts (and their horizons) a window forgot, beyond 1,048,576 or to stay within --window-memory; their horizons live on in a fixed table.",
+		func(s *stream.Stats) int64 { return s.EvictedHosts }),
+	gauge("msiguard_window_memory_bytes", "Estimated heap held by this process's windows (each bounded by --window-memory).",
+		func(s *stream.Stats) int64 { return s.WindowMemory }),
 	gauge("msiguard_open_buckets", "Window buckets (host, second) not yet emitted.",
 		func(s *stream.Stats) int64 { return int64(s.OpenBuckets) }),
 	gauge("msiguard_revisable_buckets", "Emitted alerts still revisable by late events (at most --retain-buckets per matches partition).",
@@ -100,6 +115,7 @@ var (
 	deadLettersDesc = newDesc(NameDeadLetters, "Records sent to the dead-letter topic, by reason.", "reason")
 	lagDesc         = newDesc(NamePartitionLag, "Records between an assigned partition's end and the next offset to read.", "topic", "partition")
 	offsetDesc      = newDesc(NamePartitionOffset, "Last offset committed for an assigned partition by this process.", "topic", "partition")
+	clagDesc        = newDesc(NameCommittedLag, "Records between an assigned partition's end and its committed offset: what a restart would read again. It grows when records are read but their output cannot be acknowledged.", "topic", "partition")
 	delayDesc       = newDesc(NameEmissionDelay, "Wall-clock time from the end of an alert's second (Sysmon event time) to its first emission; late alerts excluded.")
 	readyDesc       = newDesc(NameReady, "1 when /readyz answers 200, else 0.")
 )
@@ -111,7 +127,7 @@ func Names() []string {
 	for _, m := range simple {
 		out = append(out, m.name)
 	}
-	return append(out, NameDeadLetters, NamePartitionLag, NamePartitionOffset, NameEmissionDelay, NameReady)
+	return append(out, NameDeadLetters, NamePartitionLag, NamePartitionOffset, NameCommittedLag, NameEmissionDelay, NameReady)
 }
 
 // Collector is a prometheus.Collector over a Source.
@@ -127,7 +143,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range simple {
 		ch <- m.desc
 	}
-	for _, d := range []*prometheus.Desc{deadLettersDesc, lagDesc, offsetDesc, delayDesc, readyDesc} {
+	for _, d := range []*prometheus.Desc{deadLettersDesc, lagDesc, offsetDesc, clagDesc, delayDesc, readyDesc} {
 		ch <- d
 	}
 }
@@ -155,6 +171,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if p.Committed >= 0 {
 			ch <- prometheus.MustNewConstMetric(offsetDesc, prometheus.GaugeValue, float64(p.Committed), p.Topic, part)
+		}
+		if p.CommittedLag >= 0 {
+			ch <- prometheus.MustNewConstMetric(clagDesc, prometheus.GaugeValue, float64(p.CommittedLag), p.Topic, part)
 		}
 	}
 	h := c.src.EmissionDelays()
