@@ -30,6 +30,14 @@ var ErrClosed = errors.New("sink: producer closed")
 // ErrDiscarded is delivered to barriers dropped by Discard.
 var ErrDiscarded = errors.New("sink: queued records discarded")
 
+// ErrFenced is wrapped by the error a barrier receives when the
+// producer's fence (SetFence) stopped records before it from being written.
+var ErrFenced = errors.New("sink: records dropped by the fence")
+
+// Fence says whether records may still be written: nil while they may, an
+// error saying why once they may not (see Producer.SetFence).
+type Fence interface{ Valid() error }
+
 // DefaultMaxRecordBytes is Kafka's default max.message.bytes (1 MiB plus
 // the 12 bytes of a record batch's log overhead).
 const DefaultMaxRecordBytes = 1048588
@@ -147,6 +155,7 @@ type ProducerStats struct {
 	Calls   int64 // produce calls
 	Errors  int64 // failed produce calls (each is retried unless fatal)
 	Pending int64 // records accepted and not yet acknowledged
+	Fenced  int64 // records dropped because the fence was no longer valid
 }
 
 // item is a queued record or a barrier.
@@ -179,10 +188,11 @@ type Producer struct {
 
 	closeOnce sync.Once
 	fatal     atomic.Pointer[error]
+	fence     atomic.Pointer[Fence]
 	// failed is closed when fatal is set.
 	failed chan struct{}
 
-	acked, calls, errs atomic.Int64
+	acked, calls, errs, fenced atomic.Int64
 }
 
 // NewProducer starts a Producer. topic, when non-empty, is the topic of
@@ -242,6 +252,31 @@ func (p *Producer) Err() error {
 	return nil
 }
 
+// SetFence makes every later write attempt check f first: once f.Valid()
+// returns an error, the records about to be written are dropped instead
+// (Stats.Fenced) and every barrier fails with an error wrapping ErrFenced,
+// until SetFence is called again. A consumer group member sets its
+// generation's membership as the fence, so that once it has lost the
+// generation it writes nothing for it, not even a retry of a call that
+// was in flight when it stalled. nil removes the fence.
+func (p *Producer) SetFence(f Fence) {
+	if f == nil {
+		p.fence.Store(nil)
+		return
+	}
+	p.fence.Store(&f)
+}
+
+// fenceErr returns the fence's error, or nil.
+func (p *Producer) fenceErr() error {
+	if f := p.fence.Load(); f != nil {
+		if err := (*f).Valid(); err != nil {
+			return fmt.Errorf("%w: %v", ErrFenced, err)
+		}
+	}
+	return nil
+}
+
 // Failed returns a channel closed when the producer fails for good; Err
 // then says why.
 func (p *Producer) Failed() <-chan struct{} { return p.failed }
@@ -261,6 +296,7 @@ func (p *Producer) Stats() ProducerStats {
 		Calls:   p.calls.Load(),
 		Errors:  p.errs.Load(),
 		Pending: int64(len(p.slots)),
+		Fenced:  p.fenced.Load(),
 	}
 }
 
@@ -375,7 +411,7 @@ func (p *Producer) loop() {
 			select {
 			case it := <-p.queue:
 				if it.barrier != nil {
-					it.barrier <- nil // nothing before it is unacknowledged
+					it.barrier <- p.fenceErr() // nothing before it is unacknowledged
 					continue
 				}
 				batch = append(batch, it.msg)
@@ -414,8 +450,9 @@ func (p *Producer) loop() {
 		}
 		switch p.write(batch) {
 		case written:
+			err := p.fenceErr()
 			for _, b := range barriers {
-				b <- nil
+				b <- err
 			}
 		case discarded:
 			p.release(len(carry))
@@ -466,6 +503,9 @@ func (p *Producer) write(batch []kafka.Message) outcome {
 	}
 	r := retrier{p: p, backoff: p.cfg.RetryMin}
 	for {
+		if p.dropFenced(batch) {
+			return written
+		}
 		p.calls.Add(1)
 		// No deadline: a call abandoned by its context would still be
 		// written later by the client, out of order. WriteTimeout bounds it.
@@ -510,6 +550,9 @@ func (p *Producer) writeEach(batch []kafka.Message) outcome {
 		m := &batch[i]
 		r := retrier{p: p, backoff: p.cfg.RetryMin}
 		for rejects := 0; ; {
+			if p.dropFenced(batch[i:]) {
+				return written
+			}
 			p.calls.Add(1)
 			err := p.writer.WriteMessages(context.Background(), *m)
 			if err == nil {
@@ -538,6 +581,17 @@ func (p *Producer) writeEach(batch []kafka.Message) outcome {
 		}
 	}
 	return written
+}
+
+// dropFenced drops pending, releasing its slots, when the fence is no
+// longer valid, and reports whether it did.
+func (p *Producer) dropFenced(pending []kafka.Message) bool {
+	if p.fenceErr() == nil {
+		return false
+	}
+	p.fenced.Add(int64(len(pending)))
+	p.release(len(pending))
+	return true
 }
 
 // checkSize returns a *RecordTooLargeError when m exceeds its topic's

@@ -289,3 +289,74 @@ func TestProducerFailedChannel(t *testing.T) {
 		t.Errorf("Err = %v, want it to name topic %s", err, topic)
 	}
 }
+
+// testFence is a Fence a test opens and closes.
+type testFence struct{ closed atomic.Bool }
+
+func (f *testFence) Valid() error {
+	if f.closed.Load() {
+		return errors.New("closed by the test")
+	}
+	return nil
+}
+
+// Records are written while the fence holds; once it does not, neither new
+// records nor the retries of a call that was failing when it closed reach
+// the topic, and barriers say so; a new fence opens the way again.
+func TestProducerFence(t *testing.T) {
+	c := kafkatest.Start(t, kafkatest.WithFaults())
+	topic := kafkatest.UniqueName(t, "out")
+	c.CreateTopic(t, topic, 1)
+	var failures atomic.Int64
+	failProduce(c, topic, &failures)
+	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", RetryMin: 20 * time.Millisecond, RetryMax: 40 * time.Millisecond}, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ctx := context.Background()
+	f := &testFence{}
+	p.SetFence(f)
+	send := func(v string) {
+		if err := p.Send(ctx, kafka.Message{Value: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("before")
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("Flush with the fence open: %v", err)
+	}
+	// A call that fails, retried while the fence closes.
+	failures.Store(1 << 30)
+	send("in flight")
+	kafkatest.WaitFor(t, 5*time.Second, func() error {
+		if p.Stats().Errors == 0 {
+			return errors.New("no failed call yet")
+		}
+		return nil
+	})
+	f.closed.Store(true)
+	kafkatest.WaitFor(t, 5*time.Second, func() error {
+		if p.Stats().Fenced == 0 {
+			return errors.New("the failing call's retry was not dropped yet")
+		}
+		return nil
+	})
+	failures.Store(0)
+	send("after")
+	if err := p.Flush(ctx); !errors.Is(err, ErrFenced) {
+		t.Fatalf("Flush after the fence closed = %v, want ErrFenced", err)
+	}
+	p.SetFence(&testFence{})
+	send("new generation")
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("Flush with a new fence: %v", err)
+	}
+	var got []string
+	for _, m := range readAll(t, c, topic, 1) {
+		got = append(got, string(m.Value))
+	}
+	if want := []string{"before", "new generation"}; !slices.Equal(got, want) || p.Stats().Fenced != 2 {
+		t.Errorf("topic holds %q, %d fenced; want %q and 2", got, p.Stats().Fenced, want)
+	}
+}

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -289,4 +290,53 @@ func TestStalledProducerIsVisible(t *testing.T) {
 	on.Store(false)
 	e.waitCommitted(30 * time.Second)
 	kafkatest.WaitFor(t, 10*time.Second, m.p.Ready)
+}
+
+// A stale record that lands on the alerts topic after the owner's complete
+// one (what a member that stalled past its session writes in the
+// milliseconds no fence covers) is followed by the complete one again
+// within seconds: the owner reads the topic back and heals it.
+func TestHealStaleRecord(t *testing.T) {
+	e := newEnv(t, 2)
+	at := time.Now().Truncate(time.Second).Add(-time.Second)
+	var values [][]byte
+	for k := range 2 {
+		values = append(values, attackRecord("WKS-1", at.Add(time.Duration(k)*time.Millisecond), 100+k, fmt.Sprintf("msiexec /i %d.msi", k)))
+	}
+	e.produceRaw(values)
+	m := e.start(e.config())
+	want := e.expected(e.placed())
+	pub := e.waitAlerts(want, 60*time.Second)
+	var id string
+	for k := range want {
+		id = k
+	}
+	complete := pub[id][len(pub[id])-1]
+	stale := complete.Alert.Clone()
+	stale.EventCount, stale.Sources = 1, stale.Sources[:1]
+	for i := range stale.Fields {
+		stale.Fields[i].Values = stale.Fields[i].Values[:1]
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(e.c.Addrs()...), Topic: e.alerts, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll, Transport: e.c.Transport(t)}
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), kafka.Message{Key: []byte(id), Value: stale.AppendJSON(nil),
+		Headers: []kafka.Header{{Key: HeaderRevision, Value: []byte("1")}, {Key: HeaderRuleID, Value: []byte(stale.RuleID)}}}); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Now()
+	kafkatest.WaitFor(t, 10*time.Second, func() error {
+		pub, err := streamtest.ReadAlerts(context.Background(), e.c.Dialer(), e.c.Addrs()[0], e.alerts)
+		if err != nil {
+			return err
+		}
+		recs := pub[id]
+		if last := recs[len(recs)-1]; !bytes.Equal(last.Value, complete.Value) {
+			return fmt.Errorf("the latest of %d records has %d events, want the complete one again", len(recs), last.Alert.EventCount)
+		}
+		return nil
+	})
+	t.Logf("healed %v after the stale record was written", time.Since(written).Round(time.Millisecond))
+	if n := m.p.Stats().HealedAlerts; n != 1 {
+		t.Errorf("HealedAlerts = %d, want 1", n)
+	}
 }

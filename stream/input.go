@@ -43,6 +43,8 @@ type inputWorker struct {
 	floor int64
 	// started: where a restart would read from is known (partStats.start).
 	started bool
+	// lease is the generation's (see lease): a drain without it discards.
+	lease *lease
 	// dirty: records were sent since the last barrier.
 	dirty bool
 	commitMarker
@@ -54,9 +56,9 @@ type inputWorker struct {
 	mr                                 matchRecord
 }
 
-func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets) *inputWorker {
+func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets, l *lease) *inputWorker {
 	w := &inputWorker{
-		p: p, part: a.ID, o: o,
+		p: p, part: a.ID, o: o, lease: l,
 		key: tp{p.cfg.Topic, a.ID},
 		f: newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.Topic, a.ID, a.Offset,
 			p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log),
@@ -212,6 +214,9 @@ func (w *inputWorker) maybeCommit(ctx context.Context) {
 func (w *inputWorker) drain(ctx context.Context) error {
 	if w.broken != nil {
 		return w.broken
+	}
+	if err := w.lease.Valid(); err != nil {
+		return err
 	}
 	if w.pending == nil && !w.dirty {
 		w.commitAt(w.pos)

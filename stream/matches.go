@@ -69,12 +69,18 @@ type matchesWorker struct {
 	mr       matchRecord
 	badShown bool
 
-	applied, dups, bad, alerts, revisions, late int64
+	// heal receives the alerts written to the alerts topic after the
+	// restore whose hosts belong to this partition (tailAlerts).
+	heal chan *window.Alert
+	// lease is the generation's (see lease): a drain without it discards.
+	lease *lease
+
+	applied, dups, bad, alerts, revisions, late, healed int64
 	// last is the window's Stats at the last flushCounters.
 	last window.Stats
 }
 
-func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, restored []*window.Alert) (*matchesWorker, error) {
+func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, restored []*window.Alert, l *lease) (*matchesWorker, error) {
 	w, err := window.New(p.cfg.windowConfig(p.rule))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -92,6 +98,8 @@ func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, res
 		pos:   a.Offset,
 		seen:  map[inPos]struct{}{},
 		floor: map[inPart]int64{},
+		heal:  make(chan *window.Alert, 256),
+		lease: l,
 	}, nil
 }
 
@@ -112,6 +120,7 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 		if w.pos < 0 && w.f.offset >= 0 {
 			w.pos = w.f.offset
 		}
+		w.healFromTopic()
 		if err == nil && end.Err() == nil {
 			if now := w.p.cfg.now(); now.Sub(w.lastTick) >= DefaultTickInterval {
 				w.lastTick = now
@@ -184,6 +193,21 @@ func (w *matchesWorker) process(offset int64, value []byte) error {
 	return w.emitErr
 }
 
+// healFromTopic hands the alerts read back since the last call to the
+// window (window.Heal), which emits again what a stale record hides.
+func (w *matchesWorker) healFromTopic() {
+	for {
+		select {
+		case a := <-w.heal:
+			if w.w.Heal(a, w.emit) {
+				w.healed++
+			}
+		default:
+			return
+		}
+	}
+}
+
 // emit publishes an alert; the window calls it synchronously.
 func (w *matchesWorker) emit(a *window.Alert) {
 	if w.emitErr != nil {
@@ -220,7 +244,7 @@ func (w *matchesWorker) flushCounters() {
 	for _, x := range []struct {
 		n *int64
 		c interface{ Add(int64) int64 }
-	}{{&w.applied, &c.applied}, {&w.dups, &c.dups}, {&w.bad, &c.badMatch}, {&w.alerts, &c.alerts}, {&w.revisions, &c.revisions}, {&w.late, &c.late}} {
+	}{{&w.applied, &c.applied}, {&w.dups, &c.dups}, {&w.bad, &c.badMatch}, {&w.alerts, &c.alerts}, {&w.revisions, &c.revisions}, {&w.late, &c.late}, {&w.healed, &c.healed}} {
 		if *x.n > 0 {
 			x.c.Add(*x.n)
 			*x.n = 0
@@ -307,6 +331,9 @@ func (w *matchesWorker) commitAt(off int64) {
 func (w *matchesWorker) drain(ctx context.Context) error {
 	if w.broken != nil {
 		return w.broken
+	}
+	if err := w.lease.Valid(); err != nil {
+		return err // flushing would publish stale alerts after the new owner's
 	}
 	w.w.Flush(w.emit)
 	if w.broken != nil {

@@ -20,7 +20,7 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 		log:   slog.New(slog.DiscardHandler),
 		parts: newPartStats(),
 	}
-	w, err := p.newMatchesWorker(kafka.PartitionAssignment{ID: 0, Offset: 0}, &offsets{committable: map[tp]int64{}, committed: map[tp]int64{}}, nil)
+	w, err := p.newMatchesWorker(kafka.PartitionAssignment{ID: 0, Offset: 0}, &offsets{committable: map[tp]int64{}, committed: map[tp]int64{}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

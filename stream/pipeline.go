@@ -15,6 +15,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/window"
 )
 
 // Pipeline runs the rule over a consumer group: stage A reads the input
@@ -338,6 +339,15 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 	drain, cancelDrain := context.WithCancelCause(hard)
 	defer cancelDrain(nil)
 	p.ready.begin(gen.ID, len(inParts), len(mParts))
+	// The member's own evidence that it still holds the generation: the
+	// producers write nothing once it lapses, and the drain flushes
+	// nothing (see lease).
+	l := newLease(p.cfg.SessionTimeout, time.Now())
+	leaseCtx, stopLease := context.WithCancel(context.Background())
+	defer stopLease()
+	go p.keepLease(leaseCtx, gen, l, p.cfg.HeartbeatInterval)
+	p.alerts.SetFence(l)
+	p.records.SetFence(l)
 	defer context.AfterFunc(end, func() { p.ready.end(gen.ID) })()
 	defer p.ready.end(gen.ID)
 	go func() {
@@ -377,12 +387,12 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 		}
 	}
 	for _, a := range inParts {
-		w := p.newInputWorker(a, o)
+		w := p.newInputWorker(a, o, l)
 		wg.Go(func() { report(w.run(end, drain)) })
 	}
 	if len(mParts) > 0 {
 		wg.Go(func() {
-			restored, err := p.restore(end, mParts)
+			restored, ends, err := p.restore(end, mParts)
 			if err != nil {
 				if end.Err() == nil {
 					report(false, err)
@@ -390,15 +400,18 @@ func (p *Pipeline) generation(ctx, hard, gctx context.Context, gen *kafka.Genera
 				return
 			}
 			p.ready.restoredDone(gen.ID)
+			heal := make(map[int]chan *window.Alert, len(mParts))
 			var mwg sync.WaitGroup
 			for _, a := range mParts {
-				w, err := p.newMatchesWorker(a, o, restored[a.ID])
+				w, err := p.newMatchesWorker(a, o, restored[a.ID], l)
 				if err != nil {
 					report(false, err)
 					continue
 				}
+				heal[a.ID] = w.heal
 				mwg.Go(func() { report(w.run(end, drain)) })
 			}
+			mwg.Go(func() { p.tailAlerts(end, ends, heal) })
 			mwg.Wait()
 		})
 	}
@@ -434,6 +447,18 @@ loop:
 	if err != nil {
 		log.Error("stopping after a fatal error", "err", err)
 		return err
+	}
+	if zerr := l.Valid(); zerr != nil {
+		// A zombie: what its windows hold belongs to the partitions' new
+		// owner, which replays it from the committed offsets.
+		p.c.zombies.Add(1)
+		log.Warn("this member lost its generation while it stalled; its windows and unacknowledged output are discarded, not flushed", "reason", zerr)
+		p.alerts.Discard()
+		p.records.Discard()
+		if ctx.Err() != nil {
+			return ErrDrainIncomplete
+		}
+		return nil
 	}
 	p.commit(gen, o)
 	if !clean {

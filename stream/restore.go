@@ -2,7 +2,9 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -23,9 +25,11 @@ func matchesPartition(host string, n int) int {
 
 // restore reads the alerts published in the last RestoreLookback back from
 // the alerts topic and returns, per assigned matches partition, the latest
-// revision of each alert whose host belongs to it. It reads every alerts
-// partition up to its end at the time of the call.
-func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignment) (map[int][]*window.Alert, error) {
+// revision of each alert whose host belongs to it, and the end offset of
+// each alerts partition it read to (where tailAlerts goes on). It reads the
+// alerts partitions in parallel, each up to its end at the time of the
+// call.
+func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignment) (map[int][]*window.Alert, map[int]int64, error) {
 	start := time.Now()
 	mine := map[int]bool{}
 	for _, a := range mParts {
@@ -33,48 +37,43 @@ func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignme
 	}
 	parts, err := p.partitions(ctx, p.cfg.AlertsTopic)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	since := p.cfg.now().Add(-p.cfg.RestoreLookback)
-	latest := map[string]*window.Alert{}
-	read, bad := 0, 0
-	for _, part := range parts {
-		f := newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.AlertsTopic, part, kafka.FirstOffset,
-			p.cfg.FetchMaxBytes, 100*time.Millisecond, p.log)
-		from, to, err := f.bounds(ctx, since)
-		if err != nil {
-			f.close()
-			return nil, err
-		}
-		f.offset = from
-		for f.offset < to {
-			err := f.fetch(ctx, func(offset int64, value []byte) error {
-				if offset >= to {
-					return nil
+	var (
+		mu     sync.Mutex
+		latest = map[string]*window.Alert{}
+		ends   = map[int]int64{}
+		read   int
+		bad    int
+		errs   = make([]error, len(parts))
+		wg     sync.WaitGroup
+	)
+	for i, part := range parts {
+		wg.Go(func() {
+			var n, nbad int
+			end, err := p.readAlerts(ctx, part, since, func(a *window.Alert, ok bool) {
+				n++
+				switch {
+				case !ok:
+					nbad++
+				case a.RuleID != p.rule.ID || !mine[matchesPartition(a.Host, p.matchesPartitions)]:
+				default:
+					mu.Lock()
+					if prev, ok := latest[a.AlertID]; !ok || a.Revision >= prev.Revision {
+						latest[a.AlertID] = a
+					}
+					mu.Unlock()
 				}
-				read++
-				a := new(window.Alert)
-				if err := a.UnmarshalJSON(value); err != nil {
-					bad++
-					return nil
-				}
-				if a.RuleID != p.rule.ID || !mine[matchesPartition(a.Host, p.matchesPartitions)] {
-					return nil
-				}
-				if prev, ok := latest[a.AlertID]; !ok || a.Revision >= prev.Revision {
-					latest[a.AlertID] = a
-				}
-				return nil
 			})
-			if err != nil {
-				f.close()
-				return nil, fmt.Errorf("reading back the alerts topic %s: %w", p.cfg.AlertsTopic, err)
-			}
-			if f.hw >= 0 && f.offset >= f.hw {
-				break // nothing more to read (compacted or aborted tail)
-			}
-		}
-		f.close()
+			mu.Lock()
+			defer mu.Unlock()
+			read, bad, ends[part], errs[i] = read+n, bad+nbad, end, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
 	}
 	out := map[int][]*window.Alert{}
 	for _, a := range latest {
@@ -86,7 +85,79 @@ func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignme
 		p.log.Warn("alerts topic holds records that are not alerts; ignored", "topic", p.cfg.AlertsTopic, "count", bad)
 	}
 	p.log.Info("alerts restored", "read", read, "restored", len(latest), "since", since.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond).String())
-	return out, nil
+	return out, ends, nil
+}
+
+// readAlerts reads alerts partition part from the first record at or after
+// since to its end at the time of the call, calling fn with each record
+// decoded (ok false for one that is not an alert), and returns that end.
+func (p *Pipeline) readAlerts(ctx context.Context, part int, since time.Time, fn func(a *window.Alert, ok bool)) (int64, error) {
+	f := newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.AlertsTopic, part, kafka.FirstOffset,
+		p.cfg.FetchMaxBytes, 100*time.Millisecond, p.log)
+	defer f.close()
+	from, to, err := f.bounds(ctx, since)
+	if err != nil {
+		return 0, err
+	}
+	f.offset = from
+	for f.offset < to {
+		err := f.fetch(ctx, func(offset int64, value []byte) error {
+			if offset >= to {
+				return nil
+			}
+			a := new(window.Alert)
+			err := a.UnmarshalJSON(value)
+			fn(a, err == nil)
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("reading back the alerts topic %s: %w", p.cfg.AlertsTopic, err)
+		}
+		if f.hw >= 0 && f.offset >= f.hw {
+			break // nothing more to read (compacted or aborted tail)
+		}
+	}
+	return to, nil
+}
+
+// tailAlerts reads every alerts partition on from ends (where restore
+// stopped) until ctx is done, and hands each alert of this rule whose host
+// belongs to one of heal's matches partitions to that partition's channel:
+// the matches worker compares it with its window (window.Heal), so that a
+// stale record written after its own (by a member that stalled past its
+// session and came back) is followed by the complete one again.
+func (p *Pipeline) tailAlerts(ctx context.Context, ends map[int]int64, heal map[int]chan *window.Alert) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for part, from := range ends {
+		wg.Go(func() {
+			f := newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.AlertsTopic, part, from,
+				p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log)
+			defer f.close()
+			for ctx.Err() == nil {
+				err := f.fetch(ctx, func(offset int64, value []byte) error {
+					a := new(window.Alert)
+					if a.UnmarshalJSON(value) != nil || a.RuleID != p.rule.ID {
+						return nil
+					}
+					ch := heal[matchesPartition(a.Host, p.matchesPartitions)]
+					if ch == nil {
+						return nil
+					}
+					select {
+					case ch <- a:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				})
+				if err != nil && ctx.Err() == nil {
+					p.log.Warn("reading the alerts topic for stale records failed; healing stops for this generation", "topic", p.cfg.AlertsTopic, "partition", part, "err", err)
+					return
+				}
+			}
+		})
+	}
 }
 
 // bounds returns the first offset with a timestamp at or after since and

@@ -44,8 +44,14 @@ type Stats struct {
 	TruncatedValues, TruncatedAlerts, OmittedValues int64
 	MemoryEvicted, ForcedEmissions, EvictedHosts    int64
 	WindowMemory                                    int64
-	Rebalances                                      int64 // consumer group generations joined (the first included)
-	PublishErrors                                   int64 // failed produce calls (alerts, matches, dead letters); each is retried
+	Rebalances                                      int64
+	// HealedAlerts counts alerts published again because a stale record
+	// of theirs followed them on the alerts topic; ZombieGenerations the
+	// generations this member lost while it stalled, whose windows and
+	// unacknowledged output it then discarded; FencedRecords the records
+	// its producers dropped for a generation it no longer held.
+	HealedAlerts, ZombieGenerations, FencedRecords int64 // consumer group generations joined (the first included)
+	PublishErrors                                  int64 // failed produce calls (alerts, matches, dead letters); each is retried
 
 	Partitions []PartitionStats // assigned partitions, sorted by topic and partition
 }
@@ -68,6 +74,7 @@ type counters struct {
 	alerts, revisions, late, restored, evicted       atomic.Int64
 	truncatedValues, truncatedAlerts, omitted        atomic.Int64
 	memoryEvicted, forced, evictedHosts              atomic.Int64
+	healed, zombies                                  atomic.Int64
 	deadLetters                                      [8]atomic.Int64 // by index in detector.Reasons()
 	rebalances                                       atomic.Int64
 }
@@ -150,25 +157,27 @@ func (s *partStats) reset() {
 // Stats returns a snapshot of the counters.
 func (p *Pipeline) Stats() Stats {
 	st := Stats{
-		RecordsConsumed: p.c.consumed.Load(),
-		PrefilterHits:   p.c.hits.Load(),
-		Matches:         p.c.matches.Load(),
-		MatchesApplied:  p.c.applied.Load(),
-		DuplicateMatch:  p.c.dups.Load(),
-		BadMatchRecords: p.c.badMatch.Load(),
-		Alerts:          p.c.alerts.Load(),
-		Revisions:       p.c.revisions.Load(),
-		LateAlerts:      p.c.late.Load(),
-		EvictedAlerts:   p.c.evicted.Load(),
-		TruncatedValues: p.c.truncatedValues.Load(),
-		TruncatedAlerts: p.c.truncatedAlerts.Load(),
-		OmittedValues:   p.c.omitted.Load(),
-		MemoryEvicted:   p.c.memoryEvicted.Load(),
-		ForcedEmissions: p.c.forced.Load(),
-		EvictedHosts:    p.c.evictedHosts.Load(),
-		RestoredAlerts:  p.c.restored.Load(),
-		Rebalances:      p.c.rebalances.Load(),
-		DeadLetters:     map[detector.Reason]int64{},
+		RecordsConsumed:   p.c.consumed.Load(),
+		PrefilterHits:     p.c.hits.Load(),
+		Matches:           p.c.matches.Load(),
+		MatchesApplied:    p.c.applied.Load(),
+		DuplicateMatch:    p.c.dups.Load(),
+		BadMatchRecords:   p.c.badMatch.Load(),
+		Alerts:            p.c.alerts.Load(),
+		Revisions:         p.c.revisions.Load(),
+		LateAlerts:        p.c.late.Load(),
+		EvictedAlerts:     p.c.evicted.Load(),
+		TruncatedValues:   p.c.truncatedValues.Load(),
+		TruncatedAlerts:   p.c.truncatedAlerts.Load(),
+		OmittedValues:     p.c.omitted.Load(),
+		MemoryEvicted:     p.c.memoryEvicted.Load(),
+		ForcedEmissions:   p.c.forced.Load(),
+		EvictedHosts:      p.c.evictedHosts.Load(),
+		HealedAlerts:      p.c.healed.Load(),
+		ZombieGenerations: p.c.zombies.Load(),
+		RestoredAlerts:    p.c.restored.Load(),
+		Rebalances:        p.c.rebalances.Load(),
+		DeadLetters:       map[detector.Reason]int64{},
 	}
 	for i, r := range detector.Reasons() {
 		if n := p.c.deadLetters[i].Load(); n > 0 {
@@ -184,8 +193,13 @@ func (p *Pipeline) Stats() Stats {
 		st.AlertsPublished = ps.Acked
 		st.PublishErrors += ps.Errors
 	}
+	if p.alerts != nil {
+		st.FencedRecords += p.alerts.Stats().Fenced
+	}
 	if p.records != nil {
-		st.PublishErrors += p.records.Stats().Errors
+		rs := p.records.Stats()
+		st.PublishErrors += rs.Errors
+		st.FencedRecords += rs.Fenced
 	}
 	p.prodMu.Unlock()
 	s := p.parts

@@ -59,6 +59,7 @@ type bucket struct {
 	inlVals   [15]string
 	inlSource [1]Source
 	inlPos    [1]partPos
+	inlRev    [2]revCount
 
 	// size is the JSON bytes of the bucket's host, fields and listed
 	// sources, as its alert would hold them (see Window.fixed for the
@@ -73,6 +74,9 @@ type bucket struct {
 	omittedHashes int
 	// nInl counts the slots of inlVals in use.
 	nInl int
+	// revisions lists the (revision, event count) of the alerts this bucket
+	// emitted or was restored from, so that Heal can tell them from others'.
+	revisions []revCount
 
 	// elem is the bucket's element in Window.open or Window.revisable.
 	elem *list.Element
@@ -80,6 +84,19 @@ type bucket struct {
 	// id is the alert_id, computed at the first emission (on creation for
 	// late buckets, from the first event).
 	id string
+}
+
+// revCount is a published revision of a bucket and its event count.
+type revCount struct{ revision, count int }
+
+func (b *bucket) noteRevision(revision, count int) {
+	if !b.hasRevision(revision, count) {
+		b.revisions = append(b.revisions, revCount{revision, count})
+	}
+}
+
+func (b *bucket) hasRevision(revision, count int) bool {
+	return slices.Contains(b.revisions, revCount{revision, count})
 }
 
 // omission counts the distinct values of one field left out of a bucket:

@@ -124,6 +124,7 @@ type Stats struct {
 	ForcedEmissions int64
 	Memory          int64
 
+	Healed          int64 // alerts emitted again by Heal after a stale record
 	Restored        int64 // alerts passed to Restore and accepted
 	RestoreFields   int64 // restored fields ignored because Config.Fields lacks them
 	RestoreAbsorbed int64 // replayed events a restored alert already counted
@@ -277,7 +278,7 @@ func (w *Window) newBucket(hs *hostState, key bucketKey) *bucket {
 	} else {
 		b.fields = make([][]string, n)
 	}
-	b.sources, b.pos = b.inlSource[:0], b.inlPos[:0]
+	b.sources, b.pos, b.revisions = b.inlSource[:0], b.inlPos[:0], b.inlRev[:0]
 	b.size = jsonLen(hs.name)
 	w.charge(b, bucketCost)
 	w.buckets[key] = b
@@ -563,6 +564,12 @@ func (w *Window) emitBucket(b *bucket, emit func(*Alert)) {
 	if b.id == "" {
 		b.id = AlertID(w.cfg.RuleID, b.hs.name, b.key.sec)
 	}
+	b.noteRevision(b.revision, b.count)
+	w.emitAlert(b, emit)
+}
+
+// emitAlert emits b's alert as it stands.
+func (w *Window) emitAlert(b *bucket, emit func(*Alert)) {
 	a := &w.alert
 	a.AlertID = b.id
 	a.Time = b.key.sec
@@ -721,10 +728,75 @@ func (w *Window) Restore(a *Alert) error {
 	b.srcStop = n < min(a.EventCount, w.cfg.MaxSources)
 	b.restored = true
 	b.unlisted = max(a.EventCount-n, 0)
+	b.noteRevision(a.Revision, a.EventCount)
 	w.idleHosts.Remove(hs)
 	w.keep(b)
 	w.fitMemory(nil)
 	return nil
+}
+
+// Heal compares an alert read back from the alerts topic, written after
+// the window's alerts were restored (by this window, or by another writer
+// such as a member that stalled past its session and came back), with the
+// bucket the window holds for it, and keeps the topic's latest record for
+// the alert_id complete:
+//
+//   - an alert this window emitted or restored (same revision and event
+//     count), or one for a bucket it does not hold or has not emitted yet,
+//     changes nothing;
+//   - one holding something the bucket lacks is merged as Restore merges,
+//     so the bucket is emitted again as the next revision with the union;
+//   - one holding less (a lower revision, fewer events) is a stale record
+//     that now follows the complete one: the bucket's alert is emitted
+//     again as it stands, an identical copy of its latest revision, so
+//     that the latest record is complete again (Stats.Healed).
+//
+// It reports whether it emitted or merged.
+func (w *Window) Heal(a *Alert, emit func(*Alert)) bool {
+	if emit == nil {
+		emit = discard
+	}
+	if a.RuleID != w.cfg.RuleID || a.Host == "" || a.Revision < 1 || a.EventCount < 1 {
+		return false
+	}
+	hs := w.hosts[a.Host]
+	if hs == nil {
+		return false
+	}
+	b := w.buckets[bucketKey{hs, a.Time, a.Late}]
+	if b == nil || b.revision == 0 || b.hasRevision(a.Revision, a.EventCount) {
+		return false
+	}
+	if a.EventCount > b.count || a.FirstSeen < b.first || a.LastSeen > b.last || w.adds(b, a) {
+		w.merge(b, a)
+		b.noteRevision(a.Revision, a.EventCount)
+		return true
+	}
+	if b.dirty {
+		return false // its next emission, a higher revision, comes anyway
+	}
+	w.stats.Healed++
+	w.emitAlert(b, emit)
+	return true
+}
+
+// adds reports whether a holds a value b lacks (of a field b keeps).
+func (w *Window) adds(b *bucket, a *Alert) bool {
+	for _, f := range a.Fields {
+		i, ok := w.fieldIndex[f.Name]
+		if !ok {
+			continue
+		}
+		for _, v := range f.Values {
+			if v != "" && !b.has(i, v) {
+				return true
+			}
+		}
+		if f.Omitted > b.omittedCount(i) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *Window) restoreFields(b *bucket, a *Alert) {

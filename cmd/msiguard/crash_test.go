@@ -17,6 +17,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
 
@@ -193,6 +194,40 @@ func TestCrashSIGKILL(t *testing.T) {
 			t.Fatalf("alerts topic not as expected:\n%s", strings.Join(problems, "\n"))
 		}
 		<-tick.C
+	}
+
+	// Dead letters are at least once: copies after a crash share their
+	// key, the source record's position, so a compacted dead-letter topic
+	// or any consumer can drop them.
+	dead, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], dlq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := map[string]int{}
+	for _, d := range dead {
+		var src [3]string
+		for _, h := range d.Headers {
+			switch h.Key {
+			case stream.HeaderSourceTopic:
+				src[0] = string(h.Value)
+			case stream.HeaderSourcePartition:
+				src[1] = string(h.Value)
+			case stream.HeaderSourceOffset:
+				src[2] = string(h.Value)
+			}
+		}
+		if want := strings.Join(src[:], "/"); string(d.Key) != want {
+			t.Errorf("dead letter keyed %q, want its source position %q", d.Key, want)
+		}
+		copies[string(d.Key)]++
+	}
+	dups := 0
+	for _, n := range copies {
+		dups += n - 1
+	}
+	t.Logf("dead-letter topic: %d records for %d source records (%d copies)", len(dead), len(copies), dups)
+	if len(dead) == 0 {
+		t.Error("no dead letter at all: the test shows nothing about their keys")
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
