@@ -300,9 +300,10 @@ func (p *Producer) Stats() ProducerStats {
 	}
 }
 
-// Send queues m. It blocks while the queue is full, until ctx is done or the
-// producer fails (returning ctx.Err() or the fatal error). m's byte slices
-// must not be modified after Send.
+// Send queues m. It blocks only while the queue is full, until ctx is done
+// or the producer fails (returning ctx.Err() or the fatal error): with room
+// it queues m even when ctx is already done. m's byte slices must not be
+// modified after Send.
 func (p *Producer) Send(ctx context.Context, m kafka.Message) error {
 	if err := p.Err(); err != nil {
 		return err
@@ -310,21 +311,34 @@ func (p *Producer) Send(ctx context.Context, m kafka.Message) error {
 	if m.Topic == "" {
 		m.Topic = p.topic
 	}
+	// Room first: with room, Send never blocks, so ctx has no say (a
+	// select would pick a done ctx at random even with room).
 	select {
 	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.done:
-		return p.closedErr()
+	default:
+		select {
+		case p.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.done:
+			return p.closedErr()
+		}
 	}
+	// A slot taken guarantees room in the queue (both hold Queue items,
+	// and barriers take no slot but are few), so this rarely blocks.
 	select {
 	case p.queue <- item{msg: m}:
 		return nil
-	case <-ctx.Done():
-		<-p.slots
-		return ctx.Err()
-	case <-p.done:
-		return p.closedErr()
+	default:
+		select {
+		case p.queue <- item{msg: m}:
+			return nil
+		case <-ctx.Done():
+			<-p.slots
+			return ctx.Err()
+		case <-p.done:
+			return p.closedErr()
+		}
 	}
 }
 

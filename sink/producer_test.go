@@ -360,3 +360,30 @@ func TestProducerFence(t *testing.T) {
 		t.Errorf("topic holds %q, %d fenced; want %q and 2", got, p.Stats().Fenced, want)
 	}
 }
+
+// With room in the queue Send queues the record even when its context is
+// already done: it never blocks then, so the context has no say (a select
+// over both would pick the done context about half the time).
+func TestSendWithRoomIgnoresDoneContext(t *testing.T) {
+	c := kafkatest.Start(t)
+	topic := kafkatest.UniqueName(t, "out")
+	c.CreateTopic(t, topic, 1)
+	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", Queue: 1000}, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 200 {
+		if err := p.Send(done, kafka.Message{Value: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatalf("Send %d with room and a done context: %v", i, err)
+		}
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readAll(t, c, topic, 1)); n != 200 {
+		t.Errorf("%d records written, want 200", n)
+	}
+}

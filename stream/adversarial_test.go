@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -338,5 +339,55 @@ func TestHealStaleRecord(t *testing.T) {
 	t.Logf("healed %v after the stale record was written", time.Since(written).Round(time.Millisecond))
 	if n := m.p.Stats().HealedAlerts; n != 1 {
 		t.Errorf("HealedAlerts = %d, want 1", n)
+	}
+}
+
+// A shutdown whose final commit fails is not a clean drain: Run says so
+// (ErrDrainIncomplete) instead of reporting success after a log line.
+func TestFailedFinalCommitIsNotClean(t *testing.T) {
+	e := newEnv(t, 2, kafkatest.WithFaults())
+	var refuse atomic.Bool
+	fake := e.c.Fake()
+	fake.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		fake.KeepControl()
+		if !refuse.Load() {
+			return nil, nil, false
+		}
+		oc := req.(*kmsg.OffsetCommitRequest)
+		resp := oc.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, rt := range oc.Topics {
+			st := kmsg.NewOffsetCommitResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewOffsetCommitResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	e.produceRaw([][]byte{attackRecord("WKS-1", time.Now(), 100, "msiexec /i a.msi")})
+	m := e.start(e.config())
+	want := e.expected(e.placed())
+	e.waitAlerts(want, 60*time.Second)
+	e.produceRaw([][]byte{attackRecord("WKS-2", time.Now(), 101, "msiexec /i b.msi")})
+	kafkatest.WaitFor(t, 30*time.Second, func() error {
+		if n := m.p.Stats().Matches; n < 2 {
+			return fmt.Errorf("%d matches", n)
+		}
+		return nil
+	})
+	refuse.Store(true)
+	m.cancel()
+	select {
+	case err := <-m.done:
+		m.done <- err
+		if !errors.Is(err, ErrDrainIncomplete) {
+			t.Fatalf("Run = %v after a shutdown whose final commit failed, want ErrDrainIncomplete", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("Run did not return")
 	}
 }

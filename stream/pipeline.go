@@ -296,11 +296,12 @@ func (o *offsets) markCommitted(m map[string]map[int]int64) {
 	o.mu.Unlock()
 }
 
-// commit commits the pending offsets of the generation.
-func (p *Pipeline) commit(gen *kafka.Generation, o *offsets) {
+// commit commits the pending offsets of the generation and returns why it
+// could not.
+func (p *Pipeline) commit(gen *kafka.Generation, o *offsets) error {
 	m := o.pending()
 	if m == nil {
-		return
+		return nil
 	}
 	if err := gen.CommitOffsets(m); err != nil {
 		var ke kafka.Error
@@ -309,13 +310,43 @@ func (p *Pipeline) commit(gen *kafka.Generation, o *offsets) {
 		} else {
 			p.log.Warn("committing offsets failed; will retry", "generation", gen.ID, "err", err)
 		}
-		return
+		return err
 	}
 	o.markCommitted(m)
 	for t, ps := range m {
 		for part, off := range ps {
 			p.parts.setCommitted(tp{t, part}, off)
 		}
+	}
+	return nil
+}
+
+// finalCommitPatience bounds the retries of the final commit.
+const finalCommitPatience = 5 * time.Second
+
+// finalCommit commits what the drain made committable, trying again while
+// drain lasts, and returns why it could not.
+func (p *Pipeline) finalCommit(drain context.Context, gen *kafka.Generation, o *offsets) error {
+	drain, cancel := context.WithTimeout(drain, finalCommitPatience)
+	defer cancel()
+	backoff := 100 * time.Millisecond
+	for {
+		err := p.commit(gen, o)
+		if err == nil {
+			return nil
+		}
+		var ke kafka.Error
+		if errors.As(err, &ke) && (ke == kafka.IllegalGeneration || ke == kafka.UnknownMemberId) {
+			return err // no retry helps: the generation is gone
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-drain.Done():
+			t.Stop()
+			return err
+		}
+		backoff = min(2*backoff, time.Second)
 	}
 }
 
@@ -428,7 +459,7 @@ loop:
 	for {
 		select {
 		case <-tick.C:
-			p.commit(gen, o)
+			_ = p.commit(gen, o) // retried at the next tick
 		case <-alertsFailed:
 			// A producer that failed for good stops the member at once,
 			// not at its workers' next Send or barrier.
@@ -460,7 +491,13 @@ loop:
 		}
 		return nil
 	}
-	p.commit(gen, o)
+	if cerr := p.finalCommit(drain, gen, o); cerr != nil {
+		// The drain flushed and everything was acknowledged, but the
+		// positions are not committed: what follows them is read again
+		// (identical copies at most). Not a clean drain.
+		log.Warn("final commit failed: the records since the last commit will be read again", "err", cerr)
+		clean = false
+	}
 	if !clean {
 		// Some partition's drain did not complete: its offsets were not
 		// committed, so its records will be read again. Make sure nothing
