@@ -58,7 +58,7 @@
 //
 // # Topics
 //
-// RunTopic reads a RecordSource (stream.RangeReader: fixed offset ranges,
+// RunTopic reads a RecordSource (topicsource.Source: fixed offset ranges,
 // no consumer group) and merges its partitions by (record timestamp,
 // partition, offset) into batches of Config.BatchRecords records, which the
 // same workers and sequencer process; a record's source in alerts and dead

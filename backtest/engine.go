@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
-	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -100,7 +99,7 @@ type block struct {
 	input int    // index of the file
 	data  []byte // whole lines; returned to the pool by the worker
 	pool  chan []byte
-	recs  []stream.Record
+	recs  []Record
 	topic string
 
 	// Results.

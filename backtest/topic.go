@@ -5,18 +5,35 @@ import (
 	"context"
 	"errors"
 	"io"
-
-	"github.com/msiguard/msiguard/stream"
+	"time"
 )
 
 // RecordSource is what RunTopic reads: fixed offset ranges of a topic's
-// partitions. *stream.RangeReader implements it.
+// partitions (backtest/topicsource adapts a Kafka topic's). The engine
+// knows nothing of Kafka: it imports no Kafka client.
 type RecordSource interface {
 	Topic() string
-	Ranges() []stream.Range
+	Ranges() []Range
 	// Next returns the next records of partition p in offset order, or
 	// io.EOF after the last.
-	Next(ctx context.Context, p int) ([]stream.Record, error)
+	Next(ctx context.Context, p int) ([]Record, error)
+}
+
+// Range is the offset range [Start, End) of one partition.
+type Range struct {
+	Partition int
+	Start     int64
+	End       int64
+}
+
+// Record is one record of a range. Its Value belongs to the engine once
+// Next returns it.
+type Record struct {
+	Partition int
+	Offset    int64
+	// Time is the record's timestamp; the merge of partitions orders by it.
+	Time  time.Time
+	Value []byte
 }
 
 // RunTopic replays the ranges of src and returns the summary.
@@ -54,11 +71,11 @@ func (e *Engine) RunTopic(ctx context.Context, src RecordSource) (Summary, error
 type cursor struct {
 	partition int
 	start     int64
-	recs      []stream.Record
+	recs      []Record
 	i         int
 }
 
-func (c *cursor) head() *stream.Record { return &c.recs[c.i] }
+func (c *cursor) head() *Record { return &c.recs[c.i] }
 
 type cursorHeap []*cursor
 

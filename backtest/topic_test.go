@@ -9,14 +9,12 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/msiguard/msiguard/stream"
 )
 
 // fakeSource serves records from memory, in batches of batch records, with
 // a random delay per batch so that partitions race each other.
 type fakeSource struct {
-	parts map[int][]stream.Record
+	parts map[int][]Record
 	batch int
 	delay func(p int) time.Duration
 
@@ -25,14 +23,14 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Topic() string { return "sysmon" }
-func (f *fakeSource) Ranges() []stream.Range {
-	var rs []stream.Range
+func (f *fakeSource) Ranges() []Range {
+	var rs []Range
 	for p := range len(f.parts) {
-		rs = append(rs, stream.Range{Partition: p, Start: 0, End: int64(len(f.parts[p]))})
+		rs = append(rs, Range{Partition: p, Start: 0, End: int64(len(f.parts[p]))})
 	}
 	return rs
 }
-func (f *fakeSource) Next(ctx context.Context, p int) ([]stream.Record, error) {
+func (f *fakeSource) Next(ctx context.Context, p int) ([]Record, error) {
 	if f.delay != nil {
 		time.Sleep(f.delay(p))
 	}
@@ -49,12 +47,12 @@ func (f *fakeSource) Next(ctx context.Context, p int) ([]stream.Record, error) {
 
 // spread puts the generated lines on n partitions round-robin, record
 // timestamps near the event time.
-func spread(g *genSet, n int) map[int][]stream.Record {
-	parts := map[int][]stream.Record{}
+func spread(g *genSet, n int) map[int][]Record {
+	parts := map[int][]Record{}
 	base := time.Date(2025, 3, 6, 10, 0, 0, 0, time.UTC)
 	for i, line := range g.lines {
 		p := i % n
-		parts[p] = append(parts[p], stream.Record{Partition: p, Offset: int64(len(parts[p])), Time: base.Add(time.Duration(i) * 20 * time.Millisecond), Value: []byte(line)})
+		parts[p] = append(parts[p], Record{Partition: p, Offset: int64(len(parts[p])), Time: base.Add(time.Duration(i) * 20 * time.Millisecond), Value: []byte(line)})
 	}
 	return parts
 }
@@ -119,7 +117,7 @@ func TestTopicKnownAnswersAndDeterminism(t *testing.T) {
 
 type failingSource struct{ fakeSource }
 
-func (f *failingSource) Next(ctx context.Context, p int) ([]stream.Record, error) {
+func (f *failingSource) Next(ctx context.Context, p int) ([]Record, error) {
 	if p == 1 {
 		return nil, errors.New("broker gone")
 	}
@@ -138,7 +136,7 @@ func TestTopicErrors(t *testing.T) {
 	if _, err := e.RunTopic(context.Background(), src); !errors.Is(err, ErrUsed) {
 		t.Errorf("second run: %v", err)
 	}
-	r := runTopic(t, Config{}, &fakeSource{parts: map[int][]stream.Record{0: nil}, pos: map[int]int{}})
+	r := runTopic(t, Config{}, &fakeSource{parts: map[int][]Record{0: nil}, pos: map[int]int{}})
 	if len(r.out) != 0 || r.sum.Records != 0 {
 		t.Errorf("empty range: %q %d", r.out, r.sum.Records)
 	}

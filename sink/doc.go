@@ -12,7 +12,7 @@
 // acknowledged, which is what makes an offset safe to commit.
 //
 // Errors no retry can fix (bad credentials, missing ACLs, untrusted
-// certificates, oversized records) stop the producer with a [*FatalError]
+// certificates, oversized records) stop the producer with a [*kafkaio.FatalError]
 // whose message says what to change; [Classify] recognizes them for the
 // consumer side too.
 //

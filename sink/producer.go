@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/msiguard/msiguard/kafkaio"
 )
 
 // Defaults applied by NewProducer to zero Config fields.
@@ -38,26 +40,10 @@ var ErrFenced = errors.New("sink: records dropped by the fence")
 // error saying why once they may not (see Producer.SetFence).
 type Fence interface{ Valid() error }
 
-// DefaultMaxRecordBytes is Kafka's default max.message.bytes (1 MiB plus
-// the 12 bytes of a record batch's log overhead).
-const DefaultMaxRecordBytes = 1048588
-
-// RecordTooLargeError is what Reject receives for a record larger than
-// its topic accepts, before it is sent.
-type RecordTooLargeError struct {
-	Topic string
-	Bytes int // the record's size in a batch of its own, estimated
-	Limit int // the topic's max.message.bytes
-}
-
-func (e *RecordTooLargeError) Error() string {
-	return fmt.Sprintf("a record of %d bytes exceeds the max.message.bytes of topic %s (%d)", e.Bytes, e.Topic, e.Limit)
-}
-
 // Config configures a Producer.
 type Config struct {
 	// Cluster says how to reach the brokers. Required.
-	Cluster *Cluster
+	Cluster *kafkaio.Cluster
 	// Name labels log lines ("alerts", "matches").
 	Name string
 	// Queue caps the records accepted but not yet acknowledged (queued and
@@ -84,7 +70,7 @@ type Config struct {
 
 	// MaxRecordBytes maps a topic to the largest record batch its brokers
 	// accept (its max.message.bytes, see TopicLimits); topics not listed
-	// get DefaultMaxRecordBytes, Kafka's default. A record larger than its
+	// get kafkaio.DefaultMaxRecordBytes, Kafka's default. A record larger than its
 	// topic accepts (key, value and headers, with a record batch's
 	// overhead) is never sent: it goes to Reject like one the brokers
 	// refused.
@@ -102,7 +88,7 @@ type Config struct {
 // Validate reports the first problem with c, or nil.
 func (c *Config) Validate() error {
 	if c.Cluster == nil {
-		return fmt.Errorf("%w: producer %q has no Cluster", ErrConfig, c.Name)
+		return fmt.Errorf("%w: producer %q has no Cluster", kafkaio.ErrConfig, c.Name)
 	}
 	if err := c.Cluster.Validate(); err != nil {
 		return err
@@ -116,7 +102,7 @@ func (c *Config) Validate() error {
 		{"WriteTimeout", int64(c.WriteTimeout)},
 	} {
 		if v.v < 0 {
-			return fmt.Errorf("%w: producer %s: %s is negative", ErrConfig, c.Name, v.name)
+			return fmt.Errorf("%w: producer %s: %s is negative", kafkaio.ErrConfig, c.Name, v.name)
 		}
 	}
 	return nil
@@ -206,7 +192,7 @@ func NewProducer(cfg Config, topic string) (*Producer, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxRecord := DefaultMaxRecordBytes
+	maxRecord := kafkaio.DefaultMaxRecordBytes
 	for _, n := range cfg.MaxRecordBytes {
 		maxRecord = max(maxRecord, n)
 	}
@@ -537,7 +523,7 @@ func (p *Producer) write(batch []kafka.Message) outcome {
 			j := 0
 			for i := range batch {
 				if we[i] != nil {
-					recordErr = recordErr || IsRecordError(we[i])
+					recordErr = recordErr || kafkaio.IsRecordError(we[i])
 					batch[j] = batch[i]
 					j++
 				}
@@ -546,7 +532,7 @@ func (p *Producer) write(batch []kafka.Message) outcome {
 			p.release(len(batch) - j)
 			batch = batch[:j]
 		} else {
-			recordErr = IsRecordError(err) && len(batch) == 1
+			recordErr = kafkaio.IsRecordError(err) && len(batch) == 1
 		}
 		if recordErr {
 			return p.writeEach(batch)
@@ -576,11 +562,11 @@ func (p *Producer) writeEach(batch []kafka.Message) outcome {
 				break
 			}
 			p.errs.Add(1)
-			if IsRecordError(err) {
+			if kafkaio.IsRecordError(err) {
 				// A replacement refused again would be refused forever.
 				if rejects++; rejects > 2 {
 					p.release(len(batch) - i)
-					p.setFatal(fmt.Errorf("producing to %s: topic %s refused a record and its replacement: %w", p.cfg.Name, m.Topic, Classify(err)))
+					p.setFatal(fmt.Errorf("producing to %s: topic %s refused a record and its replacement: %w", p.cfg.Name, m.Topic, kafkaio.Classify(err)))
 					return failed
 				}
 				if !p.reject(m, err) {
@@ -608,15 +594,15 @@ func (p *Producer) dropFenced(pending []kafka.Message) bool {
 	return true
 }
 
-// checkSize returns a *RecordTooLargeError when m exceeds its topic's
+// checkSize returns a *kafkaio.RecordTooLargeError when m exceeds its topic's
 // limit.
 func (p *Producer) checkSize(m *kafka.Message) error {
 	limit, ok := p.cfg.MaxRecordBytes[m.Topic]
 	if !ok {
-		limit = DefaultMaxRecordBytes
+		limit = kafkaio.DefaultMaxRecordBytes
 	}
 	if n := msgSize(m) + batchOverhead; n > limit {
-		return &RecordTooLargeError{Topic: m.Topic, Bytes: n, Limit: limit}
+		return &kafkaio.RecordTooLargeError{Topic: m.Topic, Bytes: n, Limit: limit}
 	}
 	return nil
 }
@@ -629,7 +615,7 @@ const batchOverhead = 73
 // after failing the producer, when there is no replacement.
 func (p *Producer) reject(m *kafka.Message, why error) bool {
 	if p.cfg.Reject == nil {
-		p.setFatal(fmt.Errorf("producing to %s: %w", p.cfg.Name, Classify(why)))
+		p.setFatal(fmt.Errorf("producing to %s: %w", p.cfg.Name, kafkaio.Classify(why)))
 		return false
 	}
 	repl, err := p.cfg.Reject(*m, why)
@@ -669,7 +655,7 @@ func (r *retrier) recovered() {
 // then released).
 func (r *retrier) fail(err error, pending []kafka.Message) outcome {
 	p := r.p
-	if c := Classify(err); IsFatal(c) {
+	if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
 		topic := p.topic
 		if len(pending) > 0 {
 			topic = pending[0].Topic

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msiguard/msiguard/kafkaio"
+
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -44,7 +46,7 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 	failures.Store(5)
 	failProduce(c, topic, &failures)
 
-	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", Queue: 16, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}, topic)
+	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test", Queue: 16, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 }
 
 // TestProducerFatal: an error no retry fixes stops the producer with a
-// *FatalError and fails pending barriers.
+// *kafkaio.FatalError and fails pending barriers.
 func TestProducerFatal(t *testing.T) {
 	c := kafkatest.Start(t, kafkatest.WithFaults())
 	topic := kafkatest.UniqueName(t, "out")
@@ -139,7 +141,7 @@ func TestProducerFatal(t *testing.T) {
 		resp := kafkatest.RefuseProduce(pr, kerr.TopicAuthorizationFailed.Code)
 		return resp, nil, true
 	})
-	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
+	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,29 +150,29 @@ func TestProducerFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.Flush(context.Background())
-	var fe *FatalError
+	var fe *kafkaio.FatalError
 	if !errors.As(err, &fe) || !errors.As(p.Err(), &fe) {
-		t.Fatalf("Flush = %v, Err = %v; want a *FatalError", err, p.Err())
+		t.Fatalf("Flush = %v, Err = %v; want a *kafkaio.FatalError", err, p.Err())
 	}
 	t.Log(err)
 }
 
 func TestClusterValidateAndMask(t *testing.T) {
-	c := Cluster{Brokers: []string{"k:9092"}, SASL: SASL{Mechanism: SASLSCRAMSHA512, Username: "u", Password: "hunter2"}}
+	c := kafkaio.Cluster{Brokers: []string{"k:9092"}, SASL: kafkaio.SASL{Mechanism: kafkaio.SASLSCRAMSHA512, Username: "u", Password: "hunter2"}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if s := c.SASL.String(); s == "" || strings.Contains(s, "hunter2") {
 		t.Errorf("SASL.String() = %q shows the password", s)
 	}
-	for _, bad := range []Cluster{
+	for _, bad := range []kafkaio.Cluster{
 		{},
 		{Brokers: []string{"nohostport"}},
-		{Brokers: []string{"k:1"}, SASL: SASL{Mechanism: "kerberos", Username: "u", Password: "p"}},
-		{Brokers: []string{"k:1"}, SASL: SASL{Username: "u"}},
+		{Brokers: []string{"k:1"}, SASL: kafkaio.SASL{Mechanism: "kerberos", Username: "u", Password: "p"}},
+		{Brokers: []string{"k:1"}, SASL: kafkaio.SASL{Username: "u"}},
 	} {
-		if err := bad.Validate(); !errors.Is(err, ErrConfig) {
-			t.Errorf("Validate(%+v) = %v, want ErrConfig", bad, err)
+		if err := bad.Validate(); !errors.Is(err, kafkaio.ErrConfig) {
+			t.Errorf("Validate(%+v) = %v, want kafkaio.ErrConfig", bad, err)
 		}
 	}
 }
@@ -213,7 +215,7 @@ func TestProducerReject(t *testing.T) {
 			c.CreateTopicWith(t, topic, 1, map[string]string{"max.message.bytes": "4000"})
 			c.CreateTopic(t, dlq, 1)
 			var rejected []error
-			cfg := Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", Linger: 50 * time.Millisecond,
+			cfg := Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test", Linger: 50 * time.Millisecond,
 				Reject: func(m kafka.Message, err error) (kafka.Message, error) {
 					rejected = append(rejected, err)
 					return kafka.Message{Topic: dlq, Key: m.Key, Value: m.Value[:10]}, nil
@@ -251,7 +253,7 @@ func TestProducerReject(t *testing.T) {
 				t.Errorf("dead letters %v, rejections %v", dead, rejected)
 			}
 			for _, err := range rejected {
-				if !IsRecordError(err) {
+				if !kafkaio.IsRecordError(err) {
 					t.Errorf("rejection %v is not a record error", err)
 				}
 			}
@@ -272,7 +274,7 @@ func TestProducerFailedChannel(t *testing.T) {
 		fake.KeepControl()
 		return kafkatest.RefuseProduce(req.(*kmsg.ProduceRequest), kerr.TopicAuthorizationFailed.Code), nil, true
 	})
-	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
+	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +311,7 @@ func TestProducerFence(t *testing.T) {
 	c.CreateTopic(t, topic, 1)
 	var failures atomic.Int64
 	failProduce(c, topic, &failures)
-	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", RetryMin: 20 * time.Millisecond, RetryMax: 40 * time.Millisecond}, topic)
+	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test", RetryMin: 20 * time.Millisecond, RetryMax: 40 * time.Millisecond}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +370,7 @@ func TestSendWithRoomIgnoresDoneContext(t *testing.T) {
 	c := kafkatest.Start(t)
 	topic := kafkatest.UniqueName(t, "out")
 	c.CreateTopic(t, topic, 1)
-	p, err := NewProducer(Config{Cluster: &Cluster{Brokers: c.Addrs()}, Name: "test", Queue: 1000}, topic)
+	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test", Queue: 1000}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/msiguard/msiguard/kafkaio"
+
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
 )
@@ -29,7 +31,7 @@ const (
 // load tests and demos use to fill an input topic (msiguard gen).
 type RawWriterConfig struct {
 	// Cluster says how to reach the brokers. Required.
-	Cluster *Cluster
+	Cluster *kafkaio.Cluster
 	// Topic is the topic written to. Required.
 	Topic string
 	// Partitions, when positive, creates Topic with that many partitions
@@ -67,16 +69,16 @@ type RawWriterConfig struct {
 }
 
 // Validate reports the first problem with c, or nil. Its errors wrap
-// ErrConfig.
+// kafkaio.ErrConfig.
 func (c *RawWriterConfig) Validate() error {
 	if c.Cluster == nil {
-		return fmt.Errorf("%w: raw writer has no Cluster", ErrConfig)
+		return fmt.Errorf("%w: raw writer has no Cluster", kafkaio.ErrConfig)
 	}
 	if err := c.Cluster.Validate(); err != nil {
 		return err
 	}
 	if c.Topic == "" {
-		return fmt.Errorf("%w: no topic: set --topic", ErrConfig)
+		return fmt.Errorf("%w: no topic: set --topic", kafkaio.ErrConfig)
 	}
 	if _, err := rawAcks(c.Acks); err != nil {
 		return err
@@ -96,11 +98,11 @@ func (c *RawWriterConfig) Validate() error {
 		{"topic timeout", int64(c.TopicTimeout)},
 	} {
 		if v.v < 0 {
-			return fmt.Errorf("%w: raw writer %s is negative (%d)", ErrConfig, v.name, v.v)
+			return fmt.Errorf("%w: raw writer %s is negative (%d)", kafkaio.ErrConfig, v.name, v.v)
 		}
 	}
 	if c.ReplicationFactor < -1 || c.ReplicationFactor > 32767 {
-		return fmt.Errorf("%w: replication factor %d: use -1 (the brokers' default) or a positive number", ErrConfig, c.ReplicationFactor)
+		return fmt.Errorf("%w: replication factor %d: use -1 (the brokers' default) or a positive number", kafkaio.ErrConfig, c.ReplicationFactor)
 	}
 	return nil
 }
@@ -112,7 +114,7 @@ func rawAcks(s string) (kafka.RequiredAcks, error) {
 	case "one", "1":
 		return kafka.RequireOne, nil
 	}
-	return 0, fmt.Errorf("%w: acks %q: use all or one", ErrConfig, s)
+	return 0, fmt.Errorf("%w: acks %q: use all or one", kafkaio.ErrConfig, s)
 }
 
 func rawBalancer(s string) (kafka.Balancer, error) {
@@ -122,7 +124,7 @@ func rawBalancer(s string) (kafka.Balancer, error) {
 	case "hash":
 		return &kafka.Hash{}, nil
 	}
-	return nil, fmt.Errorf("%w: balance %q: use round-robin or hash", ErrConfig, s)
+	return nil, fmt.Errorf("%w: balance %q: use round-robin or hash", kafkaio.ErrConfig, s)
 }
 
 func rawCompression(s string) (compress.Compression, error) {
@@ -138,7 +140,7 @@ func rawCompression(s string) (compress.Compression, error) {
 	case "zstd":
 		return kafka.Zstd, nil
 	}
-	return 0, fmt.Errorf("%w: compression %q: use none, gzip, snappy, lz4 or zstd", ErrConfig, s)
+	return 0, fmt.Errorf("%w: compression %q: use none, gzip, snappy, lz4 or zstd", kafkaio.ErrConfig, s)
 }
 
 // RawRecord is one record for RawWriter.Write.
@@ -175,8 +177,8 @@ type RawWriter struct {
 
 // NewRawWriter validates cfg, creates the topic when cfg.Partitions is
 // positive and it does not exist, waits until every partition has a leader,
-// and returns a writer. Configuration errors wrap ErrConfig; errors no retry
-// can fix are *FatalError.
+// and returns a writer. Configuration errors wrap kafkaio.ErrConfig; errors no retry
+// can fix are *kafkaio.FatalError.
 func NewRawWriter(ctx context.Context, cfg RawWriterConfig) (*RawWriter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -203,7 +205,7 @@ func NewRawWriter(ctx context.Context, cfg RawWriterConfig) (*RawWriter, error) 
 	defer cancel()
 	n, err := ensureTopic(tctx, cfg.Cluster, cfg.Topic, cfg.Partitions, cfg.ReplicationFactor)
 	if err != nil {
-		return nil, Classify(err)
+		return nil, kafkaio.Classify(err)
 	}
 	transport, err := cfg.Cluster.Transport()
 	if err != nil {
@@ -232,7 +234,7 @@ func (w *RawWriter) Partitions() int { return w.partitions }
 // them (with the configured acks), or with the first error. Keys and values
 // are read until Write returns; the caller may reuse them afterwards. After
 // an error or a cancelled ctx, some records may have been written: a load
-// generator may simply stop. Errors no retry can fix are *FatalError.
+// generator may simply stop. Errors no retry can fix are *kafkaio.FatalError.
 func (w *RawWriter) Write(ctx context.Context, recs []RawRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -254,7 +256,7 @@ func (w *RawWriter) Write(ctx context.Context, recs []RawRecord) error {
 	w.pool.Put(mp)
 	if err != nil {
 		w.errs.Add(1)
-		return Classify(summarizeWriteErrors(err))
+		return kafkaio.Classify(summarizeWriteErrors(err))
 	}
 	w.writes.Add(1)
 	w.records.Add(int64(len(recs)))
@@ -289,7 +291,7 @@ func (w *RawWriter) Close() error { return w.w.Close() }
 // ensureTopic creates topic with partitions partitions when partitions > 0
 // (an existing topic is kept), then waits until the brokers report it with
 // a leader for every partition, and returns its partition count.
-func ensureTopic(ctx context.Context, c *Cluster, topic string, partitions, replication int) (int, error) {
+func ensureTopic(ctx context.Context, c *kafkaio.Cluster, topic string, partitions, replication int) (int, error) {
 	d, err := c.Dialer()
 	if err != nil {
 		return 0, err
@@ -356,7 +358,7 @@ func ensureTopic(ctx context.Context, c *Cluster, topic string, partitions, repl
 		if err == nil {
 			return n, nil
 		}
-		if IsFatal(err) {
+		if kafkaio.IsFatal(err) {
 			return 0, err
 		}
 		last = err

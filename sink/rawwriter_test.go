@@ -12,11 +12,12 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
 )
 
-func rawCluster(c *kafkatest.Cluster) *sink.Cluster {
-	return &sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig(), DialTimeout: 10 * time.Second}
+func rawCluster(c *kafkatest.Cluster) *kafkaio.Cluster {
+	return &kafkaio.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig(), DialTimeout: 10 * time.Second}
 }
 
 func newRawWriter(t *testing.T, cfg sink.RawWriterConfig) *sink.RawWriter {
@@ -177,14 +178,14 @@ func TestRawWriterKeepsExistingTopic(t *testing.T) {
 }
 
 func TestRawWriterConfigErrors(t *testing.T) {
-	cl := &sink.Cluster{Brokers: []string{"127.0.0.1:9"}}
+	cl := &kafkaio.Cluster{Brokers: []string{"127.0.0.1:9"}}
 	for _, tc := range []struct {
 		name string
 		cfg  sink.RawWriterConfig
 		want string
 	}{
 		{"no cluster", sink.RawWriterConfig{Topic: "t"}, "Cluster"},
-		{"no brokers", sink.RawWriterConfig{Cluster: &sink.Cluster{}, Topic: "t"}, "brokers"},
+		{"no brokers", sink.RawWriterConfig{Cluster: &kafkaio.Cluster{}, Topic: "t"}, "brokers"},
 		{"no topic", sink.RawWriterConfig{Cluster: cl}, "topic"},
 		{"acks", sink.RawWriterConfig{Cluster: cl, Topic: "t", Acks: "two"}, "acks"},
 		{"balance", sink.RawWriterConfig{Cluster: cl, Topic: "t", Balance: "random"}, "balance"},
@@ -194,8 +195,8 @@ func TestRawWriterConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := sink.NewRawWriter(context.Background(), tc.cfg)
-			if !errors.Is(err, sink.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("NewRawWriter = %v, want an ErrConfig about %q", err, tc.want)
+			if !errors.Is(err, kafkaio.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("NewRawWriter = %v, want an kafkaio.ErrConfig about %q", err, tc.want)
 			}
 		})
 	}
@@ -205,7 +206,7 @@ func TestRawWriterUnreachableBrokers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{
-		Cluster: &sink.Cluster{Brokers: []string{"127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond},
+		Cluster: &kafkaio.Cluster{Brokers: []string{"127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond},
 		Topic:   "t", Partitions: 1,
 	})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {

@@ -14,7 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
 
@@ -178,7 +178,7 @@ func bareBatch(b *testing.B, c *kafkatest.Cluster, topic string, parts, n int) t
 // consumed n records.
 func pipeline(b *testing.B, c *kafkatest.Cluster, topic, alerts, dlq string, n int) time.Duration {
 	p, err := New(Config{
-		Cluster: sink.Cluster{Brokers: c.Addrs()},
+		Cluster: kafkaio.Cluster{Brokers: c.Addrs()},
 		Topic:   topic, Group: kafkatest.UniqueName(b, "msiguard"),
 		AlertsTopic: alerts, DLQTopic: dlq,
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: time.Second,

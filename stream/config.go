@@ -9,7 +9,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/deadletter"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -34,13 +34,13 @@ const (
 const MatchesSuffix = ".matches"
 
 // ErrConfig is wrapped by every error Validate returns.
-var ErrConfig = sink.ErrConfig
+var ErrConfig = kafkaio.ErrConfig
 
 // Config configures a Pipeline. Every optional field's zero value selects
 // the documented default.
 type Config struct {
 	// Cluster says how to reach the brokers (addresses, TLS, SASL). Required.
-	Cluster sink.Cluster
+	Cluster kafkaio.Cluster
 
 	// Topic is the input topic of raw Sysmon records. Required.
 	Topic string

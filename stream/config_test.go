@@ -9,7 +9,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
 )
@@ -19,7 +19,7 @@ import (
 // that a negative cap is refused with the flag's name.
 func TestWindowConfigRetainBuckets(t *testing.T) {
 	rule := detector.SeedRule()
-	base := Config{Cluster: sink.Cluster{Brokers: []string{"127.0.0.1:9092"}}, Topic: "sysmon", Group: "msiguard",
+	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"127.0.0.1:9092"}}, Topic: "sysmon", Group: "msiguard",
 		AlertsTopic: "msiguard.alerts", DLQTopic: "msiguard.dlq"}
 
 	wcfg := func(c Config) window.Config {

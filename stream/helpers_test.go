@@ -11,7 +11,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
 )
@@ -53,7 +53,7 @@ func newEnvWith(t *testing.T, parts int, inputConfigs map[string]string, opts ..
 // tests.
 func (e *env) config() Config {
 	return Config{
-		Cluster:           sink.Cluster{Brokers: e.c.Addrs(), TLS: e.c.TLSConfig()},
+		Cluster:           kafkaio.Cluster{Brokers: e.c.Addrs(), TLS: e.c.TLSConfig()},
 		Topic:             e.topic,
 		Group:             e.group,
 		AlertsTopic:       e.alerts,

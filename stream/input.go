@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/kafkaio"
 )
 
 // Dead-letter headers.
@@ -34,7 +35,7 @@ type inputWorker struct {
 	p    *Pipeline
 	part int
 	key  tp
-	f    *fetcher
+	f    *kafkaio.Fetcher
 	o    *offsets
 
 	// pos is the next offset to process: every record below it is done.
@@ -60,8 +61,7 @@ func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets, l *le
 	w := &inputWorker{
 		p: p, part: a.ID, o: o, lease: l,
 		key: tp{p.cfg.Topic, a.ID},
-		f: newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.Topic, a.ID, a.Offset,
-			p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log),
+		f:   p.newFetcher(p.cfg.Topic, a.ID, a.Offset, p.cfg.FetchMaxWait),
 		pos: a.Offset,
 	}
 	if a.Offset >= 0 {
@@ -74,22 +74,22 @@ func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets, l *le
 // run consumes until end is done, then drains within drain. It returns
 // whether the drain committed everything processed, and a fatal error.
 func (w *inputWorker) run(end, drain context.Context) (clean bool, err error) {
-	defer w.f.close()
+	defer w.f.Close()
 	w.ctx = end
 	w.lastMark = time.Now()
 	for end.Err() == nil {
-		err := w.f.fetch(end, w.process)
+		err := w.f.Fetch(end, values(w.process))
 		w.flushCounters()
-		if !w.started && w.f.resolved >= 0 {
+		if !w.started && w.f.Resolved() >= 0 {
 			// The start offset was symbolic: a restart reads from there.
 			w.started = true
-			w.p.parts.setStart(w.key, w.f.resolved)
+			w.p.parts.setStart(w.key, w.f.Resolved())
 		}
-		if w.pos < 0 && w.f.offset >= 0 {
+		if w.pos < 0 && w.f.Offset() >= 0 {
 			// Nothing below the resolved start exists.
-			w.pos, w.floor = w.f.offset, w.f.offset
+			w.pos, w.floor = w.f.Offset(), w.f.Offset()
 		}
-		w.p.parts.setLag(w.key, w.f.lag(), w.f.hw)
+		w.p.parts.setLag(w.key, w.f.Lag(), w.f.HighWatermark())
 		if err != nil && end.Err() == nil {
 			return false, err
 		}
@@ -227,4 +227,17 @@ func (w *inputWorker) drain(ctx context.Context) error {
 	}
 	w.commitAt(w.pos)
 	return nil
+}
+
+// newFetcher returns the pipeline's fetcher of one partition, in value mode.
+func (p *Pipeline) newFetcher(topic string, partition int, offset int64, maxWait time.Duration) *kafkaio.Fetcher {
+	return kafkaio.NewFetcher(kafkaio.FetcherConfig{
+		Dialer: p.dialer, Brokers: p.cfg.Cluster.Brokers, Topic: topic, Partition: partition, Offset: offset,
+		MaxBytes: p.cfg.FetchMaxBytes, MaxWait: maxWait, Logger: p.log,
+	})
+}
+
+// values adapts fn to a Fetcher's callback in value mode.
+func values(fn func(offset int64, value []byte) error) func(kafkaio.Record) error {
+	return func(r kafkaio.Record) error { return fn(r.Offset, r.Value) }
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -46,7 +46,7 @@ func (p *Pipeline) topicLimits(ctx context.Context, topics ...string) map[string
 	limits := make(map[string]int, len(topics))
 	req := &kafka.DescribeConfigsRequest{}
 	for _, t := range topics {
-		limits[t] = sink.DefaultMaxRecordBytes
+		limits[t] = kafkaio.DefaultMaxRecordBytes
 		req.Resources = append(req.Resources, kafka.DescribeConfigRequestResource{
 			ResourceType: kafka.ResourceTypeTopic, ResourceName: t, ConfigNames: []string{"max.message.bytes"},
 		})
@@ -55,12 +55,12 @@ func (p *Pipeline) topicLimits(ctx context.Context, topics ...string) map[string
 	defer cancel()
 	resp, err := p.client.DescribeConfigs(cctx, req)
 	if err != nil {
-		p.log.Info("could not read the topics' max.message.bytes; assuming Kafka's default", "default", sink.DefaultMaxRecordBytes, "err", err)
+		p.log.Info("could not read the topics' max.message.bytes; assuming Kafka's default", "default", kafkaio.DefaultMaxRecordBytes, "err", err)
 		return limits
 	}
 	for _, r := range resp.Resources {
 		if r.Error != nil {
-			p.log.Info("could not read a topic's max.message.bytes; assuming Kafka's default", "topic", r.ResourceName, "default", sink.DefaultMaxRecordBytes, "err", r.Error)
+			p.log.Info("could not read a topic's max.message.bytes; assuming Kafka's default", "topic", r.ResourceName, "default", kafkaio.DefaultMaxRecordBytes, "err", r.Error)
 			continue
 		}
 		for _, e := range r.ConfigEntries {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -41,7 +42,7 @@ type matchesWorker struct {
 	p    *Pipeline
 	part int
 	key  tp
-	f    *fetcher
+	f    *kafkaio.Fetcher
 	o    *offsets
 	w    *window.Window
 
@@ -92,9 +93,8 @@ func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, res
 	}
 	return &matchesWorker{
 		p: p, part: a.ID, o: o, w: w,
-		key: tp{p.cfg.MatchesTopic, a.ID},
-		f: newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.MatchesTopic, a.ID, a.Offset,
-			p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log),
+		key:   tp{p.cfg.MatchesTopic, a.ID},
+		f:     p.newFetcher(p.cfg.MatchesTopic, a.ID, a.Offset, p.cfg.FetchMaxWait),
 		pos:   a.Offset,
 		seen:  map[inPos]struct{}{},
 		floor: map[inPart]int64{},
@@ -104,7 +104,7 @@ func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, res
 }
 
 func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) {
-	defer w.f.close()
+	defer w.f.Close()
 	defer w.p.parts.setWindow(w.part, 0, 0, 0)
 	// Not end: records already fetched are still processed after end is
 	// done, and an alert they emit has left the window, so no later flush
@@ -116,9 +116,9 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 	w.sendCtx = drain
 	w.lastMark = time.Now()
 	for end.Err() == nil {
-		err := w.f.fetch(end, w.process)
-		if w.pos < 0 && w.f.offset >= 0 {
-			w.pos = w.f.offset
+		err := w.f.Fetch(end, values(w.process))
+		if w.pos < 0 && w.f.Offset() >= 0 {
+			w.pos = w.f.Offset()
 		}
 		w.healFromTopic()
 		if err == nil && end.Err() == nil {
@@ -128,7 +128,7 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 			}
 		}
 		w.flushCounters()
-		w.p.parts.setLag(w.key, w.f.lag(), w.f.hw)
+		w.p.parts.setLag(w.key, w.f.Lag(), w.f.HighWatermark())
 		if w.emitErr != nil && end.Err() == nil {
 			if w.p.alerts.Err() != nil {
 				return false, w.p.alerts.Err()

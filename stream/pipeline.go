@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/window"
 )
@@ -87,7 +88,7 @@ func New(cfg Config) (*Pipeline, error) {
 // nil after a complete drain, an error wrapping ErrDrainIncomplete when
 // the drain ran out of time (nothing is lost: uncommitted records are read
 // again on restart), and otherwise the fatal error that stopped it (a
-// *sink.FatalError for broker refusals, whose message says what to fix).
+// *kafkaio.FatalError for broker refusals, whose message says what to fix).
 func (p *Pipeline) Run(ctx context.Context) (err error) {
 	// hard ends the drain ShutdownTimeout after ctx is cancelled.
 	hard, cancelHard := context.WithCancelCause(context.Background())
@@ -209,7 +210,7 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return nil
 			}
-			if c := sink.Classify(err); sink.IsFatal(c) {
+			if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
 				return fmt.Errorf("joining consumer group %q: %w", p.cfg.Group, c)
 			}
 			joinFailures++

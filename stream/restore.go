@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -92,16 +92,15 @@ func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignme
 // since to its end at the time of the call, calling fn with each record
 // decoded (ok false for one that is not an alert), and returns that end.
 func (p *Pipeline) readAlerts(ctx context.Context, part int, since time.Time, fn func(a *window.Alert, ok bool)) (int64, error) {
-	f := newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.AlertsTopic, part, kafka.FirstOffset,
-		p.cfg.FetchMaxBytes, 100*time.Millisecond, p.log)
-	defer f.close()
-	from, to, err := f.bounds(ctx, since)
+	f := p.newFetcher(p.cfg.AlertsTopic, part, kafka.FirstOffset, 100*time.Millisecond)
+	defer f.Close()
+	from, to, err := f.Bounds(ctx, since)
 	if err != nil {
 		return 0, err
 	}
-	f.offset = from
-	for f.offset < to {
-		err := f.fetch(ctx, func(offset int64, value []byte) error {
+	f.SetOffset(from)
+	for f.Offset() < to {
+		err := f.Fetch(ctx, values(func(offset int64, value []byte) error {
 			if offset >= to {
 				return nil
 			}
@@ -109,11 +108,11 @@ func (p *Pipeline) readAlerts(ctx context.Context, part int, since time.Time, fn
 			err := a.UnmarshalJSON(value)
 			fn(a, err == nil)
 			return nil
-		})
+		}))
 		if err != nil {
 			return 0, fmt.Errorf("reading back the alerts topic %s: %w", p.cfg.AlertsTopic, err)
 		}
-		if f.hw >= 0 && f.offset >= f.hw {
+		if hw := f.HighWatermark(); hw >= 0 && f.Offset() >= hw {
 			break // nothing more to read (compacted or aborted tail)
 		}
 	}
@@ -131,11 +130,10 @@ func (p *Pipeline) tailAlerts(ctx context.Context, ends map[int]int64, heal map[
 	defer wg.Wait()
 	for part, from := range ends {
 		wg.Go(func() {
-			f := newFetcher(p.dialer, p.cfg.Cluster.Brokers, p.cfg.AlertsTopic, part, from,
-				p.cfg.FetchMaxBytes, p.cfg.FetchMaxWait, p.log)
-			defer f.close()
+			f := p.newFetcher(p.cfg.AlertsTopic, part, from, p.cfg.FetchMaxWait)
+			defer f.Close()
 			for ctx.Err() == nil {
-				err := f.fetch(ctx, func(offset int64, value []byte) error {
+				err := f.Fetch(ctx, values(func(offset int64, value []byte) error {
 					a := new(window.Alert)
 					if a.UnmarshalJSON(value) != nil || a.RuleID != p.rule.ID {
 						return nil
@@ -150,42 +148,13 @@ func (p *Pipeline) tailAlerts(ctx context.Context, ends map[int]int64, heal map[
 					case <-ctx.Done():
 						return ctx.Err()
 					}
-				})
+				}))
 				if err != nil && ctx.Err() == nil {
 					p.log.Warn("reading the alerts topic for stale records failed; healing stops for this generation", "topic", p.cfg.AlertsTopic, "partition", part, "err", err)
 					return
 				}
 			}
 		})
-	}
-}
-
-// bounds returns the first offset with a timestamp at or after since and
-// the end offset of the partition.
-func (f *fetcher) bounds(ctx context.Context, since time.Time) (from, to int64, err error) {
-	for {
-		if f.conn == nil {
-			if err := f.connect(ctx); err != nil {
-				if err := f.retry(ctx, err); err != nil {
-					return 0, 0, err
-				}
-				continue
-			}
-		}
-		to, err = f.conn.ReadLastOffset()
-		if err == nil {
-			from, err = f.conn.ReadOffset(since)
-		}
-		if err == nil {
-			if from < 0 || from > to {
-				from = to
-			}
-			return from, to, nil
-		}
-		f.close()
-		if err := f.retry(ctx, err); err != nil {
-			return 0, 0, err
-		}
 	}
 }
 
@@ -197,7 +166,7 @@ func (p *Pipeline) partitions(ctx context.Context, topic string) ([]int, error) 
 	}
 	t := md[topic]
 	if t.Error != nil {
-		return nil, fmt.Errorf("topic %s: %w", topic, sink.Classify(t.Error))
+		return nil, fmt.Errorf("topic %s: %w", topic, kafkaio.Classify(t.Error))
 	}
 	ids := make([]int, len(t.Partitions))
 	for i, pt := range t.Partitions {

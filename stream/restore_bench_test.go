@@ -11,7 +11,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -49,7 +49,7 @@ func BenchmarkRestore100k(b *testing.B) {
 		msgs = msgs[n:]
 	}
 	w.Close()
-	p, err := New(Config{Cluster: sink.Cluster{Brokers: c.Addrs()}, Topic: "sysmon", Group: "g", AlertsTopic: alerts, DLQTopic: "dlq",
+	p, err := New(Config{Cluster: kafkaio.Cluster{Brokers: c.Addrs()}, Topic: "sysmon", Group: "g", AlertsTopic: alerts, DLQTopic: "dlq",
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

@@ -9,19 +9,19 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
 
 // TestSASLOverTLS runs the pipeline against a broker that requires TLS and
 // SASL: with the right credentials it publishes every expected alert; with
-// a wrong password Run fails fast with a *sink.FatalError that says to
+// a wrong password Run fails fast with a *kafkaio.FatalError that says to
 // check the credentials and does not show the password.
 func TestSASLOverTLS(t *testing.T) {
 	for _, mech := range []struct{ broker, ours string }{
-		{kafkatest.ScramSHA256, sink.SASLSCRAMSHA256},
-		{kafkatest.ScramSHA512, sink.SASLSCRAMSHA512},
-		{kafkatest.Plain, sink.SASLPlain},
+		{kafkatest.ScramSHA256, kafkaio.SASLSCRAMSHA256},
+		{kafkatest.ScramSHA512, kafkaio.SASLSCRAMSHA512},
+		{kafkatest.Plain, kafkaio.SASLPlain},
 	} {
 		t.Run(mech.ours, func(t *testing.T) {
 			const user, pass = "msiguard", "correct horse battery staple"
@@ -31,7 +31,7 @@ func TestSASLOverTLS(t *testing.T) {
 				g := streamtest.New(streamtest.Options{Seed: 4, Hosts: 4})
 				e.produce(g.Records(800))
 				cfg := e.config()
-				cfg.Cluster.SASL = sink.SASL{Mechanism: mech.ours, Username: user, Password: pass}
+				cfg.Cluster.SASL = kafkaio.SASL{Mechanism: mech.ours, Username: user, Password: pass}
 				m := e.start(cfg)
 				e.waitAlerts(e.expected(e.placed()), 60*time.Second)
 				m.stop(t, 25*time.Second)
@@ -41,7 +41,7 @@ func TestSASLOverTLS(t *testing.T) {
 				const wrong = "Tr0ub4dor&3"
 				cfg := e.config()
 				cfg.Group += "-wrong"
-				cfg.Cluster.SASL = sink.SASL{Mechanism: mech.ours, Username: user, Password: wrong}
+				cfg.Cluster.SASL = kafkaio.SASL{Mechanism: mech.ours, Username: user, Password: wrong}
 				p, err := New(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -50,9 +50,9 @@ func TestSASLOverTLS(t *testing.T) {
 				defer cancel()
 				start := time.Now()
 				err = p.Run(ctx)
-				var fe *sink.FatalError
+				var fe *kafkaio.FatalError
 				if !errors.As(err, &fe) {
-					t.Fatalf("Run = %v, want a *sink.FatalError", err)
+					t.Fatalf("Run = %v, want a *kafkaio.FatalError", err)
 				}
 				if !strings.Contains(err.Error(), "SASL") || !strings.Contains(err.Error(), "password") {
 					t.Errorf("error does not say to check the SASL credentials: %v", err)
@@ -69,7 +69,7 @@ func TestSASLOverTLS(t *testing.T) {
 			t.Run("untrusted certificate", func(t *testing.T) {
 				cfg := e.config()
 				cfg.Cluster.TLS = &tls.Config{} // system roots: the test CA is not among them
-				cfg.Cluster.SASL = sink.SASL{Mechanism: mech.ours, Username: user, Password: pass}
+				cfg.Cluster.SASL = kafkaio.SASL{Mechanism: mech.ours, Username: user, Password: pass}
 				p, err := New(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -77,9 +77,9 @@ func TestSASLOverTLS(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				defer cancel()
 				err = p.Run(ctx)
-				var fe *sink.FatalError
+				var fe *kafkaio.FatalError
 				if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--tls-ca") {
-					t.Fatalf("Run = %v, want a *sink.FatalError pointing at --tls-ca", err)
+					t.Fatalf("Run = %v, want a *kafkaio.FatalError pointing at --tls-ca", err)
 				}
 			})
 		})
@@ -87,7 +87,7 @@ func TestSASLOverTLS(t *testing.T) {
 }
 
 // TestMissingTopicIsFatal: a topic that does not exist ends Run at once
-// with a *sink.FatalError naming the flag to fix.
+// with a *kafkaio.FatalError naming the flag to fix.
 func TestMissingTopicIsFatal(t *testing.T) {
 	e := newEnv(t, 1)
 	for _, tc := range []struct {
@@ -107,9 +107,9 @@ func TestMissingTopicIsFatal(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		err = p.Run(ctx)
 		cancel()
-		var fe *sink.FatalError
+		var fe *kafkaio.FatalError
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.flag) || !strings.Contains(err.Error(), "does not exist") {
-			t.Errorf("%s missing: Run = %v, want a *sink.FatalError naming %s", tc.flag, err, tc.flag)
+			t.Errorf("%s missing: Run = %v, want a *kafkaio.FatalError naming %s", tc.flag, err, tc.flag)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 )
 
 // startupPatience is how long setup retries unreachable brokers.
@@ -33,7 +33,7 @@ func (p *Pipeline) metadata(ctx context.Context, topics ...string) (map[string]k
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if c := sink.Classify(err); sink.IsFatal(c) {
+		if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
 			return nil, fmt.Errorf("connecting to %s: %w", strings.Join(p.cfg.Cluster.Brokers, ","), c)
 		}
 		if time.Now().After(deadline) {
@@ -65,7 +65,7 @@ func (p *Pipeline) probe(ctx context.Context) error {
 				conn.Close()
 				return nil
 			}
-			if c := sink.Classify(err); sink.IsFatal(c) {
+			if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
 				return fmt.Errorf("connecting to %s: %w", b, c)
 			}
 		}
@@ -105,7 +105,7 @@ func (p *Pipeline) setup(ctx context.Context) error {
 			return true, nil
 		}
 		if t.Error != nil {
-			return false, fmt.Errorf("topic %s: %w", name, sink.Classify(t.Error))
+			return false, fmt.Errorf("topic %s: %w", name, kafkaio.Classify(t.Error))
 		}
 		return len(t.Partitions) == 0, nil
 	}
@@ -119,7 +119,7 @@ func (p *Pipeline) setup(ctx context.Context) error {
 			return err
 		}
 		if gone {
-			return &sink.FatalError{
+			return &kafkaio.FatalError{
 				Err:  fmt.Errorf("topic %q (%s) does not exist on %s", t.name, t.flag, strings.Join(c.Cluster.Brokers, ",")),
 				Hint: "check " + t.flag + " or " + t.how,
 			}
@@ -141,7 +141,7 @@ func (p *Pipeline) setup(ctx context.Context) error {
 	p.matchesPartitions = n
 	limits := p.topicLimits(ctx, c.AlertsTopic, c.MatchesTopic, c.DLQTopic)
 	if err := p.sizeFor(limits); err != nil {
-		return &sink.FatalError{Err: err, Hint: "lower the cap, or raise max.message.bytes of that topic (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=N)"}
+		return &kafkaio.FatalError{Err: err, Hint: "lower the cap, or raise max.message.bytes of that topic (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=N)"}
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ func (p *Pipeline) createMatchesTopic(ctx context.Context, n int) error {
 		if errors.Is(err, kafka.InvalidReplicationFactor) || errors.Is(err, kafka.InvalidRequest) {
 			continue
 		}
-		if c := sink.Classify(err); sink.IsFatal(c) {
+		if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
 			return fmt.Errorf("creating the matches topic %s: %w", name, c)
 		}
 		return fmt.Errorf("creating the matches topic %s (create it yourself with %d partitions, or name another with --matches-topic): %w", name, n, err)

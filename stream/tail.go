@@ -10,14 +10,14 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
 // TailConfig configures TailAlerts.
 type TailConfig struct {
 	// Cluster says how to reach the brokers. Required.
-	Cluster sink.Cluster
+	Cluster kafkaio.Cluster
 	// Topic is the alerts topic. Required.
 	Topic string
 	// FromStart reads every partition from its first offset; otherwise
@@ -42,12 +42,12 @@ type TailedAlert struct {
 // time, in offset order within a partition. Records that are not alerts
 // are skipped with one warning. It returns nil when ctx is done, fn's
 // error, or the error that made a partition's reader give up (a
-// *sink.FatalError, or the metadata request failing). It is for showing
+// *kafkaio.FatalError, or the metadata request failing). It is for showing
 // alerts as they are published (msiguard demo) and for tools; the pipeline
 // reads the topic back with its own code (restore).
 func TailAlerts(ctx context.Context, cfg TailConfig, fn func(TailedAlert) error) error {
 	if cfg.Topic == "" {
-		return fmt.Errorf("%w: no alerts topic to tail", sink.ErrConfig)
+		return fmt.Errorf("%w: no alerts topic to tail", kafkaio.ErrConfig)
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 200 * time.Millisecond
@@ -70,7 +70,7 @@ func TailAlerts(ctx context.Context, cfg TailConfig, fn func(TailedAlert) error)
 		if ctx.Err() != nil {
 			return nil
 		}
-		return sink.Classify(fmt.Errorf("reading metadata of topic %s: %w", cfg.Topic, err))
+		return kafkaio.Classify(fmt.Errorf("reading metadata of topic %s: %w", cfg.Topic, err))
 	}
 	var parts []int
 	for _, t := range md.Topics {
@@ -78,7 +78,7 @@ func TailAlerts(ctx context.Context, cfg TailConfig, fn func(TailedAlert) error)
 			continue
 		}
 		if t.Error != nil {
-			return sink.Classify(fmt.Errorf("topic %s: %w", cfg.Topic, t.Error))
+			return kafkaio.Classify(fmt.Errorf("topic %s: %w", cfg.Topic, t.Error))
 		}
 		for _, p := range t.Partitions {
 			parts = append(parts, p.ID)
@@ -101,11 +101,11 @@ func TailAlerts(ctx context.Context, cfg TailConfig, fn func(TailedAlert) error)
 		wg       sync.WaitGroup
 	)
 	for _, part := range parts {
-		f := newFetcher(dialer, cfg.Cluster.Brokers, cfg.Topic, part, start, 4<<20, cfg.MaxWait, cfg.Logger)
+		f := kafkaio.NewFetcher(kafkaio.FetcherConfig{Dialer: dialer, Brokers: cfg.Cluster.Brokers, Topic: cfg.Topic, Partition: part, Offset: start, MaxWait: cfg.MaxWait, Logger: cfg.Logger})
 		wg.Go(func() {
-			defer f.close()
+			defer f.Close()
 			for ctx.Err() == nil {
-				err := f.fetch(ctx, func(offset int64, value []byte) error {
+				err := f.Fetch(ctx, values(func(offset int64, value []byte) error {
 					a := new(window.Alert)
 					if err := a.UnmarshalJSON(value); err != nil {
 						mu.Lock()
@@ -123,7 +123,7 @@ func TailAlerts(ctx context.Context, cfg TailConfig, fn func(TailedAlert) error)
 						return ctx.Err()
 					}
 					return fn(TailedAlert{Alert: a, Partition: part, Offset: offset})
-				})
+				}))
 				if err != nil && ctx.Err() == nil {
 					cancel(err)
 				}

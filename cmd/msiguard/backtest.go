@@ -13,9 +13,10 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/backtest"
+	"github.com/msiguard/msiguard/backtest/topicsource"
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
-	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -288,7 +289,7 @@ func (f *backtestFlags) publisher(ctx context.Context) (*alertPublisher, error) 
 	}
 	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: cluster, Topic: f.alertsTopic, Balance: "hash"})
 	if err != nil {
-		if errors.Is(err, sink.ErrConfig) {
+		if errors.Is(err, kafkaio.ErrConfig) {
 			return nil, fmt.Errorf("%w: backtest: --alerts-topic: %v", errUsage, err)
 		}
 		return nil, fmt.Errorf("backtest: --alerts-topic %s: %w", f.alertsTopic, err)
@@ -377,7 +378,7 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, 
 	if err != nil {
 		return backtest.Summary{}, err
 	}
-	cfg := stream.RangeConfig{Cluster: *cluster, Topic: f.topic}
+	cfg := kafkaio.RangeConfig{Cluster: *cluster, Topic: f.topic}
 	for _, t := range []struct {
 		flag, v string
 		dst     *time.Time
@@ -394,22 +395,22 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, 
 	if err := probeBrokers(ctx, cluster); err != nil {
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
-	rr, err := stream.NewRangeReader(ctx, cfg)
+	rr, err := kafkaio.NewRangeReader(ctx, cfg)
 	if err != nil {
-		if errors.Is(err, sink.ErrConfig) {
+		if errors.Is(err, kafkaio.ErrConfig) {
 			return backtest.Summary{}, fmt.Errorf("%w: backtest: %v", errUsage, err)
 		}
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
 	defer rr.Close()
 	warnEmptyRange(stderr, f, rr.Ranges())
-	return eng.RunTopic(ctx, rr)
+	return eng.RunTopic(ctx, topicsource.New(rr))
 }
 
 // warnEmptyRange says so when the range selected holds no record: a --from
 // in the future, a --to before the first record or an empty topic would
 // otherwise pass as "0 alerts", a clean result.
-func warnEmptyRange(w io.Writer, f *backtestFlags, ranges []stream.Range) {
+func warnEmptyRange(w io.Writer, f *backtestFlags, ranges []kafkaio.Range) {
 	var n int64
 	for _, r := range ranges {
 		n += r.End - r.Start

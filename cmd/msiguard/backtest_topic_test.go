@@ -16,8 +16,7 @@ import (
 
 	"github.com/msiguard/msiguard/backtest"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
-	"github.com/msiguard/msiguard/stream"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -118,7 +117,7 @@ func TestBacktestCommandTopic(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("--alerts-topic without --out wrote %d bytes to stdout", stdout.Len())
 	}
-	rr, err := stream.NewRangeReader(context.Background(), stream.RangeConfig{Cluster: sink.Cluster{Brokers: c.Addrs()}, Topic: alertsTopic})
+	rr, err := kafkaio.NewRangeReader(context.Background(), kafkaio.RangeConfig{Cluster: kafkaio.Cluster{Brokers: c.Addrs()}, Topic: alertsTopic})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/msiguard/msiguard/internal/devbroker"
 	"github.com/msiguard/msiguard/internal/metrics"
 	"github.com/msiguard/msiguard/internal/sysmongen"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/window"
@@ -164,7 +165,7 @@ func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr
 		return err
 	}
 	defer broker.Close()
-	cluster := sink.Cluster{Brokers: []string{broker.Addr()}, ClientID: "msiguard-demo"}
+	cluster := kafkaio.Cluster{Brokers: []string{broker.Addr()}, ClientID: "msiguard-demo"}
 
 	cfg := stream.Config{
 		Cluster: cluster, Topic: demoTopic, Group: demoGroup, AlertsTopic: demoAlerts, DLQTopic: demoDLQ,
@@ -359,7 +360,7 @@ type demoGenResult struct {
 // are one attack burst, taken from a generator with the same seed and
 // hosts but attacks nearly always, so that the first alert does not wait
 // for --attack-rate to come up.
-func demoGenerate(ctx context.Context, cluster sink.Cluster, f *demoFlags, log *slog.Logger) (res demoGenResult) {
+func demoGenerate(ctx context.Context, cluster kafkaio.Cluster, f *demoFlags, log *slog.Logger) (res demoGenResult) {
 	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: &cluster, Topic: demoTopic, Linger: time.Millisecond})
 	if err != nil {
 		if ctx.Err() == nil {

@@ -1,7 +1,7 @@
 package main
 
 // What the subcommands share about flags: the Kafka connection flags and
-// their conversion into a sink.Cluster, parsing with the MSIGUARD_<NAME>
+// their conversion into a kafkaio.Cluster, parsing with the MSIGUARD_<NAME>
 // environment fallback (MSIGUARD_<COMMAND>_<NAME> for the few flags whose
 // meaning differs between commands), and the --help layout.
 
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 )
 
 // connFlags holds the flags that say how to reach the brokers.
@@ -73,8 +73,8 @@ func (c *connFlags) securityFlagsSet() []string {
 // cluster builds the broker connection settings, reading the files the
 // flags name, and validates them. Every error is a usage error; none shows
 // the password. log, when not nil, gets a warning about insecure settings.
-func (c *connFlags) cluster(log *slog.Logger) (*sink.Cluster, error) {
-	cl := &sink.Cluster{SASL: sink.SASL{Mechanism: strings.ToLower(c.saslMechanism), Username: c.saslUser}}
+func (c *connFlags) cluster(log *slog.Logger) (*kafkaio.Cluster, error) {
+	cl := &kafkaio.Cluster{SASL: kafkaio.SASL{Mechanism: strings.ToLower(c.saslMechanism), Username: c.saslUser}}
 	for _, b := range strings.Split(c.brokers, ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			cl.Brokers = append(cl.Brokers, b)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/sysmongen"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
 )
 
@@ -462,7 +463,7 @@ func genToKafka(ctx context.Context, f *genFlags, p *genPlan, g *sysmongen.Gener
 	}
 	w, err := sink.NewRawWriter(ctx, wcfg)
 	if err != nil {
-		if errors.Is(err, sink.ErrConfig) {
+		if errors.Is(err, kafkaio.ErrConfig) {
 			return 0, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		return 0, err

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 )
 
 // probeTimeout bounds each connection attempt of probeBrokers.
@@ -19,8 +19,8 @@ const probeTimeout = 10 * time.Second
 // run gives (run itself waits up to 30 s for brokers that are starting;
 // gen and backtest are run by hand or after the brokers are up, where
 // waiting 30 s to say "connection refused" only hides the mistake). Errors
-// no retry fixes (certificates, credentials) are *sink.FatalError.
-func probeBrokers(ctx context.Context, c *sink.Cluster) error {
+// no retry fixes (certificates, credentials) are *kafkaio.FatalError.
+func probeBrokers(ctx context.Context, c *kafkaio.Cluster) error {
 	d, err := c.Dialer()
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -38,7 +38,7 @@ func probeBrokers(ctx context.Context, c *sink.Cluster) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if fe := sink.Classify(err); sink.IsFatal(fe) {
+		if fe := kafkaio.Classify(err); kafkaio.IsFatal(fe) {
 			return fmt.Errorf("connecting to %s: %w", b, fe)
 		}
 		var dns *net.DNSError

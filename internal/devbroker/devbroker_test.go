@@ -13,8 +13,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
-	"github.com/msiguard/msiguard/stream"
 )
 
 func TestParseTopics(t *testing.T) {
@@ -78,7 +78,7 @@ func TestBrokerServesMsiguardClients(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cluster := &sink.Cluster{Brokers: []string{b.Addr()}}
+	cluster := &kafkaio.Cluster{Brokers: []string{b.Addr()}}
 	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: cluster, Topic: "sysmon"})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestBrokerServesMsiguardClients(t *testing.T) {
 	if err := w.Write(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: *cluster, Topic: "sysmon"})
+	r, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: *cluster, Topic: "sysmon"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/stream/streamtest"
@@ -123,7 +124,7 @@ func TestScrapeMatchesKnownStream(t *testing.T) {
 		t.Fatalf("stream too poor for the test: dead letters %v, %d alerts", dead, wantAlerts)
 	}
 
-	cluster := sink.Cluster{Brokers: c.Addrs()}
+	cluster := kafkaio.Cluster{Brokers: c.Addrs()}
 	p, err := stream.New(stream.Config{
 		Cluster: cluster, Topic: topic, Group: group, AlertsTopic: alerts, DLQTopic: dlq,
 		IdleTimeout: time.Second, CommitInterval: 200 * time.Millisecond,

@@ -3,6 +3,7 @@ package streamtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -180,7 +182,7 @@ type Published struct {
 
 // ReadTopic reads every record of every partition of topic, up to the end
 // offsets at the time of the call, through dialer (kafka.DefaultDialer when
-// nil).
+// nil), with msiguard's own fetcher (kafkaio.Fetcher).
 func ReadTopic(ctx context.Context, dialer *kafka.Dialer, broker, topic string) ([]kafka.Message, error) {
 	if dialer == nil {
 		dialer = kafka.DefaultDialer
@@ -201,41 +203,35 @@ func ReadTopic(ctx context.Context, dialer *kafka.Dialer, broker, topic string) 
 			return nil, err
 		}
 		first, last, err := lc.ReadOffsets()
+		lc.Close()
 		if err != nil {
-			lc.Close()
 			return nil, err
 		}
-		off := first
-		for off < last {
-			lc.SetReadDeadline(time.Now().Add(10 * time.Second))
-			if _, err := lc.Seek(off, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
-				lc.Close()
-				return nil, err
-			}
-			b := lc.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond})
-			for {
-				m, err := b.ReadMessage()
-				if err != nil {
-					break
+		f := kafkaio.NewFetcher(kafkaio.FetcherConfig{Dialer: dialer, Brokers: []string{broker}, Topic: topic, Partition: p.ID,
+			Offset: first, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond, Messages: true, Retries: 5, StrictRange: true})
+		for f.Offset() < last {
+			err := f.Fetch(ctx, func(r kafkaio.Record) error {
+				if r.Offset >= last {
+					return errEnd
 				}
-				if m.Offset >= off && m.Offset < last {
-					out = append(out, m)
-					off = m.Offset + 1
-				}
-			}
-			hw := b.HighWaterMark()
-			if err := b.Close(); err != nil {
-				lc.Close()
-				return nil, err
-			}
-			if hw <= off {
+				out = append(out, kafka.Message{Topic: topic, Partition: p.ID, Offset: r.Offset, Time: r.Time, Key: r.Key, Value: r.Value, Headers: r.Headers})
+				return nil
+			})
+			if errors.Is(err, errEnd) {
 				break
 			}
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
 		}
-		lc.Close()
+		f.Close()
 	}
 	return out, nil
 }
+
+// errEnd stops a Fetch at the end offset.
+var errEnd = errors.New("end offset reached")
 
 // ReadAlerts reads the alerts topic and returns its records by alert_id,
 // in log order.

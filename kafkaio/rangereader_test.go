@@ -1,4 +1,4 @@
-package stream_test
+package kafkaio_test
 
 import (
 	"bytes"
@@ -20,9 +20,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/msiguard/msiguard/backtest"
+	"github.com/msiguard/msiguard/backtest/topicsource"
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/sink"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
@@ -51,7 +52,7 @@ func produceTo(t *testing.T, c *kafkatest.Cluster, topic string, msgs []kafka.Me
 }
 
 // readAll drains every partition of r and returns "p/offset=value" lines.
-func readAll(t *testing.T, r *stream.RangeReader) []string {
+func readAll(t *testing.T, r *kafkaio.RangeReader) []string {
 	t.Helper()
 	var out []string
 	for _, rg := range r.Ranges() {
@@ -97,7 +98,7 @@ func TestRangeReader(t *testing.T) {
 		}
 	}
 	produceTo(t, c, topic, msgs)
-	cluster := sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
+	cluster := kafkaio.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
 	ctx := context.Background()
 
 	cases := []struct {
@@ -114,7 +115,7 @@ func TestRangeReader(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic, From: tc.from, To: tc.to, FetchBytes: 256})
+			r, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic, From: tc.from, To: tc.to, FetchBytes: 256})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +133,7 @@ func TestRangeReader(t *testing.T) {
 	}
 
 	// The end is the high watermark when the reader is made.
-	r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+	r, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,10 +153,10 @@ func TestRangeReader(t *testing.T) {
 		}
 	}
 
-	if _, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic, From: base.Add(time.Minute), To: base}); !errors.Is(err, sink.ErrConfig) {
+	if _, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic, From: base.Add(time.Minute), To: base}); !errors.Is(err, kafkaio.ErrConfig) {
 		t.Errorf("--from after --to: err %v, want ErrConfig", err)
 	}
-	if _, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: "no-such-topic-" + topic}); err == nil {
+	if _, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: "no-such-topic-" + topic}); err == nil {
 		t.Error("missing topic: no error")
 	}
 }
@@ -205,7 +206,7 @@ func TestBacktestMatchesLive(t *testing.T) {
 		t.Fatalf("only %d expected alerts", len(want))
 	}
 
-	cluster := sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
+	cluster := kafkaio.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
 	const grace, idle, retain = 2 * time.Second, time.Second, 10 * time.Minute
 
 	// Live.
@@ -253,12 +254,12 @@ func TestBacktestMatchesLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr, err := stream.NewRangeReader(context.Background(), stream.RangeConfig{Cluster: cluster, Topic: topic})
+	rr, err := kafkaio.NewRangeReader(context.Background(), kafkaio.RangeConfig{Cluster: cluster, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rr.Close()
-	sum, err := eng.RunTopic(context.Background(), rr)
+	sum, err := eng.RunTopic(context.Background(), topicsource.New(rr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,13 +347,13 @@ func BenchmarkRangeRead(b *testing.B) {
 		msgs = msgs[n:]
 	}
 	w.Close()
-	cluster := sink.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
+	cluster := kafkaio.Cluster{Brokers: c.Addrs(), TLS: c.TLSConfig()}
 	ctx := context.Background()
 
 	b.Run("RangeReader", func(b *testing.B) {
 		b.SetBytes(bytesTotal)
 		for b.Loop() {
-			r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+			r, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -380,7 +381,7 @@ func BenchmarkRangeRead(b *testing.B) {
 	b.Run("ReaderPerPartition", func(b *testing.B) {
 		b.SetBytes(bytesTotal)
 		for b.Loop() {
-			r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+			r, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -455,11 +456,11 @@ func TestRangeReaderFaults(t *testing.T) {
 		msgs = append(msgs, kafka.Message{Value: fmt.Appendf(nil, "r%d", i)})
 	}
 	produceTo(t, c, topic, msgs)
-	cluster := sink.Cluster{Brokers: c.Addrs()}
+	cluster := kafkaio.Cluster{Brokers: c.Addrs()}
 	ctx := context.Background()
 
 	var n atomic.Int32
-	r, err := stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic, FetchBytes: 128})
+	r, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic, FetchBytes: 128})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +470,7 @@ func TestRangeReaderFaults(t *testing.T) {
 	}
 	r.Close()
 
-	r, err = stream.NewRangeReader(ctx, stream.RangeConfig{Cluster: cluster, Topic: topic})
+	r, err = kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +478,7 @@ func TestRangeReaderFaults(t *testing.T) {
 	failFetches(c, kerr.OffsetOutOfRange.Code, true, &n)
 	for range 2 {
 		_, err = r.Next(ctx, 0)
-		if err == nil || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "deleted while reading") {
+		if !errors.Is(err, kafkaio.ErrRecordsDeleted) {
 			t.Errorf("records deleted under the reader: err %v", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package sink
+package kafkaio
 
 import (
 	"crypto/tls"
@@ -119,4 +119,20 @@ func IsRecordError(err error) bool {
 		}
 	}
 	return false
+}
+
+// DefaultMaxRecordBytes is Kafka's default max.message.bytes (1 MiB plus
+// the 12 bytes of a record batch's log overhead).
+const DefaultMaxRecordBytes = 1048588
+
+// RecordTooLargeError is what a producer hands its Reject for a record larger than
+// its topic accepts, before it is sent.
+type RecordTooLargeError struct {
+	Topic string
+	Bytes int // the record's size in a batch of its own, estimated
+	Limit int // the topic's max.message.bytes
+}
+
+func (e *RecordTooLargeError) Error() string {
+	return fmt.Sprintf("a record of %d bytes exceeds the max.message.bytes of topic %s (%d)", e.Bytes, e.Topic, e.Limit)
 }

@@ -1,4 +1,4 @@
-package stream
+package kafkaio
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/msiguard/msiguard/sink"
 )
 
 // Defaults applied by NewRangeReader to zero RangeConfig fields.
@@ -25,7 +23,7 @@ const (
 // RangeConfig configures a RangeReader.
 type RangeConfig struct {
 	// Cluster says how to reach the brokers. Required.
-	Cluster sink.Cluster
+	Cluster Cluster
 	// Topic is the topic to read. Required.
 	Topic string
 	// From selects each partition's start offset: the first record whose
@@ -58,17 +56,6 @@ type Range struct {
 	Partition int
 	Start     int64
 	End       int64
-}
-
-// Record is one Kafka record of a range. Its slices belong to the caller.
-type Record struct {
-	Partition int
-	Offset    int64
-	// Time is the record's timestamp (producer or broker time, as the topic
-	// is configured).
-	Time  time.Time
-	Key   []byte
-	Value []byte
 }
 
 // RangeReader reads a fixed offset range of every partition of a topic
@@ -111,13 +98,13 @@ type rangeBatch struct {
 // reader for those ranges. It reads no records.
 func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) {
 	if cfg.Topic == "" {
-		return nil, fmt.Errorf("%w: no topic: set --topic", sink.ErrConfig)
+		return nil, fmt.Errorf("%w: no topic: set --topic", ErrConfig)
 	}
 	if !cfg.From.IsZero() && !cfg.To.IsZero() && !cfg.From.Before(cfg.To) {
-		return nil, fmt.Errorf("%w: --from %s is not before --to %s", sink.ErrConfig, cfg.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339))
+		return nil, fmt.Errorf("%w: --from %s is not before --to %s", ErrConfig, cfg.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339))
 	}
 	if cfg.FetchBytes < 0 || cfg.Prefetch < 0 || cfg.MaxWait < 0 || cfg.Retries < 0 {
-		return nil, fmt.Errorf("%w: FetchBytes, Prefetch, MaxWait and Retries must not be negative", sink.ErrConfig)
+		return nil, fmt.Errorf("%w: FetchBytes, Prefetch, MaxWait and Retries must not be negative", ErrConfig)
 	}
 	if cfg.FetchBytes == 0 {
 		cfg.FetchBytes = DefaultRangeFetchBytes
@@ -144,7 +131,7 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{cfg.Topic}})
 	if err != nil {
-		return nil, sink.Classify(fmt.Errorf("reading metadata of topic %s: %w", cfg.Topic, err))
+		return nil, Classify(fmt.Errorf("reading metadata of topic %s: %w", cfg.Topic, err))
 	}
 	var parts []int
 	for _, t := range meta.Topics {
@@ -152,7 +139,7 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 			continue
 		}
 		if t.Error != nil {
-			return nil, sink.Classify(fmt.Errorf("topic %s: %w", cfg.Topic, t.Error))
+			return nil, Classify(fmt.Errorf("topic %s: %w", cfg.Topic, t.Error))
 		}
 		for _, p := range t.Partitions {
 			if len(cfg.Partitions) == 0 || slices.Contains(cfg.Partitions, p.ID) {
@@ -215,12 +202,12 @@ func listOffsets(ctx context.Context, client *kafka.Client, topic string, parts 
 	}
 	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
 	if err != nil {
-		return nil, sink.Classify(fmt.Errorf("listing offsets of topic %s: %w", topic, err))
+		return nil, Classify(fmt.Errorf("listing offsets of topic %s: %w", topic, err))
 	}
 	out := make(map[int]int64, len(parts))
 	for _, po := range res.Topics[topic] {
 		if po.Error != nil {
-			return nil, sink.Classify(fmt.Errorf("listing offsets of %s/%d: %w", topic, po.Partition, po.Error))
+			return nil, Classify(fmt.Errorf("listing offsets of %s/%d: %w", topic, po.Partition, po.Error))
 		}
 		switch reqs[0].Timestamp {
 		case kafka.FirstOffset:
@@ -249,7 +236,7 @@ func (r *RangeReader) Topic() string { return r.cfg.Topic }
 func (r *RangeReader) Ranges() []Range { return slices.Clone(r.ranges) }
 
 // ErrUnknownPartition is returned by Next for a partition not in Ranges.
-var ErrUnknownPartition = errors.New("stream: partition not in the range")
+var ErrUnknownPartition = errors.New("kafkaio: partition not in the range")
 
 // Next returns the next records of partition p, in offset order, at least
 // one. It returns io.EOF once the range's end is reached; any other error
@@ -282,7 +269,7 @@ func (r *RangeReader) Next(ctx context.Context, p int) ([]Record, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-r.ctx.Done():
-		return nil, errors.New("stream: range reader closed")
+		return nil, errors.New("kafkaio: range reader closed")
 	}
 }
 
@@ -293,139 +280,48 @@ func (r *RangeReader) Close() error {
 	return nil
 }
 
+// errRangeEnd stops a Fetch at the end of the range.
+var errRangeEnd = errors.New("end of the range")
+
 // fetch reads one partition's range into rp.batches and closes it at the
 // end. On a final error it delivers the error and stops.
 func (r *RangeReader) fetch(rp *rangePart) {
 	defer close(rp.batches)
 	ctx := r.ctx
-	off, end := rp.r.Start, rp.r.End
-	var conn *kafka.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close()
-		}
-	}()
-	failures, empties := 0, 0
-	for off < end {
-		if conn == nil {
-			c, err := r.dial(ctx, rp.r.Partition)
-			if err != nil {
-				if r.retry(ctx, rp, &failures, err) {
-					continue
-				}
-				return
+	end := rp.r.End
+	f := NewFetcher(FetcherConfig{
+		Dialer: r.dialer, Brokers: r.cfg.Cluster.Brokers, Topic: r.cfg.Topic, Partition: rp.r.Partition,
+		Offset: rp.r.Start, MaxBytes: r.cfg.FetchBytes, MaxWait: r.cfg.MaxWait, Messages: true,
+		Retries: r.cfg.Retries, StrictRange: true,
+	})
+	defer f.Close()
+	for f.Offset() < end {
+		var recs []Record
+		err := f.Fetch(ctx, func(rec Record) error {
+			if rec.Offset >= end {
+				return errRangeEnd
 			}
-			conn = c
-		}
-		recs, next, hw, err := r.fetchOnce(conn, off, end)
+			recs = append(recs, rec)
+			return nil
+		})
 		if len(recs) > 0 {
-			failures = 0
-			off = next
 			select {
 			case rp.batches <- rangeBatch{recs: recs}:
 			case <-ctx.Done():
 				return
 			}
 		}
-		if err != nil {
-			conn.Close()
-			conn = nil
-			if !r.retry(ctx, rp, &failures, err) {
-				return
-			}
-		}
-		if len(recs) == 0 && err == nil {
-			switch {
-			case next > off:
-				off = next // the first record at or after off is at or past end
-			case hw > off:
-				// An empty answer below the high watermark. After three in
-				// a row, the offsets from off on hold nothing this client
-				// returns (compacted away, transaction markers): skip them.
-				if empties++; empties >= 3 {
-					off, empties = min(hw, end), 0
+		switch {
+		case errors.Is(err, errRangeEnd):
+			return
+		case err != nil:
+			if ctx.Err() == nil {
+				select {
+				case rp.batches <- rangeBatch{err: fmt.Errorf("reading %s/%d: %w", r.cfg.Topic, rp.r.Partition, err)}:
+				case <-ctx.Done():
 				}
 			}
-		} else {
-			empties = 0
+			return
 		}
 	}
-}
-
-// retry counts a failure and waits before the next attempt; false (after
-// delivering the error) when the failures are final.
-func (r *RangeReader) retry(ctx context.Context, rp *rangePart, failures *int, err error) bool {
-	*failures++
-	err = sink.Classify(err)
-	if ctx.Err() != nil {
-		return false
-	}
-	if sink.IsFatal(err) || *failures > r.cfg.Retries || errors.Is(err, kafka.OffsetOutOfRange) {
-		if errors.Is(err, kafka.OffsetOutOfRange) {
-			err = fmt.Errorf("%w: records of the range were deleted while reading (retention); start later with --from", err)
-		}
-		err = fmt.Errorf("reading %s/%d: %w", r.cfg.Topic, rp.r.Partition, err)
-		select {
-		case rp.batches <- rangeBatch{err: err}:
-		case <-ctx.Done():
-		}
-		return false
-	}
-	t := time.NewTimer(time.Duration(*failures) * 100 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (r *RangeReader) dial(ctx context.Context, partition int) (*kafka.Conn, error) {
-	var errs []error
-	for _, b := range r.cfg.Cluster.Brokers {
-		c, err := r.dialer.DialLeader(ctx, "tcp", b, r.cfg.Topic, partition)
-		if err == nil {
-			return c, nil
-		}
-		errs = append(errs, err)
-		if sink.IsFatal(err) {
-			break
-		}
-	}
-	return nil, errors.Join(errs...)
-}
-
-// fetchOnce reads one fetch response starting at off and returns its
-// records below end, the offset to read next and the partition's high
-// watermark.
-func (r *RangeReader) fetchOnce(conn *kafka.Conn, off, end int64) ([]Record, int64, int64, error) {
-	if _, err := conn.Seek(off, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
-		return nil, off, -1, err
-	}
-	conn.SetReadDeadline(time.Now().Add(r.cfg.MaxWait + 30*time.Second))
-	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: r.cfg.FetchBytes, MaxWait: r.cfg.MaxWait})
-	var recs []Record
-	next := off
-	for {
-		m, err := batch.ReadMessage()
-		if err != nil {
-			break
-		}
-		if m.Offset < off {
-			continue // the start of a compressed batch before off
-		}
-		if m.Offset >= end {
-			next = end
-			break
-		}
-		recs = append(recs, Record{Partition: m.Partition, Offset: m.Offset, Time: m.Time, Key: m.Key, Value: m.Value})
-		next = m.Offset + 1
-	}
-	hw := batch.HighWaterMark()
-	err := batch.Close()
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return recs, next, hw, err
 }

@@ -1,4 +1,4 @@
-package sink
+package kafkaio
 
 import (
 	"context"
