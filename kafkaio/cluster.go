@@ -29,6 +29,23 @@ const DefaultDialTimeout = 10 * time.Second
 // caller can tell a mistake in its settings from a broker problem.
 var ErrConfig = errors.New("invalid configuration")
 
+// FieldError is a configuration error about one field of a configuration
+// struct (a Cluster's, or another package's config that uses this type),
+// named as in Go ("Brokers", "SASL.Mechanism"): a program with its own
+// names for them (cmd/msiguard's flags) says it in those. It wraps
+// ErrConfig.
+type FieldError struct {
+	Field   string
+	Problem string
+	// Related names the other fields Problem mentions.
+	Related []string
+}
+
+func (e *FieldError) Error() string { return "invalid configuration: " + e.Field + ": " + e.Problem }
+
+// Is makes errors.Is(err, ErrConfig) hold for a FieldError.
+func (e *FieldError) Is(target error) bool { return target == ErrConfig }
+
 // Cluster says how to reach the brokers. The stream package uses it too, so
 // consumer and producers connect the same way.
 type Cluster struct {
@@ -76,31 +93,31 @@ func mask(secret string) string {
 // Validate reports the first problem with c, or nil.
 func (c *Cluster) Validate() error {
 	if len(c.Brokers) == 0 {
-		return fmt.Errorf("%w: no brokers: set --brokers (or MSIGUARD_BROKERS) to host:port[,host:port...]", ErrConfig)
+		return &FieldError{Field: "Brokers", Problem: "none given: list host:port[,host:port...]"}
 	}
 	for _, b := range c.Brokers {
 		host, port, err := net.SplitHostPort(b)
 		if err != nil || host == "" || port == "" {
-			return fmt.Errorf("%w: broker address %q is not host:port", ErrConfig, b)
+			return &FieldError{Field: "Brokers", Problem: fmt.Sprintf("address %q is not host:port", b)}
 		}
 	}
 	if c.DialTimeout < 0 {
-		return fmt.Errorf("%w: dial timeout is negative (%v)", ErrConfig, c.DialTimeout)
+		return &FieldError{Field: "DialTimeout", Problem: fmt.Sprintf("%v is negative", c.DialTimeout)}
 	}
 	switch strings.ToLower(c.SASL.Mechanism) {
 	case "":
 		if c.SASL.Username != "" || c.SASL.Password != "" {
-			return fmt.Errorf("%w: SASL username or password given without a mechanism: set --sasl-mechanism to plain, scram-sha-256 or scram-sha-512", ErrConfig)
+			return &FieldError{Field: "SASL.Mechanism", Problem: "empty although SASL.Username or SASL.Password is set: use plain, scram-sha-256 or scram-sha-512"}
 		}
 	case SASLPlain, SASLSCRAMSHA256, SASLSCRAMSHA512:
 		if c.SASL.Username == "" {
-			return fmt.Errorf("%w: SASL mechanism %s needs a username (--sasl-username)", ErrConfig, c.SASL.Mechanism)
+			return &FieldError{Field: "SASL.Username", Problem: "empty: SASL mechanism " + c.SASL.Mechanism + " needs one"}
 		}
 		if c.SASL.Password == "" {
-			return fmt.Errorf("%w: SASL mechanism %s needs a password (--sasl-password-file or MSIGUARD_SASL_PASSWORD)", ErrConfig, c.SASL.Mechanism)
+			return &FieldError{Field: "SASL.Password", Problem: "empty: SASL mechanism " + c.SASL.Mechanism + " needs one"}
 		}
 	default:
-		return fmt.Errorf("%w: unknown SASL mechanism %q: use plain, scram-sha-256 or scram-sha-512", ErrConfig, c.SASL.Mechanism)
+		return &FieldError{Field: "SASL.Mechanism", Problem: fmt.Sprintf("%q is unknown: use plain, scram-sha-256 or scram-sha-512", c.SASL.Mechanism)}
 	}
 	return nil
 }

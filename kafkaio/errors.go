@@ -9,11 +9,40 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
+// Kind says what a FatalError is about, so that a program can say it in
+// its own words (cmd/msiguard names its flags).
+type Kind int
+
+// Kinds of FatalError.
+const (
+	KindOther          Kind = iota
+	KindSASLAuth            // credentials refused
+	KindSASLMechanism       // mechanism not enabled on the broker
+	KindSASLState           // handshake out of order: not a SASL listener?
+	KindTopicACL            // a topic ACL is missing
+	KindGroupACL            // the consumer group's ACL is missing
+	KindClusterACL          // a cluster ACL (Create) is missing
+	KindRecordTooLarge      // a record exceeds its topic's max.message.bytes
+	KindInvalidTopic        // a topic name is invalid
+	KindAcks                // acks=all refused
+	KindTooOld              // the broker is too old
+	KindTxnACL              // a transactional-id ACL is missing
+	KindCertName            // the certificate does not name the address
+	KindCertUntrusted       // the certificate's CA is not trusted
+	KindCertInvalid         // the certificate is invalid or expired
+	KindNotTLS              // the port does not speak TLS
+	KindTLSRefused          // the broker refused the handshake (client certificate?)
+	KindMissingTopic        // a topic that must exist does not
+	KindTopicLimit          // a cap does not fit a topic's max.message.bytes
+)
+
 // FatalError is a broker problem that retrying cannot fix: bad credentials,
 // missing authorization, an untrusted certificate, a record the broker
-// refuses for good. Its message says what to change.
+// refuses for good. Kind says which; Hint says what to change in terms of
+// the Cluster fields and broker settings involved (a program with its own
+// names for them, such as flags, says it by Kind instead).
 type FatalError struct {
-	// Hint says what the operator should check or change.
+	Kind Kind
 	Hint string
 	Err  error
 }
@@ -21,19 +50,23 @@ type FatalError struct {
 func (e *FatalError) Error() string { return e.Err.Error() + ": " + e.Hint }
 func (e *FatalError) Unwrap() error { return e.Err }
 
-// fatalCodes are the broker error codes that no retry can fix, with what to do.
-var fatalCodes = map[kafka.Error]string{
-	kafka.SASLAuthenticationFailed:           "check the SASL username, the password (--sasl-password-file or MSIGUARD_SASL_PASSWORD) and the mechanism: the broker must hold credentials for this user under --sasl-mechanism",
-	kafka.UnsupportedSASLMechanism:           "the broker does not enable this --sasl-mechanism; use one listed in its sasl.enabled.mechanisms",
-	kafka.IllegalSASLState:                   "SASL handshake out of order; check that the port is a SASL listener and --sasl-mechanism matches it",
-	kafka.TopicAuthorizationFailed:           "the user lacks a topic ACL: it needs Read and Describe on --topic and --matches-topic, Write and Describe on --alerts-topic, --dlq-topic and --matches-topic, Read on --alerts-topic (restore)",
-	kafka.GroupAuthorizationFailed:           "the user lacks Read on the consumer group named by --group",
-	kafka.ClusterAuthorizationFailed:         "the user lacks a cluster ACL (Create, to create --matches-topic); create that topic yourself or grant Create",
-	kafka.MessageSizeTooLarge:                "a record exceeds its topic's max.message.bytes (msiguard sizes alerts, matches and dead letters to the limits it reads at startup: did a topic's limit shrink since?)",
-	kafka.InvalidTopic:                       "a topic name is invalid; check --topic, --alerts-topic, --dlq-topic and --matches-topic",
-	kafka.InvalidRequiredAcks:                "the broker rejects acks=all",
-	kafka.UnsupportedVersion:                 "the broker is too old for this client (Kafka 0.11 or later is needed)",
-	kafka.TransactionalIDAuthorizationFailed: "the user lacks a transactional-id ACL",
+// fatalCodes are the broker error codes that no retry can fix, with their
+// kind and what to do.
+var fatalCodes = map[kafka.Error]struct {
+	kind Kind
+	hint string
+}{
+	kafka.SASLAuthenticationFailed:           {KindSASLAuth, "check the SASL username, password and mechanism: the broker must hold credentials for this user under this mechanism"},
+	kafka.UnsupportedSASLMechanism:           {KindSASLMechanism, "the broker does not enable this SASL mechanism; use one listed in its sasl.enabled.mechanisms"},
+	kafka.IllegalSASLState:                   {KindSASLState, "SASL handshake out of order; check that the port is a SASL listener and the mechanism matches it"},
+	kafka.TopicAuthorizationFailed:           {KindTopicACL, "the user lacks a topic ACL: Read and Describe on the input and matches topics, Write and Describe on the alerts, dead-letter and matches topics, Read on the alerts topic (restore)"},
+	kafka.GroupAuthorizationFailed:           {KindGroupACL, "the user lacks Read on the consumer group"},
+	kafka.ClusterAuthorizationFailed:         {KindClusterACL, "the user lacks a cluster ACL (Create, to create the matches topic); create that topic yourself or grant Create"},
+	kafka.MessageSizeTooLarge:                {KindRecordTooLarge, "a record exceeds its topic's max.message.bytes (msiguard sizes alerts, matches and dead letters to the limits it reads at startup: did a topic's limit shrink since?)"},
+	kafka.InvalidTopic:                       {KindInvalidTopic, "a topic name is invalid"},
+	kafka.InvalidRequiredAcks:                {KindAcks, "the broker rejects acks=all"},
+	kafka.UnsupportedVersion:                 {KindTooOld, "the broker is too old for this client (Kafka 0.11 or later is needed)"},
+	kafka.TransactionalIDAuthorizationFailed: {KindTxnACL, "the user lacks a transactional-id ACL"},
 }
 
 // Classify returns a *FatalError for errors that retrying cannot fix, and
@@ -48,8 +81,8 @@ func Classify(err error) error {
 	}
 	var ke kafka.Error
 	if errors.As(err, &ke) {
-		if hint, ok := fatalCodes[ke]; ok {
-			return &FatalError{Hint: hint, Err: err}
+		if c, ok := fatalCodes[ke]; ok {
+			return &FatalError{Kind: c.kind, Hint: c.hint, Err: err}
 		}
 	}
 	var we kafka.WriteErrors
@@ -69,19 +102,19 @@ func Classify(err error) error {
 	case errors.As(err, &hostname):
 		// Before the trust test: Go wraps a hostname mismatch in a
 		// CertificateVerificationError too, and the CA is not the problem.
-		return &FatalError{Hint: "the broker's TLS certificate does not list the address it was reached by among its names (SANs): connect by a name the certificate lists, pass that name with --tls-server-name, or reissue the certificate with this address", Err: err}
+		return &FatalError{Kind: KindCertName, Hint: "the broker's TLS certificate does not list the address it was reached by among its names (SANs): connect by a name the certificate lists, set that name as the TLS server name, or reissue the certificate with this address", Err: err}
 	case errors.As(err, &unknownAuthority), errors.As(err, &verify):
-		return &FatalError{Hint: "the broker's TLS certificate is not trusted: pass its CA with --tls-ca (or, for testing only, --tls-insecure-skip-verify)", Err: err}
+		return &FatalError{Kind: KindCertUntrusted, Hint: "the broker's TLS certificate is not trusted: trust its CA", Err: err}
 	case errors.As(err, &invalid):
-		return &FatalError{Hint: "the broker's TLS certificate is invalid or expired", Err: err}
+		return &FatalError{Kind: KindCertInvalid, Hint: "the broker's TLS certificate is invalid or expired", Err: err}
 	}
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
-		return &FatalError{Hint: "the broker did not answer in TLS: is this port a TLS listener? drop --tls or use the TLS port", Err: err}
+		return &FatalError{Kind: KindNotTLS, Hint: "the broker did not answer in TLS: is this port a TLS listener?", Err: err}
 	}
 	var alert tls.AlertError
 	if errors.As(err, &alert) {
-		return &FatalError{Hint: fmt.Sprintf("the broker refused the TLS handshake (%v): check --tls-cert and --tls-key if it requires client certificates", alert), Err: err}
+		return &FatalError{Kind: KindTLSRefused, Hint: fmt.Sprintf("the broker refused the TLS handshake (%v): does it require a client certificate?", alert), Err: err}
 	}
 	return err
 }

@@ -98,10 +98,10 @@ type rangeBatch struct {
 // reader for those ranges. It reads no records.
 func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) {
 	if cfg.Topic == "" {
-		return nil, fmt.Errorf("%w: no topic: set --topic", ErrConfig)
+		return nil, &FieldError{Field: "Topic", Problem: "is empty"}
 	}
 	if !cfg.From.IsZero() && !cfg.To.IsZero() && !cfg.From.Before(cfg.To) {
-		return nil, fmt.Errorf("%w: --from %s is not before --to %s", ErrConfig, cfg.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339))
+		return nil, &FieldError{Field: "From", Problem: fmt.Sprintf("%s is not before To (%s)", cfg.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339)), Related: []string{"To"}}
 	}
 	if cfg.FetchBytes < 0 || cfg.Prefetch < 0 || cfg.MaxWait < 0 || cfg.Retries < 0 {
 		return nil, fmt.Errorf("%w: FetchBytes, Prefetch, MaxWait and Retries must not be negative", ErrConfig)
@@ -148,7 +148,7 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 		}
 	}
 	if len(parts) == 0 {
-		return nil, fmt.Errorf("topic %s has no partitions to read (does it exist? --partitions right?)", cfg.Topic)
+		return nil, &FieldError{Field: "Topic", Problem: fmt.Sprintf("%s has no partitions to read (does it exist? are the Partitions right?)", cfg.Topic), Related: []string{"Partitions"}}
 	}
 	slices.Sort(parts)
 

@@ -78,7 +78,7 @@ func (c *RawWriterConfig) Validate() error {
 		return err
 	}
 	if c.Topic == "" {
-		return fmt.Errorf("%w: no topic: set --topic", kafkaio.ErrConfig)
+		return &kafkaio.FieldError{Field: "Topic", Problem: "is empty"}
 	}
 	if _, err := rawAcks(c.Acks); err != nil {
 		return err
@@ -366,7 +366,7 @@ func ensureTopic(ctx context.Context, c *kafkaio.Cluster, topic string, partitio
 		case <-ctx.Done():
 			hint := ""
 			if partitions == 0 {
-				hint = ": create the topic first, or give a partition count (--partitions) to create it"
+				hint = ": create the topic first, or give a partition count (RawWriterConfig.Partitions) to create it"
 			}
 			return 0, fmt.Errorf("waiting for topic %q: %w (last error: %v)%s", topic, ctx.Err(), last, hint)
 		case <-time.After(100 * time.Millisecond):

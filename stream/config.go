@@ -129,93 +129,93 @@ type Config struct {
 	now func() time.Time
 }
 
-// Validate reports the first problem with c, or nil. Messages name the flag
-// to fix.
+// Validate reports the first problem with c, or nil: a
+// *kafkaio.FieldError naming the Config field (FieldError.Related lists
+// the other fields its Problem names), which wraps ErrConfig.
 func (c *Config) Validate() error {
 	if err := c.Cluster.Validate(); err != nil {
 		return err
 	}
-	for _, f := range []struct{ flag, v string }{
-		{"--topic", c.Topic}, {"--group", c.Group}, {"--alerts-topic", c.AlertsTopic}, {"--dlq-topic", c.DLQTopic},
+	bad := func(field, problem string, related ...string) error {
+		return &kafkaio.FieldError{Field: field, Problem: problem, Related: related}
+	}
+	for _, f := range []struct{ field, v string }{
+		{"Topic", c.Topic}, {"Group", c.Group}, {"AlertsTopic", c.AlertsTopic}, {"DLQTopic", c.DLQTopic},
 	} {
 		if f.v == "" {
-			return fmt.Errorf("%w: %s is empty: name it on the command line or in MSIGUARD_%s", ErrConfig, f.flag, envName(f.flag))
+			return bad(f.field, "is empty")
 		}
-		if err := validTopicName(f.v); err != nil && f.flag != "--group" {
-			return fmt.Errorf("%w: %s %q: %v", ErrConfig, f.flag, f.v, err)
+		if err := validTopicName(f.v); err != nil && f.field != "Group" {
+			return bad(f.field, fmt.Sprintf("%q: %v", f.v, err))
 		}
 	}
 	if c.MatchesTopic != "" {
 		if err := validTopicName(c.MatchesTopic); err != nil {
-			return fmt.Errorf("%w: --matches-topic %q: %v", ErrConfig, c.MatchesTopic, err)
+			return bad("MatchesTopic", fmt.Sprintf("%q: %v", c.MatchesTopic, err))
 		}
 	}
 	m := c.matchesTopic()
 	names := map[string]string{}
-	for _, t := range []struct{ flag, v string }{
-		{"--topic", c.Topic}, {"--alerts-topic", c.AlertsTopic}, {"--dlq-topic", c.DLQTopic}, {"--matches-topic", m},
+	for _, t := range []struct{ field, v string }{
+		{"Topic", c.Topic}, {"AlertsTopic", c.AlertsTopic}, {"DLQTopic", c.DLQTopic}, {"MatchesTopic", m},
 	} {
 		if prev, ok := names[t.v]; ok {
-			return fmt.Errorf("%w: %s and %s both name topic %q: each must be its own topic", ErrConfig, prev, t.flag, t.v)
+			return bad(t.field, fmt.Sprintf("names topic %q, as %s does: each must be its own topic", t.v, prev), prev)
 		}
-		names[t.v] = t.flag
+		names[t.v] = t.field
 	}
 	if c.Shape >= detector.Shape(len(detector.Shapes())+1) {
-		return fmt.Errorf("%w: unknown shape %d", ErrConfig, c.Shape)
+		return bad("Shape", fmt.Sprintf("%d is unknown", c.Shape))
 	}
 	for _, d := range []struct {
-		flag string
-		v    time.Duration
+		field string
+		v     time.Duration
 	}{
-		{"--grace", c.Grace}, {"--idle-timeout", c.IdleTimeout}, {"--retain", c.Retain},
-		{"--restore-lookback", c.RestoreLookback}, {"--commit-interval", c.CommitInterval},
-		{"--shutdown-timeout", c.ShutdownTimeout}, {"--session-timeout", c.SessionTimeout},
-		{"--heartbeat-interval", c.HeartbeatInterval}, {"--rebalance-timeout", c.RebalanceTimeout},
+		{"Grace", c.Grace}, {"IdleTimeout", c.IdleTimeout}, {"Retain", c.Retain},
+		{"RestoreLookback", c.RestoreLookback}, {"CommitInterval", c.CommitInterval},
+		{"ShutdownTimeout", c.ShutdownTimeout}, {"SessionTimeout", c.SessionTimeout},
+		{"HeartbeatInterval", c.HeartbeatInterval}, {"RebalanceTimeout", c.RebalanceTimeout},
 		{"FetchMaxWait", c.FetchMaxWait},
 	} {
 		if d.v < 0 {
-			return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, d.flag, d.v)
+			return bad(d.field, fmt.Sprintf("%v is negative; use 0 for the default", d.v))
 		}
 	}
 	for _, n := range []struct {
-		name string
-		v    int
-	}{{"--retain-buckets", c.RetainBuckets}, {"--max-sources", c.MaxSources}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue},
-		{"--max-values", c.MaxValues}, {"--max-alert-bytes", c.MaxAlertBytes}, {"--dead-letter-bytes", c.DeadLetterBytes},
-		{"--window-memory", int(min(c.WindowMemory, 1<<62))}} {
+		field string
+		v     int
+	}{{"RetainBuckets", c.RetainBuckets}, {"MaxSources", c.MaxSources}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue},
+		{"MaxValues", c.MaxValues}, {"MaxAlertBytes", c.MaxAlertBytes}, {"DeadLetterBytes", c.DeadLetterBytes},
+		{"WindowMemory", int(min(c.WindowMemory, 1<<62))}} {
 		if n.v < 0 {
-			return fmt.Errorf("%w: %s is negative (%d)", ErrConfig, n.name, n.v)
+			return bad(n.field, fmt.Sprintf("%d is negative; use 0 for the default", n.v))
 		}
 	}
 	d := c.withDefaults()
 	if d.RestoreLookback <= d.Retain {
-		return fmt.Errorf("%w: --restore-lookback (%v) must exceed --retain (%v): alerts still revisable must be restored after a restart", ErrConfig, d.RestoreLookback, d.Retain)
+		return bad("RestoreLookback", fmt.Sprintf("%v must exceed Retain (%v): alerts still revisable must be restored after a restart", d.RestoreLookback, d.Retain), "Retain")
 	}
 	if d.HeartbeatInterval*3 > d.SessionTimeout {
-		return fmt.Errorf("%w: --heartbeat-interval (%v) must be at most a third of --session-timeout (%v)", ErrConfig, d.HeartbeatInterval, d.SessionTimeout)
+		return bad("HeartbeatInterval", fmt.Sprintf("%v must be at most a third of SessionTimeout (%v)", d.HeartbeatInterval, d.SessionTimeout), "SessionTimeout")
 	}
 	rule := detector.SeedRule()
 	if c.Rule != nil {
 		rule = *c.Rule
 	}
 	if err := rule.Validate(); err != nil {
-		return fmt.Errorf("%w: rule: %v", ErrConfig, err)
+		return bad("Rule", err.Error())
 	}
 	if err := c.Limits.Validate(); err != nil {
-		return fmt.Errorf("%w: --max-value-bytes or --max-host-bytes: %v", ErrConfig, err)
+		return bad("Limits", err.Error(), "MaxValueBytes", "MaxHostBytes")
 	}
 	if c.MaxAlertBytes != 0 && c.MaxAlertBytes < window.MinMaxAlertBytes {
-		return fmt.Errorf("%w: --max-alert-bytes %d is below %d", ErrConfig, c.MaxAlertBytes, window.MinMaxAlertBytes)
+		return bad("MaxAlertBytes", fmt.Sprintf("%d is below %d", c.MaxAlertBytes, window.MinMaxAlertBytes))
 	}
 	wc := d.windowConfig(rule)
 	if err := wc.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	return nil
-}
-
-func envName(flag string) string {
-	return strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(flag, "--"), "-", "_"))
 }
 
 // validTopicName applies Kafka's rules for topic names.

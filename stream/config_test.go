@@ -3,7 +3,6 @@ package stream
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,8 +42,9 @@ func TestWindowConfigRetainBuckets(t *testing.T) {
 
 	c.RetainBuckets = -1
 	err := c.Validate()
-	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "--retain-buckets") {
-		t.Errorf("RetainBuckets -1: err = %v, want ErrConfig naming --retain-buckets", err)
+	var fe *kafkaio.FieldError
+	if !errors.Is(err, ErrConfig) || !errors.As(err, &fe) || fe.Field != "RetainBuckets" {
+		t.Errorf("RetainBuckets -1: err = %v, want a FieldError for RetainBuckets", err)
 	}
 }
 

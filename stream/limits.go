@@ -28,6 +28,9 @@ const (
 // TopicLimitError says that a cap does not fit the topic it writes to.
 type TopicLimitError struct {
 	Topic string
+	// Field is the Config field of the cap (MaxAlertBytes,
+	// Limits.MaxValueBytes, DeadLetterBytes).
+	Field string
 	// Limit is the topic's max.message.bytes; Need what the cap takes.
 	Limit, Need int
 	// What names what does not fit ("an alert of MaxAlertBytes").
@@ -80,13 +83,13 @@ func (p *Pipeline) sizeFor(limits map[string]int) error {
 	c := &p.cfg
 	alertNeed := c.maxAlertBytes() + recordOverhead + alertIDLen + len(HeaderRuleID) + len(p.rule.ID) + len(HeaderRevision) + 10
 	if l := limits[c.AlertsTopic]; alertNeed > l {
-		return &TopicLimitError{Topic: c.AlertsTopic, Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of --max-alert-bytes %d", c.maxAlertBytes())}
+		return &TopicLimitError{Topic: c.AlertsTopic, Field: "MaxAlertBytes", Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of MaxAlertBytes %d", c.maxAlertBytes())}
 	}
 	lim := c.Limits.WithDefaults()
 	matchNeed := recordOverhead + 64 + len(c.Topic) + 2*lim.MaxHostBytes + len(p.rule.Fields)*(lim.MaxValueBytes+binaryLenBytes)
 	if l := limits[c.MatchesTopic]; matchNeed > l {
-		return &TopicLimitError{Topic: c.MatchesTopic, Limit: l, Need: matchNeed,
-			What: fmt.Sprintf("a match of %d fields of --max-value-bytes %d", len(p.rule.Fields), lim.MaxValueBytes)}
+		return &TopicLimitError{Topic: c.MatchesTopic, Field: "MaxValueBytes", Limit: l, Need: matchNeed,
+			What: fmt.Sprintf("a match of %d fields of MaxValueBytes %d", len(p.rule.Fields), lim.MaxValueBytes)}
 	}
 	dl := c.DeadLetterBytes
 	room := limits[c.DLQTopic] - deadLetterOverhead
@@ -94,8 +97,8 @@ func (p *Pipeline) sizeFor(limits map[string]int) error {
 		dl = min(DefaultDeadLetterBytes, room)
 	}
 	if dl < minDeadLetterBytes || dl > room {
-		return &TopicLimitError{Topic: c.DLQTopic, Limit: limits[c.DLQTopic], Need: max(dl, minDeadLetterBytes) + deadLetterOverhead,
-			What: fmt.Sprintf("a dead letter keeping %d bytes of its original (--dead-letter-bytes)", max(dl, minDeadLetterBytes))}
+		return &TopicLimitError{Topic: c.DLQTopic, Field: "DeadLetterBytes", Limit: limits[c.DLQTopic], Need: max(dl, minDeadLetterBytes) + deadLetterOverhead,
+			What: fmt.Sprintf("a dead letter keeping %d bytes of its original (DeadLetterBytes)", max(dl, minDeadLetterBytes))}
 	}
 	p.limits, p.deadLetterBytes = limits, dl
 	return nil

@@ -78,8 +78,8 @@ func TestSASLOverTLS(t *testing.T) {
 				defer cancel()
 				err = p.Run(ctx)
 				var fe *kafkaio.FatalError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--tls-ca") {
-					t.Fatalf("Run = %v, want a *kafkaio.FatalError pointing at --tls-ca", err)
+				if !errors.As(err, &fe) || fe.Kind != kafkaio.KindCertUntrusted {
+					t.Fatalf("Run = %v, want a *kafkaio.FatalError of kind KindCertUntrusted", err)
 				}
 			})
 		})
@@ -87,16 +87,17 @@ func TestSASLOverTLS(t *testing.T) {
 }
 
 // TestMissingTopicIsFatal: a topic that does not exist ends Run at once
-// with a *kafkaio.FatalError naming the flag to fix.
+// with a *kafkaio.FatalError whose FieldError names the Config field to
+// fix (cmd/msiguard turns it into the flag).
 func TestMissingTopicIsFatal(t *testing.T) {
 	e := newEnv(t, 1)
 	for _, tc := range []struct {
-		flag string
-		set  func(*Config)
+		field string
+		set   func(*Config)
 	}{
-		{"--topic", func(c *Config) { c.Topic = kafkatest.UniqueName(t, "nosuch") }},
-		{"--alerts-topic", func(c *Config) { c.AlertsTopic = kafkatest.UniqueName(t, "nosuch") }},
-		{"--dlq-topic", func(c *Config) { c.DLQTopic = kafkatest.UniqueName(t, "nosuch") }},
+		{"Topic", func(c *Config) { c.Topic = kafkatest.UniqueName(t, "nosuch") }},
+		{"AlertsTopic", func(c *Config) { c.AlertsTopic = kafkatest.UniqueName(t, "nosuch") }},
+		{"DLQTopic", func(c *Config) { c.DLQTopic = kafkatest.UniqueName(t, "nosuch") }},
 	} {
 		cfg := e.config()
 		tc.set(&cfg)
@@ -108,8 +109,9 @@ func TestMissingTopicIsFatal(t *testing.T) {
 		err = p.Run(ctx)
 		cancel()
 		var fe *kafkaio.FatalError
-		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.flag) || !strings.Contains(err.Error(), "does not exist") {
-			t.Errorf("%s missing: Run = %v, want a *kafkaio.FatalError naming %s", tc.flag, err, tc.flag)
+		var field *kafkaio.FieldError
+		if !errors.As(err, &fe) || fe.Kind != kafkaio.KindMissingTopic || !errors.As(err, &field) || field.Field != tc.field || !strings.Contains(err.Error(), "does not exist") {
+			t.Errorf("%s missing: Run = %v, want a *kafkaio.FatalError of kind KindMissingTopic naming %s", tc.field, err, tc.field)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -19,45 +18,25 @@ const startupPatience = 30 * time.Second
 // metadata returns the metadata of topics, retrying transient errors for
 // up to startupPatience.
 func (p *Pipeline) metadata(ctx context.Context, topics ...string) (map[string]kafka.Topic, error) {
-	deadline := time.Now().Add(startupPatience)
-	backoff := 200 * time.Millisecond
-	for {
+	var out map[string]kafka.Topic
+	err := kafkaio.Retry(ctx, startupPatience, p.cfg.Cluster.Brokers, p.log, func() error {
 		md, err := p.client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
-		if err == nil {
-			out := make(map[string]kafka.Topic, len(md.Topics))
-			for _, t := range md.Topics {
-				out[t.Name] = t
-			}
-			return out, nil
+		if err != nil {
+			return err
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		out = make(map[string]kafka.Topic, len(md.Topics))
+		for _, t := range md.Topics {
+			out[t.Name] = t
 		}
-		if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
-			return nil, fmt.Errorf("connecting to %s: %w", strings.Join(p.cfg.Cluster.Brokers, ","), c)
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("cannot reach the brokers %s after %v: %w (check --brokers, the network, and --tls: a TLS listener answers nothing to plaintext)",
-				strings.Join(p.cfg.Cluster.Brokers, ","), startupPatience, err)
-		}
-		p.log.Warn("brokers not reachable yet, retrying", "brokers", p.cfg.Cluster.Brokers, "err", err)
-		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+		return nil
+	})
+	return out, err
 }
 
 // probe opens one connection, TLS and SASL included, so that bad
 // credentials or certificates are reported as such before anything else.
 func (p *Pipeline) probe(ctx context.Context) error {
-	deadline := time.Now().Add(startupPatience)
-	backoff := 200 * time.Millisecond
-	for {
+	return kafkaio.Retry(ctx, startupPatience, p.cfg.Cluster.Brokers, p.log, func() error {
 		var err error
 		for _, b := range p.cfg.Cluster.Brokers {
 			var conn *kafka.Conn
@@ -65,27 +44,12 @@ func (p *Pipeline) probe(ctx context.Context) error {
 				conn.Close()
 				return nil
 			}
-			if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
-				return fmt.Errorf("connecting to %s: %w", b, c)
+			if kafkaio.IsFatal(err) {
+				return err
 			}
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("cannot reach the brokers %s after %v: %w (check --brokers, the network, and --tls: a TLS listener answers nothing to plaintext)",
-				strings.Join(p.cfg.Cluster.Brokers, ","), startupPatience, err)
-		}
-		p.log.Warn("brokers not reachable yet, retrying", "brokers", p.cfg.Cluster.Brokers, "err", err)
-		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+		return err
+	})
 }
 
 // setup checks that the input, alerts and dead-letter topics exist and
@@ -109,10 +73,10 @@ func (p *Pipeline) setup(ctx context.Context) error {
 		}
 		return len(t.Partitions) == 0, nil
 	}
-	for _, t := range []struct{ flag, name, how string }{
-		{"--topic", c.Topic, "the topic your shippers write Sysmon events to"},
-		{"--alerts-topic", c.AlertsTopic, "create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + c.AlertsTopic + " --config cleanup.policy=compact"},
-		{"--dlq-topic", c.DLQTopic, "create it, e.g. kafka-topics.sh --create --topic " + c.DLQTopic},
+	for _, t := range []struct{ field, name, how string }{
+		{"Topic", c.Topic, "it should be the topic your shippers write Sysmon events to"},
+		{"AlertsTopic", c.AlertsTopic, "check its name or create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + c.AlertsTopic + " --config cleanup.policy=compact"},
+		{"DLQTopic", c.DLQTopic, "check its name or create it, e.g. kafka-topics.sh --create --topic " + c.DLQTopic},
 	} {
 		gone, err := missing(t.name)
 		if err != nil {
@@ -120,8 +84,9 @@ func (p *Pipeline) setup(ctx context.Context) error {
 		}
 		if gone {
 			return &kafkaio.FatalError{
-				Err:  fmt.Errorf("topic %q (%s) does not exist on %s", t.name, t.flag, strings.Join(c.Cluster.Brokers, ",")),
-				Hint: "check " + t.flag + " or " + t.how,
+				Kind: kafkaio.KindMissingTopic,
+				Err:  &kafkaio.FieldError{Field: t.field, Problem: fmt.Sprintf("topic %q does not exist on %s", t.name, strings.Join(c.Cluster.Brokers, ","))},
+				Hint: t.how,
 			}
 		}
 	}
@@ -141,7 +106,7 @@ func (p *Pipeline) setup(ctx context.Context) error {
 	p.matchesPartitions = n
 	limits := p.topicLimits(ctx, c.AlertsTopic, c.MatchesTopic, c.DLQTopic)
 	if err := p.sizeFor(limits); err != nil {
-		return &kafkaio.FatalError{Err: err, Hint: "lower the cap, or raise max.message.bytes of that topic (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=N)"}
+		return &kafkaio.FatalError{Kind: kafkaio.KindTopicLimit, Err: err, Hint: "lower the cap, or raise max.message.bytes of that topic (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=N)"}
 	}
 	return nil
 }
@@ -165,7 +130,7 @@ func (p *Pipeline) createMatchesTopic(ctx context.Context, n int) error {
 		if c := kafkaio.Classify(err); kafkaio.IsFatal(c) {
 			return fmt.Errorf("creating the matches topic %s: %w", name, c)
 		}
-		return fmt.Errorf("creating the matches topic %s (create it yourself with %d partitions, or name another with --matches-topic): %w", name, n, err)
+		return fmt.Errorf("creating the matches topic %s (create it yourself with %d partitions, or name another: %w): %w", name, n, &kafkaio.FieldError{Field: "MatchesTopic", Problem: "could not be created"}, err)
 	}
 	// Wait until the topic's partitions have leaders.
 	deadline := time.Now().Add(startupPatience)

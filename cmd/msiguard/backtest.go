@@ -161,7 +161,7 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {
-		return fmt.Errorf("%w: backtest: --shape: %v", errUsage, err)
+		return fmt.Errorf("%w: backtest: --shape: %w", errUsage, err)
 	}
 	det, err := detector.New(detector.SeedRule(), detector.Options{Shape: shape, Limits: f.limits()})
 	if err != nil {
@@ -250,7 +250,7 @@ func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdi
 	}
 	eng, err := backtest.New(cfg)
 	if err != nil {
-		return backtest.Summary{}, outs, fmt.Errorf("%w: backtest: %v", errUsage, err)
+		return backtest.Summary{}, outs, fmt.Errorf("%w: backtest: %w", errUsage, err)
 	}
 
 	var prog *progressLine
@@ -290,7 +290,7 @@ func (f *backtestFlags) publisher(ctx context.Context) (*alertPublisher, error) 
 	w, err := sink.NewRawWriter(ctx, sink.RawWriterConfig{Cluster: cluster, Topic: f.alertsTopic, Balance: "hash"})
 	if err != nil {
 		if errors.Is(err, kafkaio.ErrConfig) {
-			return nil, fmt.Errorf("%w: backtest: --alerts-topic: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: backtest: --alerts-topic: %w", errUsage, err)
 		}
 		return nil, fmt.Errorf("backtest: --alerts-topic %s: %w", f.alertsTopic, err)
 	}
@@ -398,7 +398,7 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, 
 	rr, err := kafkaio.NewRangeReader(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, kafkaio.ErrConfig) {
-			return backtest.Summary{}, fmt.Errorf("%w: backtest: %v", errUsage, err)
+			return backtest.Summary{}, fmt.Errorf("%w: backtest: %w", errUsage, err)
 		}
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}

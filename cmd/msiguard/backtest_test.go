@@ -102,7 +102,7 @@ func TestBacktestCommandUsage(t *testing.T) {
 		{[]string{"--input", "x", "extra"}, "unexpected argument"},
 	} {
 		err := runBacktest(context.Background(), tc.args, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
-		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, errUsage) || !strings.Contains(operatorMessage(err), tc.want) {
 			t.Errorf("%q: err %v, want a usage error mentioning %q", tc.args, err, tc.want)
 		}
 	}

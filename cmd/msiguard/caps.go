@@ -52,7 +52,7 @@ func (c *capFlags) limits() detector.Limits {
 // check reports a cap below its minimum as a usage error.
 func (c *capFlags) check() error {
 	if err := c.limits().Validate(); err != nil {
-		return fmt.Errorf("%w: --max-value-bytes or --max-host-bytes: %v", errUsage, err)
+		return fmt.Errorf("%w: --max-value-bytes or --max-host-bytes: %w", errUsage, err)
 	}
 	if c.maxAlertBytes < window.MinMaxAlertBytes {
 		return fmt.Errorf("%w: --max-alert-bytes %d: must be at least %d", errUsage, c.maxAlertBytes, window.MinMaxAlertBytes)

@@ -160,7 +160,7 @@ func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr
 	})
 	if err != nil {
 		if errors.Is(err, devbroker.ErrConfig) {
-			return fmt.Errorf("%w: --listen: %v", errUsage, err)
+			return fmt.Errorf("%w: --listen: %w", errUsage, err)
 		}
 		return err
 	}
@@ -178,7 +178,7 @@ func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr
 	p, err := stream.New(cfg)
 	if err != nil {
 		if errors.Is(err, stream.ErrConfig) {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return err
 	}
@@ -192,7 +192,7 @@ func runDemo(ctx context.Context, f *demoFlags, log *slog.Logger, stdout, stderr
 			srv, err = metrics.Listen("127.0.0.1:0", p, log)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 	}
 
@@ -377,7 +377,7 @@ func demoGenerate(ctx context.Context, cluster kafkaio.Cluster, f *demoFlags, lo
 	base := sysmongen.Config{Seed: f.seed, Hosts: f.hosts, Start: start, EventsPerSecond: int(f.rate), AttackRate: attackRate}
 	g, err := sysmongen.New(base)
 	if err != nil {
-		res.err = fmt.Errorf("%w: %v", errUsage, err)
+		res.err = fmt.Errorf("%w: %w", errUsage, err)
 		return res
 	}
 

@@ -83,12 +83,12 @@ func devBrokerCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	tl, err := devbroker.ParseTopics(f.topics)
 	if err != nil {
-		return fmt.Errorf("%w: --topics: %v", errUsage, err)
+		return fmt.Errorf("%w: --topics: %w", errUsage, err)
 	}
 	var retBytes int64 = -1
 	if r := strings.TrimSpace(f.retention); r != "0" && r != "" {
 		if retBytes, err = parseSize(r); err != nil {
-			return fmt.Errorf("%w: --retention-bytes: %v", errUsage, err)
+			return fmt.Errorf("%w: --retention-bytes: %w", errUsage, err)
 		}
 	}
 	level := f.logLevel
@@ -105,7 +105,7 @@ func devBrokerCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	})
 	if err != nil {
 		if errors.Is(err, devbroker.ErrConfig) {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return err
 	}

@@ -35,6 +35,6 @@ func reportFatal(log *slog.Logger, format, msg string, err error, attrs ...any) 
 	if err == nil || !strings.EqualFold(format, "json") {
 		return err
 	}
-	log.Error(msg, append([]any{"err", err.Error(), "exit_status", exitStatus(err)}, attrs...)...)
+	log.Error(msg, append([]any{"err", operatorMessage(err), "exit_status", exitStatus(err)}, attrs...)...)
 	return &loggedError{err}
 }

@@ -51,7 +51,7 @@ func TestFatalErrorLogFormat(t *testing.T) {
 
 	r = runCLI(t, time.Minute, nil, nil, append(args, "--log-format", "text")...)
 	lines = strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if lastLine := lines[len(lines)-1]; r.code != 1 || !strings.HasPrefix(lastLine, "msiguard: topic \""+topic+"\" (--topic) does not exist") {
+	if lastLine := lines[len(lines)-1]; r.code != 1 || !strings.HasPrefix(lastLine, "msiguard: --topic: topic \""+topic+"\" does not exist") {
 		t.Errorf("text: exit %d, last line %q", r.code, lastLine)
 	}
 }

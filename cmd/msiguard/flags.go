@@ -87,7 +87,7 @@ func (c *connFlags) cluster(log *slog.Logger) (*kafkaio.Cluster, error) {
 		}
 		b, err := os.ReadFile(c.saslPasswordFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --sasl-password-file: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --sasl-password-file: %w", errUsage, err)
 		}
 		cl.SASL.Password = strings.TrimRight(string(b), "\r\n")
 	case c.saslPassword != "":
@@ -101,7 +101,7 @@ func (c *connFlags) cluster(log *slog.Logger) (*kafkaio.Cluster, error) {
 		cl.TLS = tc
 	}
 	if err := cl.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if log != nil {
 		if c.tlsInsecure {
@@ -118,7 +118,7 @@ func (c *connFlags) tlsConfig() (*tls.Config, error) {
 	if c.tlsCA != "" {
 		pem, err := os.ReadFile(c.tlsCA)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --tls-ca: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --tls-ca: %w", errUsage, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -132,7 +132,7 @@ func (c *connFlags) tlsConfig() (*tls.Config, error) {
 	if c.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --tls-cert/--tls-key: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --tls-cert/--tls-key: %w", errUsage, err)
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}

@@ -246,7 +246,7 @@ func TestConnFlagsCluster(t *testing.T) {
 		{connFlags{brokers: "k:9092", saslPassword: "x", saslPasswordFile: pw}, "give the SASL password once"},
 		{connFlags{}, "--brokers"},
 	} {
-		if _, err := tc.c.cluster(nil); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
+		if _, err := tc.c.cluster(nil); !errors.Is(err, errUsage) || !strings.Contains(operatorMessage(err), tc.want) {
 			t.Errorf("cluster(%+v) = %v, want a usage error about %q", tc.c, err, tc.want)
 		}
 	}

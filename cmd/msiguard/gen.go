@@ -324,7 +324,7 @@ func genCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	g, err := sysmongen.New(p.gen)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	var prog *genProgress
 	if !f.quiet && isTerminal(stderr) {
@@ -456,7 +456,7 @@ func genToKafka(ctx context.Context, f *genFlags, p *genPlan, g *sysmongen.Gener
 		BatchMessages: min(f.batch, sink.DefaultRawBatchMessages),
 	}
 	if err := wcfg.Validate(); err != nil {
-		return 0, fmt.Errorf("%w: %v", errUsage, err)
+		return 0, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if err := probeBrokers(ctx, c); err != nil {
 		return 0, err
@@ -464,7 +464,7 @@ func genToKafka(ctx context.Context, f *genFlags, p *genPlan, g *sysmongen.Gener
 	w, err := sink.NewRawWriter(ctx, wcfg)
 	if err != nil {
 		if errors.Is(err, kafkaio.ErrConfig) {
-			return 0, fmt.Errorf("%w: %v", errUsage, err)
+			return 0, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return 0, err
 	}

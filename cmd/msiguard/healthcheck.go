@@ -66,7 +66,7 @@ func healthcheckCommand(ctx context.Context, args []string, stdout, _ io.Writer)
 	url := "http://" + net.JoinHostPort(host, port) + "/readyz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("%w: --addr: %v", errUsage, err)
+		return fmt.Errorf("%w: --addr: %w", errUsage, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

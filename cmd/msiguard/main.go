@@ -46,7 +46,7 @@ func main() {
 	}
 	var logged *loggedError
 	if !errors.As(err, &logged) {
-		fmt.Fprintln(os.Stderr, "msiguard:", err)
+		fmt.Fprintln(os.Stderr, "msiguard:", operatorMessage(err))
 	}
 	os.Exit(exitStatus(err))
 }

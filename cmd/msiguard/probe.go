@@ -23,7 +23,7 @@ const probeTimeout = 10 * time.Second
 func probeBrokers(ctx context.Context, c *kafkaio.Cluster) error {
 	d, err := c.Dialer()
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	var errs []string
 	var last error

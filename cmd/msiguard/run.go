@@ -166,7 +166,7 @@ func (f *runFlags) pipeline(log *slog.Logger) (*stream.Pipeline, error) {
 	p, err := stream.New(cfg)
 	if err != nil {
 		if errors.Is(err, stream.ErrConfig) {
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 	shape, err := detector.ParseShape(f.shape)
 	if err != nil {
-		return stream.Config{}, fmt.Errorf("%w: --shape: %v", errUsage, err)
+		return stream.Config{}, fmt.Errorf("%w: --shape: %w", errUsage, err)
 	}
 	cluster, err := f.cluster(log)
 	if err != nil {

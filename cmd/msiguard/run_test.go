@@ -104,8 +104,8 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 			}
 			return cfg.Validate()
 		}()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("args %v env %v: err = %v, want it to mention %q", tc.args, tc.env, err, tc.want)
+		if err == nil || !strings.Contains(operatorMessage(err), tc.want) {
+			t.Errorf("args %v env %v: err = %v, want it to mention %q", tc.args, tc.env, operatorMessage(err), tc.want)
 		}
 	}
 }

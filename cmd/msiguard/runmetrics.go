@@ -20,7 +20,7 @@ func serveMetrics(ctx context.Context, addr string, p *stream.Pipeline, log *slo
 	}
 	srv, err := metrics.Listen(addr, p, log)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	log.Info("serving metrics and probes", "metrics", "http://"+srv.Addr()+"/metrics", "liveness", "/healthz", "readiness", "/readyz")
 	// The server outlives ctx (SIGTERM) so that /readyz reports the drain
