@@ -134,11 +134,10 @@ func (d *Detector) EvaluateTo(m *Match, raw []byte) (bool, error) {
 var errNoMatch = &Error{Detail: "no match"}
 
 func (d *Detector) evaluate(m *Match, raw []byte) *Error {
+	raw = trimRecordStart(raw)
 	// s aliases raw for the duration of the call; everything kept is copied
 	// by group before returning.
 	s := unsafe.String(unsafe.SliceData(raw), len(raw))
-	s = strings.TrimPrefix(trimXMLSpace(s), "\ufeff")
-	s = trimXMLSpace(s)
 	var r record
 	var err *Error
 	buf := scratchPool.Get().(*[]byte)
@@ -155,8 +154,10 @@ func (d *Detector) evaluate(m *Match, raw []byte) *Error {
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
 	case s == "":
 		err = malformed(d.shape, "empty record")
-	default: // JSON; evalJSON tells invalid JSON from JSON of no known shape
-		err = evalJSON(s, d.shape, &r, buf)
+	default: // JSON: valid first, then read (invalid JSON and JSON of no known shape differ)
+		if err = checkJSON(raw, d.shape); err == nil {
+			err = readJSON(s, d.shape, &r)
+		}
 	}
 	if err != nil {
 		return err
@@ -165,6 +166,25 @@ func (d *Detector) evaluate(m *Match, raw []byte) *Error {
 		return errNoMatch
 	}
 	return d.group(m, &r)
+}
+
+// trimRecordStart removes what precedes a record's first value: ASCII
+// whitespace (space, tab, CR, LF) and UTF-8 byte order marks, in any order
+// and number.
+func trimRecordStart(raw []byte) []byte {
+	for len(raw) > 0 {
+		switch raw[0] {
+		case ' ', '\t', '\r', '\n':
+			raw = raw[1:]
+			continue
+		}
+		if len(raw) >= 3 && raw[0] == 0xef && raw[1] == 0xbb && raw[2] == 0xbf {
+			raw = raw[3:]
+			continue
+		}
+		break
+	}
+	return raw
 }
 
 // selects applies the rule's decision to a record read in any shape.
@@ -176,7 +196,7 @@ func (d *Detector) selects(r *record) bool {
 	if r.eventID != d.eventID {
 		return false
 	}
-	parent := r.sys[fParentImage]
+	parent := r.data[fParentImage]
 	if parent == "" {
 		return false // `regex` drops events without the field
 	}
@@ -221,11 +241,11 @@ func (d *Detector) group(m *Match, r *record) *Error {
 	var t int64
 	var ok bool
 	switch {
-	case r.sys[fUtcTime] != "":
-		if t, ok = parseTime(r.sys[fUtcTime]); !ok {
-			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.sys[fUtcTime])) + " is not a timestamp"}
+	case r.data[fUtcTime] != "":
+		if t, ok = parseTime(r.data[fUtcTime]); !ok {
+			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.data[fUtcTime])) + " is not a timestamp"}
 		}
-	case r.eventTimeOK:
+	case r.eventTime != "":
 		if t, ok = parseTime(r.eventTime); !ok {
 			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
 		}
@@ -240,7 +260,7 @@ func (d *Detector) group(m *Match, r *record) *Error {
 	m.Values = m.Values[:len(d.fields)]
 	n := len(r.host)
 	for i, f := range d.fields {
-		v := r.sys[f.src]
+		v := r.data[f.src]
 		if f.basename {
 			v = basename(v)
 		}

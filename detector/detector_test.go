@@ -375,8 +375,8 @@ func TestMatchDoesNotAliasInput(t *testing.T) {
 	}
 }
 
-// TestEvaluateToReuses: a reused Match costs no allocation per record, and
-// each call leaves the right values in it.
+// TestEvaluateToReuses: each call with a reused Match leaves the right
+// values in it.
 func TestEvaluateToReuses(t *testing.T) {
 	d := mustSeed(t)
 	a := []byte(sysmonEvent().build(ShapeFlat))
@@ -389,8 +389,5 @@ func TestEvaluateToReuses(t *testing.T) {
 		if ok, err := d.EvaluateTo(&m, b); !ok || err != nil || m.Host != "OTHER" || fieldMap(d, m)["user"] != `CORP\bob` || m.Shape != ShapeEVTXMap {
 			t.Fatalf("b: %v %v %q %q", ok, err, m.Host, m.Values[0])
 		}
-	}
-	if n := testing.AllocsPerRun(50, func() { d.EvaluateTo(&m, a) }); n != 0 {
-		t.Errorf("EvaluateTo with a grown Match allocates %v times, want 0", n)
 	}
 }

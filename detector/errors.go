@@ -17,11 +17,20 @@ const (
 	ReasonMissingHost Reason = "missing_host"
 	// ReasonBadTime: the record matches the rule but has no parseable event time.
 	ReasonBadTime Reason = "bad_time"
+	// ReasonTooDeep: the record passed the prefilter but its JSON arrays and
+	// objects, or its XML elements, nest deeper than the detector reads
+	// (1000 levels); nothing past that depth was checked.
+	ReasonTooDeep Reason = "too_deep"
 )
+
+// maxDepth is the deepest nesting of JSON arrays and objects, or of XML
+// elements, that the detector reads (the outermost object or element is
+// level 1). Sysmon records nest 2 to 5 levels.
+const maxDepth = 1000
 
 // Reasons lists every Reason, in a stable order.
 func Reasons() []Reason {
-	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime}
+	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime, ReasonTooDeep}
 }
 
 // Error is returned by Evaluate for a record that deserves a dead letter.

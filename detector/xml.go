@@ -77,7 +77,7 @@ func evalXML(s string, r *record, scratch *[]byte) *Error {
 				if !ok {
 					return malformed(ShapeXML, "bad character reference in <Data>")
 				}
-				r.set(dataField, v)
+				r.data.set(dataField, v)
 				dataKnown = false
 				continue
 			}
@@ -162,7 +162,7 @@ func xmlDataFast(s string, i int, r *record, scratch *[]byte) (int, bool) {
 		if !ok {
 			return 0, false // the general path reports it
 		}
-		r.set(f, v)
+		r.data.set(f, v)
 	}
 	return j + lt + len("</Data>"), true
 }
@@ -216,7 +216,7 @@ func xmlElementAttrs(parents []string, name, attrs string, r *record) {
 			}
 		case "TimeCreated":
 			if v, ok := xmlAttr(attrs, "SystemTime"); ok {
-				r.eventTime, r.eventTimeOK = v, true
+				setFirst(&r.eventTime, v)
 			}
 		}
 	}
@@ -374,6 +374,8 @@ func appendXMLUnescaped(b []byte, s string) ([]byte, bool) {
 	}
 	return append(b, s...), true
 }
+
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func clip(s string) string {
 	if len(s) > 40 {
