@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -25,8 +24,11 @@ type Detector struct {
 	shape   Shape
 	term    tokenMatcher
 	eventID string // the rule's event id in decimal
-	parent  *regexp.Regexp
-	fields  []cimField // the rule's output fields, in order
+	// xmlLiteral is the rule's raw-text event id test on XML records,
+	// "<eventid>1<" (lower case: it is matched in any case).
+	xmlLiteral string
+	parent     *regexp.Regexp
+	fields     []cimField // the rule's output fields, in order
 
 	verdicts *parentVerdicts
 }
@@ -41,11 +43,12 @@ func New(rule Rule, opts Options) (*Detector, error) {
 		return nil, fmt.Errorf("invalid shape %d", opts.Shape)
 	}
 	d := &Detector{
-		rule:    rule,
-		shape:   opts.Shape,
-		term:    newTokenMatcher(rule.Term),
-		eventID: strconv.Itoa(rule.EventID),
-		parent:  regexp.MustCompile(rule.ParentPattern), // validated above
+		rule:       rule,
+		shape:      opts.Shape,
+		term:       newTokenMatcher(rule.Term),
+		eventID:    strconv.Itoa(rule.EventID),
+		xmlLiteral: "<eventid>" + strconv.Itoa(rule.EventID) + "<",
+		parent:     regexp.MustCompile(rule.ParentPattern), // validated above
 
 		verdicts: new(parentVerdicts),
 	}
@@ -140,14 +143,12 @@ func (d *Detector) evaluate(m *Match, raw []byte) *Error {
 	s := unsafe.String(unsafe.SliceData(raw), len(raw))
 	var r record
 	var err *Error
-	buf := scratchPool.Get().(*[]byte)
-	*buf = (*buf)[:0]
-	defer scratchPool.Put(buf) // after group has copied what it keeps
 	switch {
 	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
-		err = evalXML(s, &r, buf)
-		if err == nil && !strings.Contains(s, "<EventID>"+d.eventID+"<") {
-			// The rule's literal "<EventID>1<" on the raw XML.
+		err = readXML(s, raw, &r)
+		if err == nil && !hasFold(s, d.xmlLiteral) {
+			// The rule's literal "<EventID>1<" on the raw XML, in any case as
+			// Splunk searches.
 			return errNoMatch
 		}
 	case strings.HasPrefix(s, "<"):
@@ -202,10 +203,6 @@ func (d *Detector) selects(r *record) bool {
 	}
 	return d.parentMatches(basename(parent))
 }
-
-// scratchPool recycles the buffers JSON strings are unescaped into. Strings
-// that point into one live only until Evaluate returns (group copies them).
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // parentVerdicts caches the parent regex's answer per parent process name:
 // a few names (cmd.exe, svchost.exe, ...) make up nearly all of them, and
@@ -285,6 +282,21 @@ func (d *Detector) group(m *Match, r *record) *Error {
 	m.Time = t
 	m.Shape = r.shape
 	return nil
+}
+
+// hasFold reports whether s contains the lower-case ASCII text sub, which
+// starts with '<', in any case.
+func hasFold(s, sub string) bool {
+	for i := 0; ; i++ {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 || i+j+len(sub) > len(s) {
+			return false
+		}
+		i += j
+		if containsFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in any

@@ -3,7 +3,6 @@ package detector
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -182,35 +181,7 @@ func diffJSONVerdict(d *Detector, raw []byte) string {
 			want = refSelect(ref)
 		}
 	}
-	m, ok, err := d.Evaluate(raw)
-	got := "nomatch"
-	var de *Error
-	switch {
-	case errors.As(err, &de):
-		got = string(de.Reason)
-	case err != nil:
-		return "Evaluate returned a non-detector error: " + err.Error()
-	case ok:
-		got = "match"
-	}
-	if got != want.result {
-		return fmt.Sprintf("Evaluate says %s (%v), reference says %s", got, err, want.result)
-	}
-	if !ok {
-		return ""
-	}
-	if fixUTF8(m.Host) != want.host {
-		return fmt.Sprintf("host %q, reference %q", m.Host, want.host)
-	}
-	if wt, _ := parseTime(want.time); m.Time != wt {
-		return fmt.Sprintf("time %d, reference %q", m.Time, want.time)
-	}
-	for i, name := range d.rule.Fields {
-		if fixUTF8(m.Values[i]) != want.fields[name] {
-			return fmt.Sprintf("%s = %q, reference %q", name, m.Values[i], want.fields[name])
-		}
-	}
-	return ""
+	return compareOutcome(d, raw, want)
 }
 
 func allFieldsDetector(t testing.TB) *Detector {
