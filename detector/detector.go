@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Options tune a Detector beyond its Rule.
@@ -86,14 +85,11 @@ type Match struct {
 	// the record has it, else the shape's own event time.
 	Time int64
 	// Values holds the rule's output fields in Rule.Fields order; "" means
-	// the record has no value for that field. Values and Host never alias
-	// the record; from Evaluate they own their memory, from EvaluateTo they
-	// live until the next call with the same Match.
+	// the record has no value for that field. Host and Values share one
+	// allocation of their own: they never alias the record.
 	Values []string
 	// Shape is the record's shape.
 	Shape Shape
-
-	buf []byte // backs Host and Values (EvaluateTo reuses it)
 }
 
 // Evaluate applies the rule to one raw record (JSON or XML text).
@@ -101,46 +97,34 @@ type Match struct {
 // It returns (m, true, nil) when the record matches, (Match{}, false, nil) when
 // it does not, and (Match{}, false, err) with err an *Error when the record
 // passed the prefilter but cannot be evaluated (ReasonMalformed,
-// ReasonUnknownShape) or matched but cannot be grouped (ReasonMissingHost,
-// ReasonBadTime). A record that fails the prefilter is never parsed and never
-// yields an error. Evaluate does not retain raw.
+// ReasonUnknownShape, ReasonTooDeep) or matched but cannot be grouped
+// (ReasonMissingHost, ReasonBadTime). A record that fails the prefilter is
+// never parsed and never yields an error. Evaluate does not retain raw.
 func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
-	var m Match
-	ok, err := d.EvaluateTo(&m, raw)
-	if err != nil || !ok {
+	if !d.term.match(raw) {
+		return Match{}, false, nil
+	}
+	m, err := d.evaluate(raw)
+	switch {
+	case err == errNoMatch:
+		return Match{}, false, nil
+	case err != nil:
 		return Match{}, false, err
 	}
 	return m, true, nil
-}
-
-// EvaluateTo is Evaluate writing into m and reusing its memory: it does not
-// allocate once m has grown to fit. On a match it sets every field of m;
-// otherwise m's Host and Values are unspecified. The strings in m.Host and
-// m.Values stay valid only until the next EvaluateTo with the same m:
-// copy what must outlive that (window.Window.Add does). An m may not be
-// used by two goroutines at once.
-func (d *Detector) EvaluateTo(m *Match, raw []byte) (bool, error) {
-	if !d.term.match(raw) {
-		return false, nil
-	}
-	if err := d.evaluate(m, raw); err != nil {
-		if err == errNoMatch {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
 }
 
 // errNoMatch is evaluate's way of saying "selected nothing" without an
 // allocation; it never leaves the package.
 var errNoMatch = &Error{Detail: "no match"}
 
-func (d *Detector) evaluate(m *Match, raw []byte) *Error {
+// evaluate is Evaluate without the prefilter.
+func (d *Detector) evaluate(raw []byte) (Match, *Error) {
 	raw = trimRecordStart(raw)
-	// s aliases raw for the duration of the call; everything kept is copied
-	// by group before returning.
-	s := unsafe.String(unsafe.SliceData(raw), len(raw))
+	// One copy of the record as a string, which gjson and the XML scanner
+	// read and the record's fields point into; group copies what a Match
+	// keeps, so the copy is garbage when evaluate returns.
+	s := string(raw)
 	var r record
 	var err *Error
 	switch {
@@ -149,7 +133,7 @@ func (d *Detector) evaluate(m *Match, raw []byte) *Error {
 		if err == nil && !hasFold(s, d.xmlLiteral) {
 			// The rule's literal "<EventID>1<" on the raw XML, in any case as
 			// Splunk searches.
-			return errNoMatch
+			return Match{}, errNoMatch
 		}
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
@@ -161,12 +145,12 @@ func (d *Detector) evaluate(m *Match, raw []byte) *Error {
 		}
 	}
 	if err != nil {
-		return err
+		return Match{}, err
 	}
 	if !d.selects(&r) {
-		return errNoMatch
+		return Match{}, errNoMatch
 	}
-	return d.group(m, &r)
+	return d.group(&r)
 }
 
 // trimRecordStart removes what precedes a record's first value: ASCII
@@ -229,32 +213,27 @@ func (d *Detector) parentMatches(name string) bool {
 	return ok
 }
 
-// group computes the host and time of a selected record and copies its host
-// and output values into m's own buffer.
-func (d *Detector) group(m *Match, r *record) *Error {
+// group computes the host and time of a selected record and copies its
+// host and output values into one string of their own.
+func (d *Detector) group(r *record) (Match, *Error) {
 	if strings.TrimSpace(r.host) == "" {
-		return &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
+		return Match{}, &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
 	}
 	var t int64
 	var ok bool
 	switch {
 	case r.data[fUtcTime] != "":
 		if t, ok = parseTime(r.data[fUtcTime]); !ok {
-			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.data[fUtcTime])) + " is not a timestamp"}
+			return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.data[fUtcTime])) + " is not a timestamp"}
 		}
 	case r.eventTime != "":
 		if t, ok = parseTime(r.eventTime); !ok {
-			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
+			return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
 		}
 	default:
-		return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
+		return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
 	}
-	// The buffer is replaced, never overwritten, when it is too small: strings
-	// handed out by an earlier call keep the old one alive.
-	if cap(m.Values) < len(d.fields) {
-		m.Values = make([]string, len(d.fields))
-	}
-	m.Values = m.Values[:len(d.fields)]
+	m := Match{Time: t, Shape: r.shape, Values: make([]string, len(d.fields))}
 	n := len(r.host)
 	for i, f := range d.fields {
 		v := r.data[f.src]
@@ -264,24 +243,20 @@ func (d *Detector) group(m *Match, r *record) *Error {
 		m.Values[i] = v
 		n += len(v)
 	}
-	if cap(m.buf) < n {
-		m.buf = make([]byte, 0, max(n, 2*cap(m.buf)))
-	}
-	buf := append(m.buf[:0], r.host...)
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(r.host)
 	for _, v := range m.Values {
-		buf = append(buf, v...)
+		b.WriteString(v)
 	}
-	m.buf = buf
-	packed := unsafe.String(unsafe.SliceData(buf), len(buf))
+	packed := b.String()
 	m.Host = packed[:len(r.host)]
 	off := len(r.host)
 	for i, v := range m.Values {
 		m.Values[i] = packed[off : off+len(v)]
 		off += len(v)
 	}
-	m.Time = t
-	m.Shape = r.shape
-	return nil
+	return m, nil
 }
 
 // hasFold reports whether s contains the lower-case ASCII text sub, which

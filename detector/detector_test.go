@@ -374,20 +374,3 @@ func TestMatchDoesNotAliasInput(t *testing.T) {
 		}
 	}
 }
-
-// TestEvaluateToReuses: each call with a reused Match leaves the right
-// values in it.
-func TestEvaluateToReuses(t *testing.T) {
-	d := mustSeed(t)
-	a := []byte(sysmonEvent().build(ShapeFlat))
-	b := []byte(sysmonEvent().with(func(e *ev) { e.computer = "OTHER"; e.data["User"] = `CORP\bob` }).build(ShapeEVTXMap))
-	var m Match
-	for i := 0; i < 3; i++ {
-		if ok, err := d.EvaluateTo(&m, a); !ok || err != nil || m.Host != "WKS-001.corp.example" || fieldMap(d, m)["user"] != `CORP\alice` {
-			t.Fatalf("a: %v %v %q %q", ok, err, m.Host, m.Values[0])
-		}
-		if ok, err := d.EvaluateTo(&m, b); !ok || err != nil || m.Host != "OTHER" || fieldMap(d, m)["user"] != `CORP\bob` || m.Shape != ShapeEVTXMap {
-			t.Fatalf("b: %v %v %q %q", ok, err, m.Host, m.Values[0])
-		}
-	}
-}
