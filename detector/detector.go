@@ -101,25 +101,29 @@ type Match struct {
 // (ReasonMissingHost, ReasonBadTime). A record that fails the prefilter is
 // never parsed and never yields an error. Evaluate does not retain raw.
 func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
-	if !d.term.match(raw) {
-		return Match{}, false, nil
-	}
-	m, err := d.evaluate(raw)
-	switch {
-	case err == errNoMatch:
-		return Match{}, false, nil
-	case err != nil:
-		return Match{}, false, err
-	}
-	return m, true, nil
+	m, ok, _, err := d.EvaluateNearMiss(raw)
+	return m, ok, err
 }
 
-// errNoMatch is evaluate's way of saying "selected nothing" without an
-// allocation; it never leaves the package.
-var errNoMatch = &Error{Detail: "no match"}
+// EvaluateNearMiss is Evaluate that also says why a record that looks like
+// what the rule wants was not selected: it returns the same match, ok and
+// error as Evaluate, plus, for a record Evaluate does not select and does
+// not dead-letter (ok false, err nil), a NearMiss other than "" when the
+// record is a near miss (see NearMiss). It costs what Evaluate costs: both
+// read the record once.
+func (d *Detector) EvaluateNearMiss(raw []byte) (Match, bool, NearMiss, error) {
+	if !d.term.match(raw) {
+		return Match{}, false, "", nil
+	}
+	m, ok, near, err := d.evaluate(raw)
+	if err != nil {
+		return Match{}, false, "", err
+	}
+	return m, ok, near, nil
+}
 
-// evaluate is Evaluate without the prefilter.
-func (d *Detector) evaluate(raw []byte) (Match, *Error) {
+// evaluate is EvaluateNearMiss without the prefilter.
+func (d *Detector) evaluate(raw []byte) (Match, bool, NearMiss, *Error) {
 	raw = trimRecordStart(raw)
 	// One copy of the record as a string, which gjson and the XML scanner
 	// read and the record's fields point into; group copies what a Match
@@ -127,14 +131,12 @@ func (d *Detector) evaluate(raw []byte) (Match, *Error) {
 	s := string(raw)
 	var r record
 	var err *Error
+	literal := true // the rule's raw-text event id test, on XML only
 	switch {
 	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
 		err = readXML(s, raw, &r)
-		if err == nil && !hasFold(s, d.xmlLiteral) {
-			// The rule's literal "<EventID>1<" on the raw XML, in any case as
-			// Splunk searches.
-			return Match{}, errNoMatch
-		}
+		// "<EventID>1<" on the raw XML, in any case as Splunk searches.
+		literal = hasFold(s, d.xmlLiteral)
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
 	case s == "":
@@ -144,13 +146,21 @@ func (d *Detector) evaluate(raw []byte) (Match, *Error) {
 			err = readJSON(s, d.shape, &r)
 		}
 	}
+	switch {
+	case err != nil:
+		return Match{}, false, "", err
+	case !d.sysmonEvent(&r):
+		return Match{}, false, "", nil
+	case !literal:
+		return Match{}, false, NearMissEventIDLiteral, nil
+	case !d.parentSelected(&r):
+		return Match{}, false, "", nil
+	}
+	m, err := d.group(&r)
 	if err != nil {
-		return Match{}, err
+		return Match{}, false, "", err
 	}
-	if !d.selects(&r) {
-		return Match{}, errNoMatch
-	}
-	return d.group(&r)
+	return m, true, "", nil
 }
 
 // trimRecordStart removes what precedes a record's first value: ASCII
@@ -172,15 +182,18 @@ func trimRecordStart(raw []byte) []byte {
 	return raw
 }
 
-// selects applies the rule's decision to a record read in any shape.
-func (d *Detector) selects(r *record) bool {
+// sysmonEvent applies the rule's Sysmon and event id tests (on the event id
+// field) to a record read in any shape.
+func (d *Detector) sysmonEvent(r *record) bool {
 	if (r.channel != "" || r.provider != "") &&
 		!containsFold(r.channel, "sysmon") && !containsFold(r.provider, "sysmon") {
 		return false
 	}
-	if r.eventID != d.eventID {
-		return false
-	}
+	return r.eventID == d.eventID
+}
+
+// parentSelected applies the rule's parent regex to parent_process_name.
+func (d *Detector) parentSelected(r *record) bool {
 	parent := r.data[fParentImage]
 	if parent == "" {
 		return false // `regex` drops events without the field

@@ -50,3 +50,29 @@ func (e *Error) Error() string {
 func malformed(shape Shape, detail string) *Error {
 	return &Error{Reason: ReasonMalformed, Shape: shape, Detail: detail}
 }
+
+// NearMiss is a stable code for a record that passed the prefilter, was
+// read without error, and is the kind of event the rule is about (a Sysmon
+// event with the rule's event id, by the record's own event id field), but
+// that the rule's raw-text test rejects, so that neither the detector nor
+// Splunk selects it. Counting near misses tells a user who gets no alerts
+// why: see Detector.EvaluateNearMiss. They are reported whatever the parent
+// process; they are never dead letters. Like Reasons, near-miss codes never
+// change meaning.
+type NearMiss string
+
+const (
+	// NearMissEventIDLiteral: an XML record whose <EventID> element says 1
+	// (or the rule's event id) but whose text lacks the rule's literal
+	// "<EventID>1<", such as python-evtx's <EventID Qualifiers="">1</EventID>,
+	// a namespace prefix or a CDATA section: Splunk's "<EventID>1<" finds
+	// nothing either (rule-semantics.md), so the rule read literally skips
+	// the event. JSON records are never near misses: the event id field is
+	// their test.
+	NearMissEventIDLiteral NearMiss = "event_id_literal"
+)
+
+// NearMisses lists every NearMiss, in a stable order.
+func NearMisses() []NearMiss {
+	return []NearMiss{NearMissEventIDLiteral}
+}

@@ -125,18 +125,24 @@ func asciiLower(s string) string {
 // rule-semantics.md states it: "nomatch", "near_miss", an error reason, or
 // "match" with the host, time text and fields (by CIM name).
 type refOutcome struct {
-	result string // "match", "nomatch", or a Reason
+	result string   // "match", "nomatch", or a Reason
+	near   NearMiss // with "nomatch"
 	host   string
 	time   string
 	fields map[string]string
 }
 
-func refSelect(ref refRecord) refOutcome {
+// refSysmonEID1 is the rule's Sysmon and event id tests on the fields.
+func refSysmonEID1(ref refRecord) bool {
 	if (ref.channel != "" || ref.provider != "") &&
 		!strings.Contains(asciiLower(ref.channel), "sysmon") && !strings.Contains(asciiLower(ref.provider), "sysmon") {
-		return refOutcome{result: "nomatch"}
+		return false
 	}
-	if ref.eventID != "1" {
+	return ref.eventID == "1"
+}
+
+func refSelect(ref refRecord) refOutcome {
+	if !refSysmonEID1(ref) {
 		return refOutcome{result: "nomatch"}
 	}
 	parent := ref.data["ParentImage"]

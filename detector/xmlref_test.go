@@ -228,6 +228,8 @@ func diffXMLVerdict(d *Detector, raw []byte) string {
 			want.result = string(reason)
 		} else if refXMLLiteral.Match(raw) {
 			want = refSelect(ref)
+		} else if refSysmonEID1(ref) {
+			want.near = NearMissEventIDLiteral
 		}
 	}
 	return compareOutcome(d, raw, want)
@@ -235,7 +237,13 @@ func diffXMLVerdict(d *Detector, raw []byte) string {
 
 // compareOutcome compares Evaluate's result on raw with want.
 func compareOutcome(d *Detector, raw []byte, want refOutcome) string {
-	m, ok, err := d.Evaluate(raw)
+	m, ok, near, err := d.EvaluateNearMiss(raw)
+	if m2, ok2, err2 := d.Evaluate(raw); ok2 != ok || (err2 == nil) != (err == nil) || ok && m2.Host != m.Host {
+		return "Evaluate and EvaluateNearMiss disagree"
+	}
+	if near != want.near {
+		return fmt.Sprintf("near miss %q, reference %q", near, want.near)
+	}
 	got := "nomatch"
 	var de *Error
 	switch {
