@@ -3,6 +3,7 @@ package detector
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"testing"
 )
@@ -145,5 +146,44 @@ func BenchmarkXMLReaders(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkJSONRead splits the reading of one matching JSON record per
+// shape: "check" is checkJSON (gjson.ValidBytes after counting brackets),
+// "encoding-json-valid" the iterative alternative to it (json.Valid),
+// "walk" the gjson walk alone (readJSON), "check+walk" what Evaluate does.
+// gjson has no walk that validates as it goes: the choice is which
+// validator runs before the walk.
+func BenchmarkJSONRead(b *testing.B) {
+	for _, shape := range Shapes() {
+		if shape == ShapeXML {
+			continue
+		}
+		raw := []byte(sysmonEvent().build(shape))
+		s := string(raw)
+		steps := []struct {
+			name string
+			run  func()
+		}{
+			{"check", func() { _ = checkJSON(raw, ShapeAuto) }},
+			{"encoding-json-valid", func() { _ = json.Valid(raw) }},
+			{"walk", func() { var r record; _ = readJSON(s, ShapeAuto, &r) }},
+			{"check+walk", func() {
+				var r record
+				if checkJSON(raw, ShapeAuto) == nil {
+					_ = readJSON(s, ShapeAuto, &r)
+				}
+			}},
+		}
+		for _, st := range steps {
+			b.Run(shape.String()+"/"+st.name, func(b *testing.B) {
+				b.SetBytes(int64(len(raw)))
+				b.ReportAllocs()
+				for b.Loop() {
+					st.run()
+				}
+			})
+		}
 	}
 }
