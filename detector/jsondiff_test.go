@@ -15,18 +15,28 @@ import (
 var jsonShapes = []Shape{ShapeAuto, ShapeWinlogbeat, ShapeWinlogbeatECS, ShapeWinlogbeat6, ShapeFlat, ShapeEVTXList, ShapeEVTXMap}
 
 // diffJSONRecord reads raw with the production reader and the reference in
-// one shape and describes the first difference ("" when they agree).
-func diffJSONRecord(raw []byte, shape Shape) string {
+// every shape and describes the first difference ("" when they agree).
+func diffJSONRecord(raw []byte) string {
 	body := trimRecordStart(raw)
 	if len(body) == 0 || body[0] == '<' {
 		return "" // not JSON: evaluate never hands it to the JSON reader
 	}
+	root, rootReason := refParseJSON(refTrimStart(raw))
+	for _, shape := range jsonShapes {
+		if d := diffJSONShape(body, shape, root, rootReason); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+func diffJSONShape(body []byte, shape Shape, root *jnode, rootReason Reason) string {
 	var r record
 	err := checkJSON(body, shape)
 	if err == nil {
 		err = readJSON(string(body), shape, &r)
 	}
-	ref, refReason := refReadJSON(refTrimStart(raw), shape)
+	ref, refReason := refReadTree(root, rootReason, shape)
 	var got Reason
 	if err != nil {
 		got = err.Reason
@@ -245,11 +255,9 @@ func TestJSONAgainstReference(t *testing.T) {
 	}
 	bad := 0
 	for i, raw := range records {
-		for _, shape := range jsonShapes {
-			if diff := diffJSONRecord(raw, shape); diff != "" {
-				if bad++; bad <= 10 {
-					t.Errorf("record %d: %s\n%s", i, diff, clipRecord(string(raw)))
-				}
+		if diff := diffJSONRecord(raw); diff != "" {
+			if bad++; bad <= 10 {
+				t.Errorf("record %d: %s\n%s", i, diff, clipRecord(string(raw)))
 			}
 		}
 		if diff := diffJSONVerdict(d, raw); diff != "" {
@@ -264,7 +272,9 @@ func TestJSONAgainstReference(t *testing.T) {
 // FuzzJSON is the differential fuzzer of the JSON path: on any bytes the
 // production reader (gjson) and the encoding/json reference must give the
 // same reason or the same record in every shape, and Evaluate the same
-// verdict, host, time and fields as the rule applied to the reference.
+// verdict, host, time and fields as the rule applied to the reference. Each
+// input is tried as a record, spliced into matching records, and as the
+// choices of genJSON.
 func FuzzJSON(f *testing.F) {
 	for _, r := range duplicateKeyRecords() {
 		f.Add(r)
@@ -278,14 +288,25 @@ func FuzzJSON(f *testing.F) {
 	f.Add([]byte(`{"EventID":1,"CommandLine":"msiexec","x":[[[[1]]]],"n":1e999999,"s":"\ud800\u00e9\\\"","b":true}`))
 	f.Add([]byte("\ufeff \ufeff{\"EventID\":\"1\",\"Image\":\"msiexec \xff\"}"))
 	d := allFieldsDetector(f)
+	var templates []string
+	for _, s := range []Shape{ShapeFlat, ShapeEVTXList, ShapeWinlogbeatECS} {
+		rec := base.with(func(e *ev) { e.data["CommandLine"] = "msiexec HOLE /q" }).build(s)
+		plain := strings.Replace(rec, `"msiexec HOLE /q"`, `"msiexec /q"`, 1)
+		templates = append(templates,
+			strings.Replace(rec, "HOLE", fuzzHole, 1),                                     // inside a string
+			strings.Replace(rec, `"msiexec HOLE /q"`, fuzzHole, 1),                        // a value
+			strings.Replace(rec, `"msiexec HOLE /q"`, `"msiexec /q",`+fuzzHole+`:"x"`, 1), // a key
+			plain[:len(plain)-1]+","+fuzzHole+"}")                                         // a top-level member
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		for _, shape := range jsonShapes {
-			if diff := diffJSONRecord(raw, shape); diff != "" {
-				t.Fatalf("%s\n%q", diff, raw)
+		recs := append([][]byte{raw, genJSON(raw)}, spliceSome(templates, raw)...)
+		for _, rec := range recs {
+			if diff := diffJSONRecord(rec); diff != "" {
+				t.Fatalf("%s\n%q", diff, rec)
 			}
-		}
-		if diff := diffJSONVerdict(d, raw); diff != "" {
-			t.Fatalf("%s\n%q", diff, raw)
+			if diff := diffJSONVerdict(d, rec); diff != "" {
+				t.Fatalf("%s\n%q", diff, rec)
+			}
 		}
 	})
 }
@@ -295,4 +316,137 @@ func clipRecord(s string) string {
 		return s[:600] + "..."
 	}
 	return strings.TrimSpace(s)
+}
+
+// genJSON turns fuzz bytes into a JSON record built from the names the
+// shapes use, in the places the shapes use them, with duplicate keys, empty
+// and non-string values, objects and lists wherever the bytes say, so that
+// FuzzJSON meets the reading rules (first non-empty value, merged objects,
+// list entries, attributes) and not only the syntax. Each byte is one
+// choice; the record always holds the term, so that Evaluate reads it.
+func genJSON(in []byte) []byte {
+	g := jsonGen{in: in}
+	var b strings.Builder
+	b.WriteString("{")
+	// The first choice is a skeleton, so that the deep places of a shape
+	// (an EVTX list entry, process.parent) are reached often.
+	switch g.pick(4) {
+	case 0:
+		if g.members(&b, "top", 0) > 0 {
+			b.WriteString(",")
+		}
+	case 1:
+		b.WriteString(`"Event":{"System":`)
+		g.object(&b, "System", 2)
+		b.WriteString(`,"EventData":{"Data":[`)
+		for n, i := g.pick(4)+1, 0; i < n; i++ {
+			g.object(&b, "attrs", 4)
+			b.WriteString(",")
+		}
+		b.WriteString(`{}]}},`)
+	case 2:
+		b.WriteString(`"winlog":`)
+		g.object(&b, "winlog", 1)
+		b.WriteString(`,"process":`)
+		g.object(&b, "process", 1)
+		b.WriteString(`,"user":`)
+		g.object(&b, "user", 1)
+		b.WriteString(",")
+	default:
+		b.WriteString(`"EventID":1,`)
+		if g.members(&b, "flat", 0) > 0 {
+			b.WriteString(",")
+		}
+	}
+	b.WriteString(`"z":"msiexec"}`)
+	return []byte(b.String())
+}
+
+type jsonGen struct {
+	in []byte
+	i  int
+}
+
+var sysmonNames = []string{"Image", "ParentImage", "CommandLine", "UtcTime", "User", "ProcessId", "Hashes", "Data", "x"}
+
+// genKeys lists the keys of each kind of object, and genChild the kind of
+// the object a key holds.
+var genKeys = map[string][]string{
+	"top": append([]string{"Event", "winlog", "event_data", "process", "user", "event", "EventID", "Computer",
+		"Hostname", "Channel", "SourceName", "Provider", "@timestamp", "TimeGenerated", "TimeCreated", "event_id",
+		"computer_name", "log_name", "source_name"}, sysmonNames...),
+	"Event":      {"System", "EventData", "x"},
+	"System":     {"EventID", "Channel", "Computer", "Provider", "TimeCreated", "x"},
+	"attrs":      {"@Name", "Name", "#attributes", "@SystemTime", "SystemTime", "#text", "@Qualifiers"},
+	"EventData":  sysmonNames,
+	"winlog":     {"event_id", "channel", "provider_name", "computer_name", "event_data", "x"},
+	"event_data": sysmonNames,
+	"process":    {"executable", "command_line", "pid", "entity_id", "working_directory", "parent", "x"},
+	"user":       {"name", "domain", "x"},
+	"event":      {"code", "x"},
+	"flat": append([]string{"Computer", "Hostname", "Channel", "SourceName", "Provider", "@timestamp",
+		"TimeGenerated", "TimeCreated", "EventID"}, sysmonNames...),
+}
+
+var genChild = map[string]string{
+	"Event": "Event", "System": "System", "EventData": "EventData", "Data": "attrs", "Provider": "attrs",
+	"TimeCreated": "attrs", "EventID": "attrs", "#attributes": "attrs", "winlog": "winlog", "event_data": "event_data",
+	"process": "process", "parent": "process", "user": "user", "event": "event",
+}
+
+var genStrings = []string{"", "1", "10", " ", "msiexec /i x.msi", `C:\\Windows\\System32\\cmd.exe`,
+	`C:\\Windows\\explorer.exe`, "Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", "Security",
+	"WS01", "2025-01-02 03:04:05.678", "2025-01-02T03:04:05Z", "ParentImage", "Image", "CommandLine", "UtcTime",
+	"User", `\u0041\ud800`}
+
+func (g *jsonGen) pick(n int) int {
+	if g.i >= len(g.in) {
+		return 0
+	}
+	c := g.in[g.i]
+	g.i++
+	return int(c) % n
+}
+
+func (g *jsonGen) value(b *strings.Builder, kind string, depth int) {
+	switch k := g.pick(10); {
+	case k < 4 || kind == "" || depth >= 6:
+		b.WriteString(`"` + genStrings[g.pick(len(genStrings))] + `"`)
+	case k == 4:
+		b.WriteString([]string{"1", "1.0", "10", "-0", "1e999", "null", "true", "false"}[g.pick(8)])
+	case k < 8:
+		g.object(b, kind, depth+1)
+	default:
+		b.WriteByte('[')
+		for n, i := g.pick(4), 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			g.value(b, kind, depth+1)
+		}
+		b.WriteByte(']')
+	}
+}
+
+func (g *jsonGen) object(b *strings.Builder, kind string, depth int) {
+	b.WriteByte('{')
+	g.members(b, kind, depth)
+	b.WriteByte('}')
+}
+
+// members writes up to six members of an object of the kind, separated by
+// commas, and reports how many.
+func (g *jsonGen) members(b *strings.Builder, kind string, depth int) int {
+	keys := genKeys[kind]
+	n := g.pick(6) + 1
+	i := 0
+	for ; i < n && g.i < len(g.in); i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k := keys[g.pick(len(keys))]
+		b.WriteString(`"` + k + `":`)
+		g.value(b, genChild[k], depth)
+	}
+	return i
 }

@@ -209,6 +209,11 @@ func (r *refRecord) setData(name, v string) {
 // returns the reason.
 func refReadJSON(raw []byte, shape Shape) (refRecord, Reason) {
 	root, reason := refParseJSON(raw)
+	return refReadTree(root, reason, shape)
+}
+
+// refReadTree is refReadJSON on what refParseJSON returned.
+func refReadTree(root *jnode, reason Reason, shape Shape) (refRecord, Reason) {
 	if reason != "" {
 		return refRecord{}, reason
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -343,12 +344,106 @@ func FuzzXML(f *testing.F) {
 		f.Add(r)
 	}
 	d := allFieldsDetector(f)
+	templates := xmlFuzzTemplates()
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		if diff := diffXMLRecord(raw); diff != "" {
-			t.Fatalf("%s\n%q", diff, raw)
-		}
-		if diff := diffXMLVerdict(d, raw); diff != "" {
-			t.Fatalf("%s\n%q", diff, raw)
+		// The input as a record, as the choices of genXML, and spliced into
+		// the places of a matching record where text, attribute values and
+		// markup go, so that random bytes meet the readers inside an
+		// otherwise valid event.
+		for _, rec := range append([][]byte{raw, genXML(raw)}, spliceSome(templates, raw)...) {
+			if diff := diffXMLRecord(rec); diff != "" {
+				t.Fatalf("%s\n%q", diff, rec)
+			}
+			if diff := diffXMLVerdict(d, rec); diff != "" {
+				t.Fatalf("%s\n%q", diff, rec)
+			}
 		}
 	})
+}
+
+// fuzzHole marks where spliceAll puts a fuzz input into a template.
+const fuzzHole = "\x00HOLE\x00"
+
+func xmlFuzzTemplates() []string {
+	base := sysmonEvent().build(ShapeXML)
+	return []string{
+		strings.Replace(base, "msiexec /q", "msiexec "+fuzzHole+" /q", 1),                              // text
+		strings.Replace(base, "<Data Name='ParentImage'>", "<Data Name='Parent"+fuzzHole+"Image'>", 1), // attribute value
+		strings.Replace(base, "<EventData>", "<EventData>"+fuzzHole, 1),                                // markup
+		strings.Replace(base, "<EventID>1</EventID>", "<EventID"+fuzzHole+">1</EventID>", 1),           // inside a tag
+	}
+}
+
+// spliceSome returns two of the templates, chosen by in's bytes (the same
+// input always gets the same ones), with their hole replaced by in: all of
+// them for every input would make each execution several times slower.
+func spliceSome(templates []string, in []byte) [][]byte {
+	h := crc32.ChecksumIEEE(in)
+	n := uint32(len(templates))
+	var out [][]byte
+	for _, tpl := range []string{templates[h%n], templates[(h/n+1+h%n)%n]} {
+		i := strings.Index(tpl, fuzzHole)
+		out = append(out, append(append([]byte(tpl[:i]), in...), tpl[i+len(fuzzHole):]...))
+	}
+	return out
+}
+
+// genXML turns fuzz bytes into an event built from the elements,
+// attributes and text the XML shape uses, repeated, empty, nested, escaped
+// or commented wherever the bytes say (the way genJSON does for JSON).
+func genXML(in []byte) []byte {
+	g := jsonGen{in: in}
+	var b strings.Builder
+	b.WriteString("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>")
+	for n, i := g.pick(4)+1, 0; i < n; i++ {
+		switch g.pick(3) {
+		case 0:
+			b.WriteString("<System>")
+			for m, j := g.pick(6)+1, 0; j < m; j++ {
+				g.xmlElement(&b, []string{"EventID", "Channel", "Computer", "Provider", "TimeCreated", "Version"}, 0)
+			}
+			b.WriteString("</System>")
+		case 1:
+			b.WriteString("<EventData>")
+			for m, j := g.pick(6)+1, 0; j < m; j++ {
+				g.xmlElement(&b, []string{"Data", "Data", "Data", "Binary"}, 0)
+			}
+			b.WriteString("</EventData>")
+		default:
+			g.xmlElement(&b, []string{"UserData", "RenderingInfo"}, 0)
+		}
+	}
+	b.WriteString("<UserData>msiexec</UserData></Event>")
+	return []byte(b.String())
+}
+
+var genXMLText = []string{"", "1", "10", " ", "msiexec /i x.msi", `C:\Windows\System32\cmd.exe`,
+	`C:\Windows\explorer.exe`, "Microsoft-Windows-Sysmon/Operational", "WS01", "2025-01-02 03:04:05.678",
+	"a&amp;b", "&lt;x&gt;", "&#49;", "&#x31;", "<![CDATA[1]]>", "<!-- c -->", "\n\t", "é"}
+
+var genXMLNames = []string{"ParentImage", "Image", "CommandLine", "UtcTime", "User", "", "Image&#x31;"}
+
+func (g *jsonGen) xmlElement(b *strings.Builder, names []string, depth int) {
+	name := names[g.pick(len(names))]
+	b.WriteString("<" + name)
+	for n, i := g.pick(3), 0; i < n; i++ {
+		attr := []string{"Name", "SystemTime", "Qualifiers"}[g.pick(3)]
+		b.WriteString(" " + attr + "='" + genXMLNames[g.pick(len(genXMLNames))] + "'")
+		if attr == "SystemTime" {
+			b.WriteString(" SystemTime='2025-01-02T03:04:05Z'")
+		}
+	}
+	if g.pick(5) == 0 {
+		b.WriteString("/>")
+		return
+	}
+	b.WriteString(">")
+	for n, i := g.pick(3)+1, 0; i < n; i++ {
+		if depth < 2 && g.pick(6) == 0 {
+			g.xmlElement(b, []string{"b", "Data"}, depth+1)
+		} else {
+			b.WriteString(genXMLText[g.pick(len(genXMLText))])
+		}
+	}
+	b.WriteString("</" + name + ">")
 }
