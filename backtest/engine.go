@@ -106,6 +106,7 @@ type block struct {
 	lines int64 // newline-terminated lines, plus an unterminated last one
 	size  int64 // bytes scanned
 	hits  int64
+	near  map[detector.NearMiss]int64
 	items []item
 }
 
@@ -120,7 +121,13 @@ type item struct {
 // evaluate runs the detector on one hit and records what it found.
 func (b *block) evaluate(d *detector.Detector, raw []byte, pos int64) {
 	b.hits++
-	m, ok, err := d.Evaluate(raw)
+	m, ok, near, err := d.EvaluateNearMiss(raw)
+	if near != "" {
+		if b.near == nil {
+			b.near = map[detector.NearMiss]int64{}
+		}
+		b.near[near]++
+	}
 	if err != nil {
 		var de *detector.Error
 		if !errors.As(err, &de) {
@@ -337,10 +344,13 @@ func (s *sequencer) apply(b *block) {
 	s.sum.Records += b.lines
 	s.sum.Bytes += b.size
 	s.sum.PrefilterHits += b.hits
+	for k, n := range b.near {
+		s.sum.NearMisses[string(k)] += n
+	}
 	e.records.Add(b.lines)
 	e.bytes.Add(b.size)
 	e.hits.Add(b.hits)
-	b.items, b.recs = nil, nil
+	b.items, b.recs, b.near = nil, nil, nil
 }
 
 func (s *sequencer) deadLetter(it *item, src window.Source) {

@@ -86,6 +86,11 @@ type Summary struct {
 	// listed, zeros included).
 	DeadLetters      map[string]int64 `json:"dead_letters"`
 	DeadLettersTotal int64            `json:"dead_letters_total"`
+	// NearMisses counts the records that are the event the rule is about
+	// but miss its literal test, by detector.NearMiss (every one listed,
+	// zeros included): why a backtest finds nothing where a user expects
+	// alerts.
+	NearMisses map[string]int64 `json:"near_misses"`
 
 	Elapsed          time.Duration `json:"-"`
 	ElapsedSeconds   float64       `json:"elapsed_seconds"`
@@ -101,9 +106,12 @@ type PartitionRange struct {
 }
 
 func newSummary() Summary {
-	s := Summary{DeadLetters: make(map[string]int64)}
+	s := Summary{DeadLetters: make(map[string]int64), NearMisses: make(map[string]int64)}
 	for _, r := range detector.Reasons() {
 		s.DeadLetters[string(r)] = 0
+	}
+	for _, r := range detector.NearMisses() {
+		s.NearMisses[string(r)] = 0
 	}
 	return s
 }
@@ -178,6 +186,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	if s.MemoryEvicted+s.ForcedEmissions > 0 {
 		fmt.Fprintf(&b, "backtest: --window-memory was reached: %d alerts stopped being revisable early, %d buckets were emitted early\n", s.MemoryEvicted, s.ForcedEmissions)
+	}
+	if n := s.NearMisses[string(detector.NearMissEventIDLiteral)]; n > 0 {
+		fmt.Fprintf(&b, "backtest: %d near misses: XML records of event 1 whose text lacks the rule's literal \"<EventID>1<\" (e.g. python-evtx writes <EventID Qualifiers=\"\">1</EventID>); Splunk finds nothing in them either\n", n)
 	}
 	fmt.Fprintf(&b, "backtest: %d dead letters", s.DeadLettersTotal)
 	if s.DeadLettersTotal > 0 {

@@ -6,9 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Options tune a Detector beyond its Rule.
@@ -27,8 +25,11 @@ type Detector struct {
 	shape   Shape
 	term    tokenMatcher
 	eventID string // the rule's event id in decimal
-	parent  *regexp.Regexp
-	fields  []cimField // the rule's output fields, in order
+	// xmlLiteral is the rule's raw-text event id test on XML records,
+	// "<eventid>1<" (lower case: it is matched in any case).
+	xmlLiteral string
+	parent     *regexp.Regexp
+	fields     []cimField // the rule's output fields, in order
 
 	verdicts *parentVerdicts
 	limits   Limits
@@ -47,11 +48,12 @@ func New(rule Rule, opts Options) (*Detector, error) {
 		return nil, fmt.Errorf("invalid limits: %w", err)
 	}
 	d := &Detector{
-		rule:    rule,
-		shape:   opts.Shape,
-		term:    newTokenMatcher(rule.Term),
-		eventID: strconv.Itoa(rule.EventID),
-		parent:  regexp.MustCompile(rule.ParentPattern), // validated above
+		rule:       rule,
+		shape:      opts.Shape,
+		term:       newTokenMatcher(rule.Term),
+		eventID:    strconv.Itoa(rule.EventID),
+		xmlLiteral: "<eventid>" + strconv.Itoa(rule.EventID) + "<",
+		parent:     regexp.MustCompile(rule.ParentPattern), // validated above
 
 		verdicts: new(parentVerdicts),
 		limits:   opts.Limits.WithDefaults(),
@@ -90,17 +92,14 @@ type Match struct {
 	// the record has it, else the shape's own event time.
 	Time int64
 	// Values holds the rule's output fields in Rule.Fields order; "" means
-	// the record has no value for that field. Values and Host never alias
-	// the record; from Evaluate they own their memory, from EvaluateTo they
-	// live until the next call with the same Match.
+	// the record has no value for that field. Host and Values share one
+	// allocation of their own: they never alias the record.
 	Values []string
 	// Shape is the record's shape.
 	Shape Shape
 	// Truncated counts the host and values Evaluate cut to Options.Limits
 	// (see CapValue).
 	Truncated int
-
-	buf []byte // backs Host and Values (EvaluateTo reuses it)
 }
 
 // Evaluate applies the rule to one raw record (JSON or XML text).
@@ -108,95 +107,112 @@ type Match struct {
 // It returns (m, true, nil) when the record matches, (Match{}, false, nil) when
 // it does not, and (Match{}, false, err) with err an *Error when the record
 // passed the prefilter but cannot be evaluated (ReasonMalformed,
-// ReasonUnknownShape) or matched but cannot be grouped (ReasonMissingHost,
-// ReasonBadTime). A record that fails the prefilter is never parsed and never
-// yields an error. Evaluate does not retain raw.
+// ReasonUnknownShape, ReasonTooDeep) or matched but cannot be grouped
+// (ReasonMissingHost, ReasonBadTime). A record that fails the prefilter is
+// never parsed and never yields an error. Evaluate does not retain raw.
 func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
-	var m Match
-	ok, err := d.EvaluateTo(&m, raw)
-	if err != nil || !ok {
-		return Match{}, false, err
-	}
-	m.Truncated = capMatch(&m, d.limits)
-	return m, true, nil
+	m, ok, _, err := d.EvaluateNearMiss(raw)
+	return m, ok, err
 }
 
-// EvaluateTo is Evaluate writing into m and reusing its memory: it does not
-// allocate once m has grown to fit. On a match it sets every field of m;
-// otherwise m's Host and Values are unspecified. The strings in m.Host and
-// m.Values stay valid only until the next EvaluateTo with the same m:
-// copy what must outlive that (window.Window.Add does). An m may not be
-// used by two goroutines at once.
-func (d *Detector) EvaluateTo(m *Match, raw []byte) (bool, error) {
+// EvaluateNearMiss is Evaluate that also says why a record that looks like
+// what the rule wants was not selected: it returns the same match, ok and
+// error as Evaluate, plus, for a record Evaluate does not select and does
+// not dead-letter (ok false, err nil), a NearMiss other than "" when the
+// record is a near miss (see NearMiss). It costs what Evaluate costs: both
+// read the record once.
+func (d *Detector) EvaluateNearMiss(raw []byte) (Match, bool, NearMiss, error) {
 	if !d.term.match(raw) {
-		return false, nil
+		return Match{}, false, "", nil
 	}
-	if err := d.evaluate(m, raw); err != nil {
-		if err == errNoMatch {
-			return false, nil
-		}
-		return false, err
+	m, ok, near, err := d.evaluate(raw)
+	if err != nil {
+		return Match{}, false, "", err
 	}
-	return true, nil
+	if ok {
+		m.Truncated = capMatch(&m, d.limits)
+	}
+	return m, ok, near, nil
 }
 
-// errNoMatch is evaluate's way of saying "selected nothing" without an
-// allocation; it never leaves the package.
-var errNoMatch = &Error{Detail: "no match"}
-
-func (d *Detector) evaluate(m *Match, raw []byte) *Error {
-	// s aliases raw for the duration of the call; everything kept is copied
-	// by group before returning.
-	s := unsafe.String(unsafe.SliceData(raw), len(raw))
-	s = strings.TrimPrefix(trimXMLSpace(s), "\ufeff")
-	s = trimXMLSpace(s)
+// evaluate is EvaluateNearMiss without the prefilter.
+func (d *Detector) evaluate(raw []byte) (Match, bool, NearMiss, *Error) {
+	raw = trimRecordStart(raw)
+	// One copy of the record as a string, which gjson and the XML scanner
+	// read and the record's fields point into; group copies what a Match
+	// keeps, so the copy is garbage when evaluate returns.
+	s := string(raw)
 	var r record
 	var err *Error
-	buf := scratchPool.Get().(*[]byte)
-	*buf = (*buf)[:0]
-	defer scratchPool.Put(buf) // after group has copied what it keeps
+	literal := true // the rule's raw-text event id test, on XML only
 	switch {
 	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
-		err = evalXML(s, &r, buf)
-		if err == nil && !strings.Contains(s, "<EventID>"+d.eventID+"<") {
-			// The rule's literal "<EventID>1<" on the raw XML.
-			return errNoMatch
-		}
+		err = readXML(s, raw, &r)
+		// "<EventID>1<" on the raw XML, in any case as Splunk searches.
+		literal = hasFold(s, d.xmlLiteral)
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
 	case s == "":
 		err = malformed(d.shape, "empty record")
-	default: // JSON; evalJSON tells invalid JSON from JSON of no known shape
-		err = evalJSON(s, d.shape, &r, buf)
+	default: // JSON: valid first, then read (invalid JSON and JSON of no known shape differ)
+		if err = checkJSON(raw, d.shape); err == nil {
+			err = readJSON(s, d.shape, &r)
+		}
 	}
+	switch {
+	case err != nil:
+		return Match{}, false, "", err
+	case !d.sysmonEvent(&r):
+		return Match{}, false, "", nil
+	case !literal:
+		return Match{}, false, NearMissEventIDLiteral, nil
+	case !d.parentSelected(&r):
+		return Match{}, false, "", nil
+	}
+	m, err := d.group(&r)
 	if err != nil {
-		return err
+		return Match{}, false, "", err
 	}
-	if !d.selects(&r) {
-		return errNoMatch
-	}
-	return d.group(m, &r)
+	return m, true, "", nil
 }
 
-// selects applies the rule's decision to a record read in any shape.
-func (d *Detector) selects(r *record) bool {
+// trimRecordStart removes what precedes a record's first value: ASCII
+// whitespace (space, tab, CR, LF) and UTF-8 byte order marks, in any order
+// and number.
+func trimRecordStart(raw []byte) []byte {
+	for len(raw) > 0 {
+		switch raw[0] {
+		case ' ', '\t', '\r', '\n':
+			raw = raw[1:]
+			continue
+		}
+		if len(raw) >= 3 && raw[0] == 0xef && raw[1] == 0xbb && raw[2] == 0xbf {
+			raw = raw[3:]
+			continue
+		}
+		break
+	}
+	return raw
+}
+
+// sysmonEvent applies the rule's Sysmon and event id tests (on the event id
+// field) to a record read in any shape.
+func (d *Detector) sysmonEvent(r *record) bool {
 	if (r.channel != "" || r.provider != "") &&
 		!containsFold(r.channel, "sysmon") && !containsFold(r.provider, "sysmon") {
 		return false
 	}
-	if r.eventID != d.eventID {
-		return false
-	}
-	parent := r.sys[fParentImage]
+	return r.eventID == d.eventID
+}
+
+// parentSelected applies the rule's parent regex to parent_process_name.
+func (d *Detector) parentSelected(r *record) bool {
+	parent := r.data[fParentImage]
 	if parent == "" {
 		return false // `regex` drops events without the field
 	}
 	return d.parentMatches(basename(parent))
 }
-
-// scratchPool recycles the buffers JSON strings are unescaped into. Strings
-// that point into one live only until Evaluate returns (group copies them).
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // parentVerdicts caches the parent regex's answer per parent process name:
 // a few names (cmd.exe, svchost.exe, ...) make up nearly all of them, and
@@ -223,59 +239,65 @@ func (d *Detector) parentMatches(name string) bool {
 	return ok
 }
 
-// group computes the host and time of a selected record and copies its host
-// and output values into m's own buffer.
-func (d *Detector) group(m *Match, r *record) *Error {
+// group computes the host and time of a selected record and copies its
+// host and output values into one string of their own.
+func (d *Detector) group(r *record) (Match, *Error) {
 	if strings.TrimSpace(r.host) == "" {
-		return &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
+		return Match{}, &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
 	}
 	var t int64
 	var ok bool
 	switch {
-	case r.sys[fUtcTime] != "":
-		if t, ok = parseTime(r.sys[fUtcTime]); !ok {
-			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.sys[fUtcTime])) + " is not a timestamp"}
+	case r.data[fUtcTime] != "":
+		if t, ok = parseTime(r.data[fUtcTime]); !ok {
+			return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.data[fUtcTime])) + " is not a timestamp"}
 		}
-	case r.eventTimeOK:
+	case r.eventTime != "":
 		if t, ok = parseTime(r.eventTime); !ok {
-			return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
+			return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
 		}
 	default:
-		return &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
+		return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
 	}
-	// The buffer is replaced, never overwritten, when it is too small: strings
-	// handed out by an earlier call keep the old one alive.
-	if cap(m.Values) < len(d.fields) {
-		m.Values = make([]string, len(d.fields))
-	}
-	m.Values = m.Values[:len(d.fields)]
+	m := Match{Time: t, Shape: r.shape, Values: make([]string, len(d.fields))}
 	n := len(r.host)
 	for i, f := range d.fields {
-		v := r.sys[f.src]
+		v := r.data[f.src]
 		if f.basename {
 			v = basename(v)
 		}
 		m.Values[i] = v
 		n += len(v)
 	}
-	if cap(m.buf) < n {
-		m.buf = make([]byte, 0, max(n, 2*cap(m.buf)))
-	}
-	buf := append(m.buf[:0], r.host...)
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(r.host)
 	for _, v := range m.Values {
-		buf = append(buf, v...)
+		b.WriteString(v)
 	}
-	m.buf = buf
-	packed := unsafe.String(unsafe.SliceData(buf), len(buf))
+	packed := b.String()
 	m.Host = packed[:len(r.host)]
 	off := len(r.host)
 	for i, v := range m.Values {
 		m.Values[i] = packed[off : off+len(v)]
 		off += len(v)
 	}
-	m.Time = t
-	m.Shape = r.shape
-	return nil
+	return m, nil
+}
+
+// hasFold reports whether s contains the lower-case ASCII text sub, which
+// starts with '<', in any case.
+func hasFold(s, sub string) bool {
+	for i := 0; ; i++ {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 || i+j+len(sub) > len(s) {
+			return false
+		}
+		i += j
+		if containsFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub in any

@@ -374,23 +374,3 @@ func TestMatchDoesNotAliasInput(t *testing.T) {
 		}
 	}
 }
-
-// TestEvaluateToReuses: a reused Match costs no allocation per record, and
-// each call leaves the right values in it.
-func TestEvaluateToReuses(t *testing.T) {
-	d := mustSeed(t)
-	a := []byte(sysmonEvent().build(ShapeFlat))
-	b := []byte(sysmonEvent().with(func(e *ev) { e.computer = "OTHER"; e.data["User"] = `CORP\bob` }).build(ShapeEVTXMap))
-	var m Match
-	for i := 0; i < 3; i++ {
-		if ok, err := d.EvaluateTo(&m, a); !ok || err != nil || m.Host != "WKS-001.corp.example" || fieldMap(d, m)["user"] != `CORP\alice` {
-			t.Fatalf("a: %v %v %q %q", ok, err, m.Host, m.Values[0])
-		}
-		if ok, err := d.EvaluateTo(&m, b); !ok || err != nil || m.Host != "OTHER" || fieldMap(d, m)["user"] != `CORP\bob` || m.Shape != ShapeEVTXMap {
-			t.Fatalf("b: %v %v %q %q", ok, err, m.Host, m.Values[0])
-		}
-	}
-	if n := testing.AllocsPerRun(50, func() { d.EvaluateTo(&m, a) }); n != 0 {
-		t.Errorf("EvaluateTo with a grown Match allocates %v times, want 0", n)
-	}
-}

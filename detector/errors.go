@@ -17,6 +17,10 @@ const (
 	ReasonMissingHost Reason = "missing_host"
 	// ReasonBadTime: the record matches the rule but has no parseable event time.
 	ReasonBadTime Reason = "bad_time"
+	// ReasonTooDeep: the record passed the prefilter but its JSON arrays and
+	// objects, or its XML elements, nest deeper than the detector reads
+	// (1000 levels); nothing past that depth was checked.
+	ReasonTooDeep Reason = "too_deep"
 	// ReasonTooLarge: the record, its match or its alert cannot be written
 	// in full to the topic it is meant for (the pipeline's reason, not the
 	// detector's: listed here with the others so every dead letter's
@@ -24,9 +28,14 @@ const (
 	ReasonTooLarge Reason = "too_large"
 )
 
+// maxDepth is the deepest nesting of JSON arrays and objects, or of XML
+// elements, that the detector reads (the outermost object or element is
+// level 1). Sysmon records nest 2 to 5 levels.
+const maxDepth = 1000
+
 // Reasons lists every Reason, in a stable order.
 func Reasons() []Reason {
-	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime, ReasonTooLarge}
+	return []Reason{ReasonMalformed, ReasonUnknownShape, ReasonMissingHost, ReasonBadTime, ReasonTooDeep, ReasonTooLarge}
 }
 
 // Error is returned by Evaluate for a record that deserves a dead letter.
@@ -45,4 +54,30 @@ func (e *Error) Error() string {
 
 func malformed(shape Shape, detail string) *Error {
 	return &Error{Reason: ReasonMalformed, Shape: shape, Detail: detail}
+}
+
+// NearMiss is a stable code for a record that passed the prefilter, was
+// read without error, and is the kind of event the rule is about (a Sysmon
+// event with the rule's event id, by the record's own event id field), but
+// that the rule's raw-text test rejects, so that neither the detector nor
+// Splunk selects it. Counting near misses tells a user who gets no alerts
+// why: see Detector.EvaluateNearMiss. They are reported whatever the parent
+// process; they are never dead letters. Like Reasons, near-miss codes never
+// change meaning.
+type NearMiss string
+
+const (
+	// NearMissEventIDLiteral: an XML record whose <EventID> element says 1
+	// (or the rule's event id) but whose text lacks the rule's literal
+	// "<EventID>1<", such as python-evtx's <EventID Qualifiers="">1</EventID>,
+	// a namespace prefix or a CDATA section: Splunk's "<EventID>1<" finds
+	// nothing either (rule-semantics.md), so the rule read literally skips
+	// the event. JSON records are never near misses: the event id field is
+	// their test.
+	NearMissEventIDLiteral NearMiss = "event_id_literal"
+)
+
+// NearMisses lists every NearMiss, in a stable order.
+func NearMisses() []NearMiss {
+	return []NearMiss{NearMissEventIDLiteral}
 }

@@ -1,6 +1,10 @@
 package detector
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
 
 // sysField indexes the Sysmon EventData fields the detector reads.
 type sysField uint8
@@ -56,27 +60,50 @@ func sysFieldByName(name string) (sysField, bool) {
 	return 0, false
 }
 
+// eventData holds a record's Sysmon EventData fields by slot; "" means
+// absent. Fields are named by their Sysmon EventData names (setName) in
+// every shape; sysFieldByName is the one place that maps names to slots, so
+// reading another field (issue 18: other event ids and fields) means adding
+// a slot, or replacing this array by a per-rule table of wanted names.
+type eventData [numSysFields]string
+
+// set records a field unless it already holds a value: the first
+// non-empty value wins.
+func (d *eventData) set(f sysField, v string) {
+	if d[f] == "" {
+		d[f] = v
+	}
+}
+
+// setName records the EventData field called name, if the detector reads it.
+func (d *eventData) setName(name, v string) {
+	if f, ok := sysFieldByName(name); ok {
+		d.set(f, v)
+	}
+}
+
+// member records one JSON member of an EventData-like object; it has the
+// signature of a gjson.Result.ForEach iterator.
+func (d *eventData) member(k, v gjson.Result) bool {
+	if f, ok := sysFieldByName(k.Str); ok {
+		d.set(f, text(v))
+	}
+	return true
+}
+
 // record is what one evaluation learns about a record, whatever its shape.
-// Strings alias the record being evaluated until Evaluate packs the output.
+// Strings may alias the record being evaluated; group copies what a Match
+// keeps.
 type record struct {
 	shape Shape
 
-	eventID     string // decimal text of the event id; "" if absent
-	channel     string
-	provider    string
-	host        string
-	eventTime   string // the shape's own event time, used when UtcTime is absent
-	eventTimeOK bool
+	eventID   string // decimal text of the event id; "" if absent
+	channel   string
+	provider  string
+	host      string
+	eventTime string // the shape's own event time, used when UtcTime is absent
 
-	sys [numSysFields]string // "" means absent
-}
-
-// set records a Sysmon field unless the record already holds a value for it
-// (the first source consulted wins).
-func (r *record) set(f sysField, v string) {
-	if r.sys[f] == "" {
-		r.sys[f] = v
-	}
+	data eventData
 }
 
 // basename computes the Splunk Sysmon add-on's process_name from an image path:

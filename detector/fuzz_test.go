@@ -1,13 +1,14 @@
 package detector
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
 
 // FuzzEvaluate checks the invariants of the detector on arbitrary bytes:
 // it never panics, it is deterministic, and the prefilter never rejects a
-// record that the full evaluation accepts (or dead-letters).
+// record that evaluation accepts (checkPrefilterSound).
 func FuzzEvaluate(f *testing.F) {
 	base := sysmonEvent()
 	for _, s := range Shapes() {
@@ -26,20 +27,56 @@ func FuzzEvaluate(f *testing.F) {
 		if d.Prefilter(raw) != pre {
 			t.Fatal("Prefilter is not deterministic")
 		}
-		if pre != naiveToken(string(raw), "msiexec") {
-			t.Fatalf("Prefilter = %v disagrees with the plain token test", pre)
-		}
-		m1, ok1, err1 := d.Evaluate(raw)
-		m2, ok2, err2 := d.Evaluate(raw)
-		if ok1 != ok2 || !reflect.DeepEqual(m1, m2) || (err1 == nil) != (err2 == nil) ||
+		m1, ok1, n1, err1 := d.EvaluateNearMiss(raw)
+		m2, ok2, n2, err2 := d.EvaluateNearMiss(raw)
+		if ok1 != ok2 || n1 != n2 || !reflect.DeepEqual(m1, m2) || (err1 == nil) != (err2 == nil) ||
 			(err1 != nil && err1.Error() != err2.Error()) {
 			t.Fatalf("Evaluate is not deterministic: %v %v / %v %v", ok1, err1, ok2, err2)
 		}
-		if (ok1 || err1 != nil) && !pre {
-			t.Fatalf("prefilter rejected a record that evaluation accepted: %v %v", ok1, err1)
+		if err := checkPrefilterSound(d, raw); err != nil {
+			t.Fatal(err)
 		}
 		if ok1 && (m1.Host == "" || len(m1.Values) != len(d.rule.Fields)) {
 			t.Fatalf("match without host or with %d values", len(m1.Values))
 		}
 	})
+}
+
+// checkPrefilterSound compares Evaluate with the evaluation that skips the
+// prefilter (evaluate), gated by the plain token test instead: when the
+// record holds the term as a token, Evaluate must give exactly what the
+// unfiltered evaluation gives (so the prefilter never rejects a record the
+// evaluation accepts, dead-letters or calls a near miss); when it does
+// not, Evaluate must give nothing.
+func checkPrefilterSound(d *Detector, raw []byte) error {
+	m, ok, near, err := d.EvaluateNearMiss(raw)
+	token := naiveToken(string(raw), d.rule.Term)
+	if !token {
+		if ok || near != "" || err != nil {
+			return fmt.Errorf("no %s token, yet Evaluate = %v, %q, %v", d.rule.Term, ok, near, err)
+		}
+		return nil
+	}
+	um, uok, unear, uerr := d.evaluate(raw)
+	if uerr == nil && err != nil || uerr != nil && (err == nil || err.Error() != uerr.Error()) ||
+		uok != ok || unear != near || !reflect.DeepEqual(um, m) {
+		return fmt.Errorf("the prefilter changed the verdict: Evaluate = %v, %q, %v; without it = %v, %q, %v",
+			ok, near, err, uok, unear, uerr)
+	}
+	return nil
+}
+
+// TestPrefilterPropertyCanFail shows that checkPrefilterSound catches a
+// prefilter that rejects what evaluation accepts.
+func TestPrefilterPropertyCanFail(t *testing.T) {
+	raw := []byte(sysmonEvent().build(ShapeFlat))
+	d := mustSeed(t)
+	if err := checkPrefilterSound(d, raw); err != nil {
+		t.Fatalf("the real prefilter: %v", err)
+	}
+	broken := mustSeed(t)
+	broken.term.lo, broken.term.up = 'q', 'Q' // anchors that msiexec does not contain
+	if err := checkPrefilterSound(broken, raw); err == nil {
+		t.Fatal("a prefilter that rejects every record passed the property")
+	}
 }

@@ -101,7 +101,7 @@ func goldenResult(d *Detector, line int, raw []byte) map[string]any {
 	return out
 }
 
-func readLines(t *testing.T, path string) [][]byte {
+func readLines(t testing.TB, path string) [][]byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -1,18 +1,103 @@
 package detector
 
-import "unsafe"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
 
-func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+	"github.com/tidwall/gjson"
+)
 
-// jsonRecord is what one pass over a JSON record collects, kept apart per
-// shape until the shape is known.
+// checkJSON decides whether raw (leading whitespace and byte order marks
+// removed) is one JSON value that the detector accepts: RFC 8259 syntax,
+// surrounded by whitespace only, arrays and objects nested at most maxDepth
+// deep. It returns nil or an *Error with ReasonMalformed or ReasonTooDeep.
+//
+// gjson.ValidBytes is the usual check, but it recurses once per nesting
+// level, so a record of a million '[' would grow a goroutine stack to
+// hundreds of megabytes (and ten million would crash the process). Nesting
+// can only exceed maxDepth when the record holds more than maxDepth '{' and
+// '[' bytes, which bytes.Count tells at memory speed; only such records take
+// the second path, encoding/json's iterative tokenizer, which also tells
+// "too deep" from "invalid" in document order.
+func checkJSON(raw []byte, shape Shape) *Error {
+	if bytes.Count(raw, []byte("{"))+bytes.Count(raw, []byte("[")) <= maxDepth {
+		if !gjson.ValidBytes(raw) {
+			return malformed(shape, "invalid JSON")
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // no float conversion: any number literal is accepted, as gjson does
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return malformed(shape, "invalid JSON")
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				if depth++; depth > maxDepth {
+					return &Error{Reason: ReasonTooDeep, Shape: shape, Detail: "JSON arrays and objects nest deeper than " + strconv.Itoa(maxDepth) + " levels"}
+				}
+			default:
+				depth--
+			}
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return malformed(shape, "invalid JSON")
+	}
+	return nil
+}
+
+// text renders a JSON value as the rule reads it: strings unescaped,
+// numbers as the literal text the record holds (whatever their size),
+// booleans as true/false. null, objects and arrays have no text and count
+// as absent, like the empty string.
+func text(v gjson.Result) string {
+	switch v.Type {
+	case gjson.String:
+		return v.Str
+	case gjson.Number:
+		return v.Raw
+	case gjson.True:
+		return "true"
+	case gjson.False:
+		return "false"
+	}
+	return ""
+}
+
+// setFirst stores v in *dst unless *dst already holds a value: with
+// duplicate keys the first non-empty value wins, in every shape.
+func setFirst(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// jsonRecord is what one walk over a JSON record collects, kept apart per
+// shape until the shape is known. The walk visits the top-level members
+// once and descends only into the objects a shape reads (winlog, Event,
+// event_data, process, user, event), so its cost does not depend on how
+// deep the rest of the record nests. A key that occurs more than once is
+// visited at each occurrence: every value is the first non-empty one in
+// document order, and a duplicated object is read as the merge of its
+// occurrences.
 type jsonRecord struct {
-	// Which shape roots were present (as objects).
-	hasWinlog, hasEventData, hasEvent, hasProcess, hasEventID bool
-	evtxList                                                  bool // Event.EventData.Data is a list
+	// Which shape roots were present as objects (at any occurrence).
+	hasWinlog, hasEventData, hasEvent, hasProcess, hasECSUser, hasEventID bool
+	evtxList                                                              bool // Event.EventData.Data is a list or an @Name object
 
 	// Flat (top level).
-	flat                          [numSysFields]string
+	flat                          eventData
 	flatEventID                   string
 	computer, hostname            string
 	channel, sourceName, provider string
@@ -21,39 +106,28 @@ type jsonRecord struct {
 
 	// Winlogbeat 6 (top level).
 	eventIDWLB6, computerName, logName, sourceNameWLB6 string
-	eventData                                          [numSysFields]string
+	wlb6Data                                           eventData
 
 	// Winlogbeat 7/8: winlog.* and ECS.
-	wl          record
-	ecs         [numSysFields]string
-	ecsCode     string
-	userName    string
-	userDomain  string
-	hasECSUser  bool
-	evtx        record
-	evtxEventID string
+	wl         record
+	ecs        eventData
+	ecsCode    string
+	userName   string
+	userDomain string
+
+	// EVTX-to-JSON.
+	evtx record
 }
 
-// evalJSON reads a JSON record of the given shape (ShapeAuto: detect) into r
-// in one validating pass.
-// Unescaped strings go into *scratch, which is handed back grown if needed.
-func evalJSON(s string, shape Shape, r *record, scratch *[]byte) *Error {
-	p := jparser{s: s, scratch: (*scratch)[:0]}
-	defer func() { *scratch = p.scratch }()
-	var j jsonRecord
-	if p.peek() != '{' {
-		p.skip()
-		p.ws()
-		if p.bad || p.i != len(s) {
-			return malformed(shape, "invalid JSON")
-		}
+// readJSON reads a JSON record of the given shape (ShapeAuto: detect) into
+// r. raw has passed checkJSON; s is the same bytes as a string.
+func readJSON(s string, shape Shape, r *record) *Error {
+	root := gjson.Parse(s)
+	if !root.IsObject() {
 		return &Error{Reason: ReasonUnknownShape, Shape: shape, Detail: "top-level JSON value is not an object"}
 	}
-	p.object(func(key string) { j.top(&p, key) })
-	p.ws()
-	if p.bad || p.i != len(s) {
-		return malformed(shape, "invalid JSON")
-	}
+	var j jsonRecord
+	root.ForEach(j.top)
 	detected := j.detectShape()
 	if shape == ShapeAuto {
 		if detected == ShapeAuto {
@@ -61,33 +135,31 @@ func evalJSON(s string, shape Shape, r *record, scratch *[]byte) *Error {
 		}
 		shape = detected
 	}
-	r.shape = shape
 	switch shape {
 	case ShapeWinlogbeat, ShapeWinlogbeatECS:
 		if !j.hasWinlog {
 			return wrongShape(shape, "winlog")
 		}
 		*r = j.wl
-		r.shape = shape
 		if r.eventID == "" {
 			r.eventID = j.ecsCode
 		}
+		// ECS process.* fills what winlog.event_data lacks (the sysmon
+		// module moves those fields out of it).
 		for f, v := range j.ecs {
-			r.set(sysField(f), v)
+			r.data.set(sysField(f), v)
 		}
 		// ECS user.* is the process's user only under the sysmon module
 		// (signalled by ECS process.*); elsewhere it may be the publisher.
-		if r.sys[fUser] == "" && j.hasECSUser && j.hasProcess {
+		if j.hasECSUser && j.hasProcess {
 			switch {
 			case j.userName != "" && j.userDomain != "":
-				from := len(p.scratch)
-				p.scratch = append(append(append(p.scratch, j.userDomain...), '\\'), j.userName...)
-				r.sys[fUser] = unsafeString(p.scratch[from:])
+				r.data.set(fUser, j.userDomain+`\`+j.userName)
 			case j.userName != "":
-				r.sys[fUser] = j.userName
+				r.data.set(fUser, j.userName)
 			}
 		}
-		r.eventTime, r.eventTimeOK = j.timestamp, j.timestamp != ""
+		r.eventTime = j.timestamp
 	case ShapeWinlogbeat6:
 		if !j.hasEventData && j.eventIDWLB6 == "" {
 			return wrongShape(shape, "event_data or event_id")
@@ -96,38 +168,31 @@ func evalJSON(s string, shape Shape, r *record, scratch *[]byte) *Error {
 		r.host = j.computerName
 		r.channel = j.logName
 		r.provider = j.sourceNameWLB6
-		r.sys = j.eventData
-		r.eventTime, r.eventTimeOK = j.timestamp, j.timestamp != ""
+		r.data = j.wlb6Data
+		r.eventTime = j.timestamp
 	case ShapeFlat:
 		if !j.hasEventID {
 			return wrongShape(shape, "EventID")
 		}
 		r.eventID = j.flatEventID
 		r.host = j.computer
-		if r.host == "" {
-			r.host = j.hostname
-		}
+		setFirst(&r.host, j.hostname)
 		r.channel = j.channel
 		r.provider = j.sourceName
-		if r.provider == "" {
-			r.provider = j.provider
-		}
-		r.sys = j.flat
+		setFirst(&r.provider, j.provider)
+		r.data = j.flat
 		for _, ts := range [...]string{j.timeGenerated, j.timestamp, j.timeCreated} {
-			if ts != "" {
-				r.eventTime, r.eventTimeOK = ts, true
-				break
-			}
+			setFirst(&r.eventTime, ts)
 		}
 	case ShapeEVTXList, ShapeEVTXMap:
 		if !j.hasEvent {
 			return wrongShape(shape, "Event")
 		}
 		*r = j.evtx
-		r.shape = shape
 	default:
 		return &Error{Reason: ReasonUnknownShape, Shape: shape, Detail: "shape " + shape.String() + " is not a JSON shape"}
 	}
+	r.shape = shape
 	return nil
 }
 
@@ -144,7 +209,7 @@ func (j *jsonRecord) detectShape() Shape {
 		}
 		return ShapeEVTXMap
 	case j.hasWinlog:
-		if j.hasProcess && j.wl.sys[fImage] == "" && j.wl.sys[fParentImage] == "" {
+		if j.hasProcess && j.wl.data[fImage] == "" && j.wl.data[fParentImage] == "" {
 			return ShapeWinlogbeatECS
 		}
 		return ShapeWinlogbeat
@@ -158,297 +223,249 @@ func (j *jsonRecord) detectShape() Shape {
 	return ShapeAuto
 }
 
-// setFirst stores v in *dst unless *dst already holds a value: with
-// duplicate keys the first non-empty value wins, in every shape.
-func setFirst(dst *string, v string) {
-	if *dst == "" {
-		*dst = v
-	}
-}
-
 // top handles one top-level member.
-func (j *jsonRecord) top(p *jparser, key string) {
-	switch key {
+func (j *jsonRecord) top(k, v gjson.Result) bool {
+	switch k.Str {
 	case "winlog":
-		j.hasWinlog = p.object(func(k string) { j.winlog(p, k) }) || j.hasWinlog
+		if v.IsObject() {
+			j.hasWinlog = true
+			v.ForEach(j.winlog)
+		}
 	case "event_data":
-		j.hasEventData = p.object(func(k string) { eventDataMember(p, k, &j.eventData) }) || j.hasEventData
+		if v.IsObject() {
+			j.hasEventData = true
+			v.ForEach(j.wlb6Data.member)
+		}
 	case "Event":
-		j.hasEvent = p.object(func(k string) { j.event(p, k) }) || j.hasEvent
+		if v.IsObject() {
+			j.hasEvent = true
+			v.ForEach(j.event)
+		}
 	case "process":
-		j.hasProcess = p.object(func(k string) { j.process(p, k, false) }) || j.hasProcess
+		if v.IsObject() {
+			j.hasProcess = true
+			v.ForEach(j.process)
+		}
 	case "user":
-		j.hasECSUser = p.object(func(k string) {
-			switch k {
-			case "name":
-				setFirst(&j.userName, p.text())
-			case "domain":
-				setFirst(&j.userDomain, p.text())
-			}
-		}) || j.hasECSUser
+		if v.IsObject() {
+			j.hasECSUser = true
+			v.ForEach(func(k, v gjson.Result) bool {
+				switch k.Str {
+				case "name":
+					setFirst(&j.userName, text(v))
+				case "domain":
+					setFirst(&j.userDomain, text(v))
+				}
+				return true
+			})
+		}
 	case "event":
-		p.object(func(k string) {
-			if k == "code" {
-				setFirst(&j.ecsCode, p.text())
+		eachMember(v, func(k, v gjson.Result) bool {
+			if k.Str == "code" {
+				setFirst(&j.ecsCode, text(v))
 			}
+			return true
 		})
 	case "EventID":
 		j.hasEventID = true
-		setFirst(&j.flatEventID, p.text())
+		setFirst(&j.flatEventID, text(v))
 	case "event_id":
-		setFirst(&j.eventIDWLB6, p.text())
+		setFirst(&j.eventIDWLB6, text(v))
 	case "Computer":
-		setFirst(&j.computer, p.text())
+		setFirst(&j.computer, text(v))
 	case "Hostname":
-		setFirst(&j.hostname, p.text())
+		setFirst(&j.hostname, text(v))
 	case "computer_name":
-		setFirst(&j.computerName, p.text())
+		setFirst(&j.computerName, text(v))
 	case "Channel":
-		setFirst(&j.channel, p.text())
+		setFirst(&j.channel, text(v))
 	case "log_name":
-		setFirst(&j.logName, p.text())
+		setFirst(&j.logName, text(v))
 	case "SourceName":
-		setFirst(&j.sourceName, p.text())
+		setFirst(&j.sourceName, text(v))
 	case "Provider":
-		setFirst(&j.provider, p.text())
+		setFirst(&j.provider, text(v))
 	case "source_name":
-		setFirst(&j.sourceNameWLB6, p.text())
+		setFirst(&j.sourceNameWLB6, text(v))
 	case "@timestamp":
-		setFirst(&j.timestamp, p.text())
+		setFirst(&j.timestamp, text(v))
 	case "TimeCreated":
-		setFirst(&j.timeCreated, p.text())
+		setFirst(&j.timeCreated, text(v))
 	case "TimeGenerated":
-		setFirst(&j.timeGenerated, p.text())
-	default:
-		if f, ok := sysFieldByName(key); ok {
-			setFirst(&j.flat[f], p.text())
-		}
+		setFirst(&j.timeGenerated, text(v))
 	}
+	// Flat records carry the EventData fields at the top level.
+	j.flat.member(k, v)
+	return true
 }
 
-func eventDataMember(p *jparser, key string, dst *[numSysFields]string) {
-	if f, ok := sysFieldByName(key); ok {
-		setFirst(&dst[f], p.text())
-	}
-}
-
-func (j *jsonRecord) winlog(p *jparser, key string) {
-	switch key {
+func (j *jsonRecord) winlog(k, v gjson.Result) bool {
+	switch k.Str {
 	case "event_id":
-		setFirst(&j.wl.eventID, p.text())
+		setFirst(&j.wl.eventID, text(v))
 	case "channel":
-		setFirst(&j.wl.channel, p.text())
+		setFirst(&j.wl.channel, text(v))
 	case "provider_name":
-		setFirst(&j.wl.provider, p.text())
+		setFirst(&j.wl.provider, text(v))
 	case "computer_name":
-		setFirst(&j.wl.host, p.text())
+		setFirst(&j.wl.host, text(v))
 	case "event_data":
-		p.object(func(k string) { eventDataMember(p, k, &j.wl.sys) })
+		eachMember(v, j.wl.data.member)
 	}
+	return true
 }
 
-// process reads ECS process.* (and process.parent.* when parent is set).
-func (j *jsonRecord) process(p *jparser, key string, parent bool) {
-	var f sysField
-	switch {
-	case key == "parent" && !parent:
-		p.object(func(k string) { j.process(p, k, true) })
-		return
-	case key == "executable":
-		f = pick(parent, fParentImage, fImage)
-	case key == "command_line":
-		f = pick(parent, fParentCommandLine, fCommandLine)
-	case key == "pid":
-		f = pick(parent, fParentProcessId, fProcessId)
-	case key == "entity_id":
-		f = pick(parent, fParentProcessGuid, fProcessGuid)
-	case key == "working_directory" && !parent:
-		f = fCurrentDirectory
-	default:
-		return
-	}
-	setFirst(&j.ecs[f], p.text())
+// ecsProcess maps ECS process.* and process.parent.* members to the
+// Sysmon EventData names they carry under the sysmon module.
+var ecsProcess = map[string]string{
+	"executable": "Image", "command_line": "CommandLine", "pid": "ProcessId",
+	"entity_id": "ProcessGuid", "working_directory": "CurrentDirectory",
 }
 
-func pick(parent bool, ifParent, otherwise sysField) sysField {
-	if parent {
-		return ifParent
+var ecsParent = map[string]string{
+	"executable": "ParentImage", "command_line": "ParentCommandLine", "pid": "ParentProcessId",
+	"entity_id": "ParentProcessGuid",
+}
+
+// process reads ECS process.* and process.parent.*.
+func (j *jsonRecord) process(k, v gjson.Result) bool {
+	if k.Str == "parent" {
+		eachMember(v, func(k, v gjson.Result) bool {
+			if name, ok := ecsParent[k.Str]; ok {
+				j.ecs.setName(name, text(v))
+			}
+			return true
+		})
+		return true
 	}
-	return otherwise
+	if name, ok := ecsProcess[k.Str]; ok {
+		j.ecs.setName(name, text(v))
+	}
+	return true
 }
 
 // event reads Event.System and Event.EventData of EVTX-to-JSON records.
-func (j *jsonRecord) event(p *jparser, key string) {
-	switch key {
+func (j *jsonRecord) event(k, v gjson.Result) bool {
+	switch k.Str {
 	case "System":
-		p.object(func(k string) { j.system(p, k) })
+		eachMember(v, j.system)
 	case "EventData":
-		p.object(func(k string) {
-			if k == "Data" && (p.peek() == '[' || p.peek() == '{') {
-				// List form: [{"@Name": ..., "#text": ...}, ...], or one item.
-				if p.peek() == '[' {
+		eachMember(v, func(k, v gjson.Result) bool {
+			if k.Str == "Data" {
+				switch {
+				case v.IsArray():
+					// List form: [{"@Name": ..., "#text": ...}, ...].
 					j.evtxList = true
-					p.array(func() { j.dataItem(p) })
-				} else if j.dataItem(p) {
+					v.ForEach(func(_, item gjson.Result) bool {
+						j.dataItem(item)
+						return true
+					})
+					return true
+				case v.IsObject() && hasMember(v, "@Name"):
+					// List form with a single entry.
 					j.evtxList = true
+					j.dataItem(v)
+					return true
 				}
-				return
 			}
-			eventDataMember(p, k, &j.evtx.sys)
+			j.evtx.data.member(k, v)
+			return true
 		})
 	}
+	return true
 }
 
-// dataItem reads one {"@Name": ..., "#text": ...} item; it reports whether
-// the item had a name.
-func (j *jsonRecord) dataItem(p *jparser) bool {
-	if named, ok := j.dataItemFast(p); ok {
-		return named
+// eachMember calls fn for each member of v when v is an object, and not at
+// all otherwise (gjson's ForEach passes a scalar to fn as itself).
+func eachMember(v gjson.Result, fn func(k, v gjson.Result) bool) {
+	if v.IsObject() {
+		v.ForEach(fn)
 	}
-	return j.dataItemSlow(p)
 }
 
-// dataItemFast reads the usual item, an object of string members only, such
-// as {"@Name":"Image","#text":"C:\\..."} in either order, without the
-// general walker's per-member calls. It reports ok=false, with the cursor
-// back where it was, for anything else; dataItemSlow then reads it.
-func (j *jsonRecord) dataItemFast(p *jparser) (named, ok bool) {
-	start := p.i
-	fail := func() (bool, bool) { p.i, p.bad = start, false; return false, false }
-	if p.peek() != '{' || p.depth+1 > maxJSONDepth {
-		return fail()
-	}
-	p.i++
-	var name string
-	rawStart, rawEnd, rawEscaped := -1, -1, false
-	for n := 0; ; n++ {
-		if n == 4 || p.peek() != '"' {
-			return fail()
-		}
-		ks, ke, kesc := p.strEnd()
-		if p.bad || kesc || p.peek() != ':' {
-			return fail()
-		}
-		p.i++
-		if p.peek() != '"' {
-			return fail()
-		}
-		switch p.s[ks:ke] {
-		case "@Name", "Name":
-			name, named = p.str(), true
-		case "#text":
-			rawStart, rawEnd, rawEscaped = p.strEnd()
-		default:
-			p.strEnd()
-		}
-		if p.bad {
-			return fail()
-		}
-		switch p.peek() {
-		case ',':
-			p.i++
-			continue
-		case '}':
-			p.i++
-		default:
-			return fail()
-		}
-		break
-	}
-	if f, known := sysFieldByName(name); known && rawStart >= 0 {
-		value := p.s[rawStart:rawEnd]
-		if rawEscaped {
-			from := len(p.scratch)
-			p.scratch = appendUnescaped(p.scratch, value)
-			value = unsafeString(p.scratch[from:])
-		}
-		setFirst(&j.evtx.sys[f], value)
-	}
-	return named, true
-}
-
-func (j *jsonRecord) dataItemSlow(p *jparser) bool {
-	var name, value string
-	named := false
-	// The value's raw span: it is unescaped only if the name turns out to be
-	// a field the rule reads (about half of a process creation's are not).
-	rawStart, rawEnd, rawEscaped := -1, -1, false
-	p.object(func(k string) {
-		switch k {
-		case "@Name", "Name":
-			name, named = p.text(), true
-		case "#attributes":
-			p.object(func(k string) {
-				if k == "Name" {
-					name, named = p.text(), true
-				}
-			})
-		case "#text":
-			if p.peek() == '"' {
-				rawStart, rawEnd, rawEscaped = p.strEnd()
-				value = ""
-			} else {
-				rawStart, value = -1, p.text()
-			}
-		}
+// hasMember reports whether object v has a member named key.
+func hasMember(v gjson.Result, key string) bool {
+	found := false
+	v.ForEach(func(k, _ gjson.Result) bool {
+		found = k.Str == key
+		return !found
 	})
-	f, ok := sysFieldByName(name)
-	if !ok || p.bad {
-		return named
-	}
-	if rawStart >= 0 {
-		value = p.s[rawStart:rawEnd]
-		if rawEscaped {
-			from := len(p.scratch)
-			p.scratch = appendUnescaped(p.scratch, value)
-			value = unsafeString(p.scratch[from:])
-		}
-	}
-	setFirst(&j.evtx.sys[f], value)
-	return named
+	return found
 }
 
-func (j *jsonRecord) system(p *jparser, key string) {
-	r := &j.evtx
-	switch key {
-	case "EventID":
-		if p.peek() == '{' { // {"#text": "1", "@Qualifiers": ""}
-			p.object(func(k string) {
-				if k == "#text" {
-					setFirst(&r.eventID, p.text())
-				}
-			})
-			return
+// dataItem reads one {"@Name": ..., "#text": ...} entry of an EVTX list in
+// one walk: its name is read as an attribute (as attrValue does), its value
+// is its first non-empty "#text".
+func (j *jsonRecord) dataItem(item gjson.Result) {
+	var name, value string
+	eachMember(item, func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "@Name", "Name":
+			setFirst(&name, text(v))
+		case "#attributes":
+			setFirst(&name, attrMember(v, "Name"))
+		case "#text":
+			setFirst(&value, text(v))
 		}
-		setFirst(&r.eventID, p.text())
-	case "Channel":
-		setFirst(&r.channel, p.text())
-	case "Computer":
-		setFirst(&r.host, p.text())
-	case "Provider":
-		setFirst(&r.provider, attrValue(p, "Name"))
-	case "TimeCreated":
-		if ts := attrValue(p, "SystemTime"); ts != "" && !r.eventTimeOK {
-			r.eventTime, r.eventTimeOK = ts, true
-		}
+		return true
+	})
+	if name != "" {
+		j.evtx.data.setName(name, value)
 	}
+}
+
+func (j *jsonRecord) system(k, v gjson.Result) bool {
+	r := &j.evtx
+	switch k.Str {
+	case "EventID":
+		if v.IsObject() { // {"#text": "1", "@Qualifiers": ""}
+			v.ForEach(func(k, v gjson.Result) bool {
+				if k.Str == "#text" {
+					setFirst(&r.eventID, text(v))
+				}
+				return true
+			})
+			break
+		}
+		setFirst(&r.eventID, text(v))
+	case "Channel":
+		setFirst(&r.channel, text(v))
+	case "Computer":
+		setFirst(&r.host, text(v))
+	case "Provider":
+		setFirst(&r.provider, attrValue(v, "Name"))
+	case "TimeCreated":
+		setFirst(&r.eventTime, attrValue(v, "SystemTime"))
+	}
+	return true
 }
 
 // attrValue reads an XML attribute as XML-to-JSON converters spell it inside
-// an element object: "@Name", "#attributes": {"Name": ...}, or "Name".
-func attrValue(p *jparser, name string) string {
+// an element object: "@Name", "#attributes": {"Name": ...}, or "Name"; the
+// first non-empty one in document order. A non-object has no attributes.
+func attrValue(obj gjson.Result, name string) string {
 	var out string
-	p.object(func(k string) {
+	eachMember(obj, func(k, v gjson.Result) bool {
 		switch {
-		case k == "#attributes":
-			p.object(func(k string) {
-				if k == name {
-					setFirst(&out, p.text())
-				}
-			})
-		case k == name || (len(k) == len(name)+1 && k[0] == '@' && k[1:] == name):
-			setFirst(&out, p.text())
+		case k.Str == "#attributes":
+			setFirst(&out, attrMember(v, name))
+		case k.Str == name || (len(k.Str) == len(name)+1 && k.Str[0] == '@' && k.Str[1:] == name):
+			setFirst(&out, text(v))
 		}
+		return out == ""
+	})
+	return out
+}
+
+// attrMember returns the first non-empty member name of an "#attributes"
+// object.
+func attrMember(attrs gjson.Result, name string) string {
+	var out string
+	eachMember(attrs, func(k, v gjson.Result) bool {
+		if k.Str == name {
+			setFirst(&out, text(v))
+		}
+		return out == ""
 	})
 	return out
 }

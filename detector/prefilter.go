@@ -91,20 +91,39 @@ func newTokenMatcher(term string) tokenMatcher {
 }
 
 // match reports whether b holds the term as a token.
-func (m *tokenMatcher) match(b []byte) bool {
+func (m *tokenMatcher) match(b []byte) bool { return m.walk(b, nil) }
+
+// scanWork counts what one walk did, for TestPrefilterWorkIsLinear.
+type scanWork struct {
+	searched int // bytes handed to bytes.IndexByte
+	checks   int // anchors checked with at
+}
+
+// walk is match, counting its work into w unless w is nil. Its cost is
+// linear in len(b) whatever b holds: each of the two anchor streams (the
+// anchor byte in lower and in upper case) hands every byte of b to
+// bytes.IndexByte at most once, because a stream is searched again only
+// after its occurrence was checked, from just after it; each occurrence
+// costs one check of at most len(term) bytes. The upper-case stream is
+// usually far rarer, so its cursor rarely moves.
+func (m *tokenMatcher) walk(b []byte, w *scanWork) bool {
+	nlo, nup := -2, -2 // next occurrence at or after from; -2: not looked up yet; -1: none left
 	if m.lo == m.up {
-		return m.scan(b, m.lo)
+		nup = -1 // a caseless anchor: one stream
 	}
-	// Two anchors: walk both occurrence streams in order. The upper-case
-	// stream is usually far rarer, so its cursor rarely moves.
-	nlo, nup := -2, -2 // -2: not looked up yet; -1: none left
 	from := 0
 	for {
 		if nlo == -2 || (nlo >= 0 && nlo < from) {
 			nlo = indexFrom(b, m.lo, from)
+			if w != nil {
+				w.searched += searchedTo(b, from, nlo)
+			}
 		}
 		if nup == -2 || (nup >= 0 && nup < from) {
 			nup = indexFrom(b, m.up, from)
+			if w != nil {
+				w.searched += searchedTo(b, from, nup)
+			}
 		}
 		var p int
 		switch {
@@ -117,19 +136,8 @@ func (m *tokenMatcher) match(b []byte) bool {
 		default:
 			p = min(nlo, nup)
 		}
-		if m.at(b, p) {
-			return true
-		}
-		from = p + 1
-	}
-}
-
-func (m *tokenMatcher) scan(b []byte, c byte) bool {
-	from := 0
-	for {
-		p := indexFrom(b, c, from)
-		if p < 0 {
-			return false
+		if w != nil {
+			w.checks++
 		}
 		if m.at(b, p) {
 			return true
@@ -147,6 +155,15 @@ func indexFrom(b []byte, c byte, from int) int {
 		return -1
 	}
 	return from + i
+}
+
+// searchedTo is how many bytes a search from from examined to find p (-1:
+// none found, the rest of b examined).
+func searchedTo(b []byte, from, p int) int {
+	if p < 0 {
+		return max(len(b)-from, 0)
+	}
+	return p + 1 - from
 }
 
 // at reports whether the term, aligned so that its anchor byte sits at b[p],

@@ -1,347 +1,472 @@
 package detector
 
 import (
-	"math/bits"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
-// evalXML reads a rendered Windows event (XmlWinEventLog):
+// readXML reads a rendered Windows event (XmlWinEventLog):
 //
 //	<Event xmlns='...'><System><Provider Name='Microsoft-Windows-Sysmon' .../>
 //	<EventID>1</EventID>...<TimeCreated SystemTime='...'/>...
 //	<Channel>...</Channel><Computer>...</Computer>...</System>
 //	<EventData><Data Name='Image'>...</Data>...</EventData></Event>
 //
-// It is a small tag scanner, not a general XML parser: it checks that tags
-// nest and close, reads the elements the rule needs, and unescapes their text.
-// Anything it cannot follow is reported as malformed.
-func evalXML(s string, r *record, scratch *[]byte) *Error {
+// The verdict is encoding/xml's (readXMLStd). encoding/xml costs about 24 µs
+// for such a record, so the usual rendering is first read by xmlFast, a
+// scanner that accepts only a plain subset of XML and answers only when it
+// is sure that readXMLStd would accept the record and read the same values;
+// for anything else (comments, CDATA, declarations, namespace prefixes,
+// carriage returns, any syntax problem...) it gives up and readXMLStd
+// decides. FuzzXML checks both against a reference built on encoding/xml.
+func readXML(s string, raw []byte, r *record) *Error {
+	if xmlFast(s, r) {
+		return nil
+	}
+	*r = record{}
+	return readXMLStd(raw, r)
+}
+
+// The elements and attributes read, by local name (namespaces are ignored):
+//
+//	Event/System/EventID, Channel, Computer      text (event id, channel, host)
+//	Event/System/Provider@Name                   provider
+//	Event/System/TimeCreated@SystemTime          event time
+//	Event/EventData/Data@Name                    text: the EventData field Name
+//
+// An element's text is all the character data inside it, that of child
+// elements and CDATA sections included, after entity and character
+// reference decoding. Repeated elements or attributes: the first non-empty
+// value wins, as in the JSON shapes.
+
+// readXMLStd reads an event with encoding/xml. The record must be
+// well-formed as encoding/xml's strict Decoder.Token sees it, with exactly
+// one root element and only whitespace as character data outside it;
+// elements may nest maxDepth deep. Reading stops at the first problem in
+// document order (malformed or too_deep); a well-formed record whose root
+// is not <Event> is unknown_shape.
+func readXMLStd(raw []byte, r *record) *Error {
 	r.shape = ShapeXML
-	var stack [16]string // open element names
-	depth := 0
-	sawEvent := false
-	dataField, dataKnown := sysField(0), false // the open <Data Name=...> element
-	i := 0
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	var path [3]string // local names of the open elements, levels 1-3
+	depth, roots := 0, 0
+	// The element whose text is being collected, at level 3, and where the
+	// text goes.
+	var (
+		capDepth int
+		capDst   *string
+		capField sysField
+		capData  bool
+		capText  []byte
+	)
 	for {
-		lt := strings.IndexByte(s[i:], '<')
-		if lt < 0 {
-			if trimXMLSpace(s[i:]) != "" && strings.TrimSpace(s[i:]) != "" {
-				return malformed(ShapeXML, "text after the last element")
-			}
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		text := s[i : i+lt]
-		i += lt
-		if depth == 2 && stack[1] == "EventData" && strings.HasPrefix(s[i:], "<Data Name=") {
-			if next, ok := xmlDataFast(s, i, r, scratch); ok {
-				i = next
-				continue
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return malformed(ShapeXML, "not well-formed: "+clip(se.Msg))
 			}
+			return malformed(ShapeXML, "not well-formed")
 		}
-		if strings.HasPrefix(s[i:], "<!--") {
-			end := strings.Index(s[i+4:], "-->")
-			if end < 0 {
-				return malformed(ShapeXML, "unterminated comment")
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > maxDepth {
+				return &Error{Reason: ReasonTooDeep, Shape: ShapeXML, Detail: "XML elements nest deeper than " + strconv.Itoa(maxDepth) + " levels"}
 			}
-			i += 4 + end + 3
-			continue
-		}
-		if strings.HasPrefix(s[i:], "<?") {
-			end := strings.Index(s[i+2:], "?>")
-			if end < 0 {
-				return malformed(ShapeXML, "unterminated processing instruction")
+			if depth == 1 {
+				if roots++; roots > 1 {
+					return malformed(ShapeXML, "more than one root element")
+				}
 			}
-			i += 2 + end + 2
-			continue
-		}
-		gt := tagEnd(s, i+1)
-		if gt < 0 {
-			return malformed(ShapeXML, "unterminated tag")
-		}
-		tag := s[i+1 : gt]
-		i = gt + 1
-		if strings.HasPrefix(tag, "/") { // end tag
-			name := tag[1:]
-			for len(name) > 0 && isXMLSpace(name[len(name)-1]) {
-				name = name[:len(name)-1]
+			if depth <= len(path) {
+				path[depth-1] = t.Name.Local
 			}
-			if depth == 0 || stack[depth-1] != name {
-				return malformed(ShapeXML, "end tag </"+clip(name)+"> does not close the open element")
+			if depth != 3 || capDepth != 0 || path[0] != "Event" {
+				break
+			}
+			switch {
+			case path[1] == "System":
+				switch t.Name.Local {
+				case "EventID":
+					capDst = &r.eventID
+				case "Channel":
+					capDst = &r.channel
+				case "Computer":
+					capDst = &r.host
+				case "Provider":
+					setFirst(&r.provider, xmlStdAttr(t, "Name"))
+				case "TimeCreated":
+					setFirst(&r.eventTime, xmlStdAttr(t, "SystemTime"))
+				}
+				if capDst != nil {
+					capDepth, capData, capText = 3, false, capText[:0]
+				}
+			case path[1] == "EventData" && t.Name.Local == "Data":
+				if f, ok := sysFieldByName(xmlStdAttr(t, "Name")); ok {
+					capDepth, capData, capField, capText = 3, true, f, capText[:0]
+				}
+			}
+		case xml.EndElement:
+			if depth == capDepth {
+				if capData {
+					r.data.set(capField, string(capText))
+				} else {
+					setFirst(capDst, string(capText))
+				}
+				capDepth, capDst = 0, nil
 			}
 			depth--
-			if dataKnown && depth == 2 && name == "Data" {
-				v, ok := xmlUnescapeInto(scratch, text)
-				if !ok {
-					return malformed(ShapeXML, "bad character reference in <Data>")
+		case xml.CharData:
+			switch {
+			case depth == 0:
+				if !isXMLSpaceOnly(t) {
+					return malformed(ShapeXML, "text outside the root element")
 				}
-				r.set(dataField, v)
-				dataKnown = false
-				continue
+			case capDepth != 0:
+				capText = append(capText, t...)
 			}
-			if err := xmlElementText(stack[:depth+1], text, r); err != nil {
-				return err
-			}
-			continue
 		}
-		selfClose := strings.HasSuffix(tag, "/")
-		if selfClose {
-			tag = tag[:len(tag)-1]
-		}
-		name, attrs := splitTag(tag)
-		if name == "" {
-			return malformed(ShapeXML, "element without a name")
-		}
-		if depth == 0 {
-			if sawEvent {
-				return malformed(ShapeXML, "more than one root element")
-			}
-			if name != "Event" {
-				return &Error{Reason: ReasonUnknownShape, Shape: ShapeXML, Detail: "XML root element is <" + clip(name) + ">, not <Event>"}
-			}
-			sawEvent = true
-		}
-		if depth == 2 && name == "Data" && stack[0] == "Event" && stack[1] == "EventData" {
-			dataKnown = false
-			if !selfClose {
-				if n, ok := xmlAttr(attrs, "Name"); ok {
-					dataField, dataKnown = sysFieldByName(n)
-				}
-			}
-		} else {
-			xmlElementAttrs(stack[:depth], name, attrs, r)
-		}
-		if selfClose {
-			continue
-		}
-		if depth == len(stack) {
-			return malformed(ShapeXML, "elements nest deeper than "+strconv.Itoa(len(stack)))
-		}
-		stack[depth] = name
-		depth++
 	}
-	if !sawEvent {
-		return malformed(ShapeXML, "no <Event> element")
+	if roots == 0 {
+		return malformed(ShapeXML, "no root element")
 	}
-	if depth != 0 {
-		return malformed(ShapeXML, "element <"+clip(stack[depth-1])+"> is not closed")
+	if path[0] != "Event" {
+		return &Error{Reason: ReasonUnknownShape, Shape: ShapeXML, Detail: "XML root element is <" + clip(path[0]) + ">, not <Event>"}
 	}
 	return nil
 }
 
-// xmlDataFast reads the common form <Data Name='X'>text</Data> (or
-// <Data Name='X'/>) starting at s[i] in one step. It reports false, having
-// changed nothing, for anything else, which the general scanner then reads.
-func xmlDataFast(s string, i int, r *record, scratch *[]byte) (int, bool) {
-	j := i + len("<Data Name=")
-	if j >= len(s) || (s[j] != '\'' && s[j] != '"') {
-		return 0, false
-	}
-	q := s[j]
-	end := strings.IndexByte(s[j+1:], q)
-	if end < 0 {
-		return 0, false
-	}
-	name := s[j+1 : j+1+end]
-	j += 1 + end + 1
-	if strings.HasPrefix(s[j:], "/>") {
-		return j + 2, true
-	}
-	if j >= len(s) || s[j] != '>' || strings.IndexByte(name, '&') >= 0 {
-		return 0, false
-	}
-	j++
-	lt := strings.IndexByte(s[j:], '<')
-	if lt < 0 || !strings.HasPrefix(s[j+lt:], "</Data>") {
-		return 0, false
-	}
-	if f, ok := sysFieldByName(name); ok {
-		v, ok := xmlUnescapeInto(scratch, s[j:j+lt])
-		if !ok {
-			return 0, false // the general path reports it
+// xmlStdAttr returns the first non-empty attribute name (without a
+// namespace) of an element.
+func xmlStdAttr(t xml.StartElement, name string) string {
+	for _, a := range t.Attr {
+		if a.Name.Space == "" && a.Name.Local == name && a.Value != "" {
+			return a.Value
 		}
-		r.set(f, v)
 	}
-	return j + lt + len("</Data>"), true
+	return ""
 }
 
-// xmlUnescapeInto is xmlUnescape writing into the pooled scratch buffer.
-func xmlUnescapeInto(scratch *[]byte, s string) (string, bool) {
-	if strings.IndexByte(s, '&') < 0 {
-		return s, true
-	}
-	from := len(*scratch)
-	var ok bool
-	*scratch, ok = appendXMLUnescaped(*scratch, s)
-	if !ok {
-		*scratch = (*scratch)[:from]
-		return "", false
-	}
-	return unsafeString((*scratch)[from:]), true
-}
-
-// xmlElementText handles the text of an element at its end tag. path is the
-// open element path including the element itself.
-func xmlElementText(path []string, text string, r *record) *Error {
-	n := len(path)
-	if n == 3 && path[0] == "Event" && path[1] == "System" {
-		v, ok := xmlUnescape(text)
-		if !ok {
-			return malformed(ShapeXML, "bad character reference in <"+path[2]+">")
-		}
-		switch path[2] {
-		case "EventID":
-			r.eventID = v
-		case "Channel":
-			r.channel = v
-		case "Computer":
-			r.host = v
+func isXMLSpaceOnly(b []byte) bool {
+	for _, c := range b {
+		if !isXMLSpace(c) {
+			return false
 		}
 	}
-	return nil
-}
-
-// xmlElementAttrs handles an element's attributes at its start tag; parents is
-// the path of the open elements around it.
-func xmlElementAttrs(parents []string, name, attrs string, r *record) {
-	n := len(parents)
-	switch {
-	case n == 2 && parents[0] == "Event" && parents[1] == "System":
-		switch name {
-		case "Provider":
-			if v, ok := xmlAttr(attrs, "Name"); ok {
-				r.provider = v
-			}
-		case "TimeCreated":
-			if v, ok := xmlAttr(attrs, "SystemTime"); ok {
-				r.eventTime, r.eventTimeOK = v, true
-			}
-		}
-	}
-}
-
-// tagEnd returns the index of the '>' that ends the tag starting at s[i]
-// (just after '<'), skipping quoted attribute values; -1 if there is none.
-func tagEnd(s string, i int) int {
-	for {
-		j := indexTagByte(s, i)
-		if j < 0 {
-			return -1
-		}
-		switch s[j] {
-		case '>':
-			return j
-		case '<':
-			return -1
-		}
-		// A quoted attribute value: '>' and '<' inside it do not count.
-		q := strings.IndexByte(s[j+1:], s[j])
-		if q < 0 {
-			return -1
-		}
-		i = j + 1 + q + 1
-	}
-}
-
-// indexTagByte returns the index of the first '>', '<', '"' or '\” in s at or
-// after from, or -1. Tags are short, so it tests eight bytes at a time with
-// SWAR arithmetic instead of paying IndexByte's call overhead per tag.
-func indexTagByte(s string, from int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	i := from
-	base := unsafe.Pointer(unsafe.StringData(s))
-	for ; i+8 <= len(s); i += 8 {
-		x := *(*uint64)(unsafe.Add(base, i))
-		a, b, c, d := x^('>'*ones), x^('<'*ones), x^('"'*ones), x^('\''*ones)
-		if m := ((a-ones)&^a | (b-ones)&^b | (c-ones)&^c | (d-ones)&^d) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case '>', '<', '"', '\'':
-			return i
-		}
-	}
-	return -1
-}
-
-// splitTag splits "Data Name='Image'" into the name and the attribute text.
-func splitTag(tag string) (name, attrs string) {
-	for i := 0; i < len(tag); i++ {
-		if isXMLSpace(tag[i]) {
-			return tag[:i], tag[i+1:]
-		}
-	}
-	return tag, ""
+	return true
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-func trimXMLSpace(s string) string {
+// xmlFast reads the usual rendering of an event into r and reports true,
+// or reports false, with r in any state, when the record is anything but
+// the plain subset it knows: ASCII names of letters, digits, '_', '.' and '-'
+// (no namespace prefixes); start tags with quoted attributes, each after
+// whitespace; end tags; text and attribute values with the five predefined
+// entities and character references; valid UTF-8 without control
+// characters other than tab and newline (no carriage return, which
+// encoding/xml rewrites); no comments, processing instructions, CDATA or
+// declarations; whitespace only outside the root, which is <Event>; at most
+// 32 levels; no element inside an element whose text is read. Within that
+// subset it reads exactly what readXMLStd would.
+func xmlFast(s string, r *record) bool {
+	if !xmlPlainChars(s) {
+		return false
+	}
+	r.shape = ShapeXML
+	var stack [32]string
+	depth, roots := 0, 0
+	capStart := -1 // where the text of the element being read starts
+	var capDst *string
+	var capField sysField
+	capData := false
 	i := 0
-	for i < len(s) && isXMLSpace(s[i]) {
-		i++
-	}
-	return s[i:]
-}
-
-// xmlAttr returns the unescaped value of attribute key in attrs.
-func xmlAttr(attrs, key string) (string, bool) {
 	for {
-		attrs = trimXMLSpace(attrs)
-		if attrs == "" {
-			return "", false
+		lt := strings.IndexByte(s[i:], '<')
+		if lt < 0 {
+			if depth != 0 || !isXMLSpaceString(s[i:]) {
+				return false
+			}
+			break
 		}
-		eq := strings.IndexByte(attrs, '=')
-		if eq < 0 {
-			return "", false
+		text := s[i : i+lt]
+		if depth == 0 {
+			if !isXMLSpaceString(text) {
+				return false
+			}
+		} else if !xmlTextOK(text) {
+			return false
 		}
-		k := attrs[:eq]
-		for len(k) > 0 && isXMLSpace(k[len(k)-1]) {
-			k = k[:len(k)-1]
+		i += lt + 1
+		if i >= len(s) {
+			return false
 		}
-		rest := trimXMLSpace(attrs[eq+1:])
-		if rest == "" || (rest[0] != '\'' && rest[0] != '"') {
-			return "", false
+		if s[i] == '/' { // end tag
+			n := xmlNameLen(s[i+1:])
+			if n == 0 || depth == 0 || s[i+1:i+1+n] != stack[depth-1] {
+				return false
+			}
+			j := i + 1 + n
+			for j < len(s) && isXMLSpace(s[j]) {
+				j++
+			}
+			if j >= len(s) || s[j] != '>' {
+				return false
+			}
+			if capStart >= 0 && depth == 3 {
+				v, ok := xmlUnescape(s[capStart : i-1])
+				if !ok {
+					return false
+				}
+				if capData {
+					r.data.set(capField, v)
+				} else {
+					setFirst(capDst, v)
+				}
+				capStart, capDst = -1, nil
+			}
+			depth--
+			i = j + 1
+			continue
 		}
-		q := rest[0]
-		end := strings.IndexByte(rest[1:], q)
-		if end < 0 {
-			return "", false
+		// Start tag.
+		n := xmlNameLen(s[i:])
+		if n == 0 || capStart >= 0 || depth == len(stack) {
+			return false
 		}
-		if k == key {
-			return xmlUnescape(rest[1 : 1+end])
+		name := s[i : i+n]
+		if depth == 0 {
+			if roots++; roots > 1 || name != "Event" {
+				return false
+			}
 		}
-		attrs = rest[1+end+1:]
+		j := i + n
+		// Attributes: the ones read are kept as raw values.
+		var nameAttr, systemTime string
+		for {
+			k := j
+			for k < len(s) && isXMLSpace(s[k]) {
+				k++
+			}
+			if k == len(s) {
+				return false
+			}
+			if s[k] == '>' || s[k] == '/' {
+				j = k
+				break
+			}
+			an := xmlNameLen(s[k:])
+			if an == 0 || k == j { // attributes must follow whitespace
+				return false
+			}
+			aname := s[k : k+an]
+			k += an
+			for k < len(s) && isXMLSpace(s[k]) {
+				k++
+			}
+			if k == len(s) || s[k] != '=' {
+				return false
+			}
+			k++
+			for k < len(s) && isXMLSpace(s[k]) {
+				k++
+			}
+			if k == len(s) || (s[k] != '\'' && s[k] != '"') {
+				return false
+			}
+			end := strings.IndexByte(s[k+1:], s[k])
+			if end < 0 {
+				return false
+			}
+			raw := s[k+1 : k+1+end]
+			if strings.IndexByte(raw, '<') >= 0 {
+				return false
+			}
+			v, ok := xmlUnescape(raw)
+			if !ok {
+				return false
+			}
+			switch aname {
+			case "Name":
+				setFirst(&nameAttr, v)
+			case "SystemTime":
+				setFirst(&systemTime, v)
+			}
+			j = k + 1 + end + 1
+		}
+		selfClose := s[j] == '/'
+		if selfClose {
+			if j+1 >= len(s) || s[j+1] != '>' {
+				return false
+			}
+			j++
+		}
+		i = j + 1
+		depth++
+		stack[depth-1] = name
+		if depth == 3 && stack[0] == "Event" {
+			switch {
+			case stack[1] == "System":
+				switch name {
+				case "EventID":
+					capDst = &r.eventID
+				case "Channel":
+					capDst = &r.channel
+				case "Computer":
+					capDst = &r.host
+				case "Provider":
+					setFirst(&r.provider, nameAttr)
+				case "TimeCreated":
+					setFirst(&r.eventTime, systemTime)
+				}
+				if capDst != nil {
+					capStart, capData = i, false
+				}
+			case stack[1] == "EventData" && name == "Data":
+				if f, ok := sysFieldByName(nameAttr); ok {
+					capStart, capData, capField = i, true, f
+				}
+			}
+		}
+		if selfClose {
+			// An empty element: its text is "", which changes nothing.
+			capStart, capDst = -1, nil
+			depth--
+		}
+	}
+	return roots == 1
+}
+
+// xmlPlainChars reports whether s is valid UTF-8 made of XML characters,
+// without control characters other than tab and newline. Eight bytes are
+// tested at a time: a word without a high bit nor a byte below 0x20 (the
+// usual case) needs no further look.
+func xmlPlainChars(s string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	ascii := true
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// (x - 0x20 in each byte) &^ x has the high bit set in every byte
+		// below 0x20 (bytes with the high bit are caught by x & highs).
+		if (x|(x-0x20*ones)&^x)&highs == 0 {
+			continue
+		}
+		for _, c := range []byte(s[i : i+8]) {
+			if c < 0x20 && c != '\t' && c != '\n' {
+				return false
+			}
+			if c >= 0x80 {
+				ascii = false
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\t' && c != '\n' {
+			return false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	if ascii {
+		return true
+	}
+	// U+FFFE and U+FFFF are not XML characters; valid UTF-8 has no
+	// surrogates.
+	return utf8.ValidString(s) && !strings.Contains(s, "\uFFFE") && !strings.Contains(s, "\uFFFF")
+}
+
+func isXMLSpaceString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isXMLSpace(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// xmlNameLen returns the length of the plain name at the start of s: an
+// ASCII letter or '_', then letters, digits, '_', '.' or '-'; 0 if none.
+func xmlNameLen(s string) int {
+	if s == "" || !(isASCIILetter(s[0]) || s[0] == '_') {
+		return 0
+	}
+	n := 1
+	for n < len(s) {
+		c := s[n]
+		if !(isASCIILetter(c) || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+func isASCIILetter(c byte) bool { return 'A' <= c&^0x20 && c&^0x20 <= 'Z' }
+
+// xmlTextOK reports whether the character data between two tags is in the
+// plain subset: encoding/xml rejects "]]>" there, and its entities must
+// decode.
+func xmlTextOK(text string) bool {
+	if strings.IndexByte(text, ']') >= 0 && strings.Contains(text, "]]>") {
+		return false
+	}
+	for {
+		amp := strings.IndexByte(text, '&')
+		if amp < 0 {
+			return true
+		}
+		text = text[amp+1:]
+		semi := strings.IndexByte(text, ';')
+		if semi < 0 {
+			return false
+		}
+		switch ent := text[:semi]; ent {
+		case "amp", "lt", "gt", "quot", "apos":
+		default:
+			if _, ok := charRef(ent); !ok {
+				return false
+			}
+		}
+		text = text[semi+1:]
 	}
 }
 
-// xmlUnescape replaces the five predefined entities and numeric character
-// references. It returns s itself when there is nothing to replace.
+// xmlUnescape decodes the five predefined entities and character
+// references (decimal, or hexadecimal after a lower-case x, as encoding/xml
+// reads them) that denote XML characters. It returns s itself when there is
+// nothing to decode, and false for anything else, on which encoding/xml
+// must decide.
 func xmlUnescape(s string) (string, bool) {
-	if strings.IndexByte(s, '&') < 0 {
+	amp := strings.IndexByte(s, '&')
+	if amp < 0 {
 		return s, true
 	}
-	b, ok := appendXMLUnescaped(nil, s)
-	return string(b), ok
-}
-
-func appendXMLUnescaped(b []byte, s string) ([]byte, bool) {
-	amp := strings.IndexByte(s, '&')
+	b := make([]byte, 0, len(s))
 	for amp >= 0 {
 		b = append(b, s[:amp]...)
-		s = s[amp:]
+		s = s[amp+1:]
 		semi := strings.IndexByte(s, ';')
 		if semi < 0 {
-			return b, false
+			return "", false
 		}
-		ent := s[1:semi]
+		ent := s[:semi]
+		s = s[semi+1:]
 		switch ent {
 		case "amp":
 			b = append(b, '&')
@@ -354,25 +479,38 @@ func appendXMLUnescaped(b []byte, s string) ([]byte, bool) {
 		case "apos":
 			b = append(b, '\'')
 		default:
-			if len(ent) < 2 || ent[0] != '#' {
-				return b, false
+			r, ok := charRef(ent)
+			if !ok {
+				return "", false
 			}
-			var n uint64
-			var err error
-			if ent[1] == 'x' || ent[1] == 'X' {
-				n, err = strconv.ParseUint(ent[2:], 16, 32)
-			} else {
-				n, err = strconv.ParseUint(ent[1:], 10, 32)
-			}
-			if err != nil || !utf8.ValidRune(rune(n)) {
-				return b, false
-			}
-			b = utf8.AppendRune(b, rune(n))
+			b = utf8.AppendRune(b, r)
 		}
-		s = s[semi+1:]
 		amp = strings.IndexByte(s, '&')
 	}
-	return append(b, s...), true
+	return string(append(b, s...)), true
+}
+
+// charRef decodes the body of a character reference ("#65", "#x41") that
+// denotes an XML character other than a surrogate.
+func charRef(ent string) (rune, bool) {
+	if len(ent) < 2 || ent[0] != '#' || len(ent) > 10 {
+		return 0, false
+	}
+	digits, base := ent[1:], 10
+	if digits[0] == 'x' {
+		digits, base = digits[1:], 16
+	}
+	if digits == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, base, 32)
+	if err != nil {
+		return 0, false
+	}
+	r := rune(n)
+	ok := r == 0x09 || r == 0x0A || r == 0x0D ||
+		0x20 <= r && r <= 0xD7FF || 0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
+	return r, ok
 }
 
 func clip(s string) string {

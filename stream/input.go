@@ -53,6 +53,7 @@ type inputWorker struct {
 
 	// per-batch counters, added to the pipeline's after each fetch
 	consumed, hits, matches, truncated int64
+	near                               [4]int64
 	dead                               [8]int64
 	mr                                 matchRecord
 }
@@ -109,7 +110,10 @@ func (w *inputWorker) process(offset int64, value []byte) error {
 		return nil
 	}
 	w.hits++
-	match, ok, err := w.p.det.Evaluate(value)
+	match, ok, near, err := w.p.det.EvaluateNearMiss(value)
+	if near != "" {
+		w.near[nearIndex(near)]++
+	}
 	switch {
 	case err != nil:
 		if err := w.deadLetter(offset, value, err); err != nil {
@@ -172,6 +176,12 @@ func (w *inputWorker) flushCounters() {
 	if w.truncated > 0 {
 		c.truncatedValues.Add(w.truncated)
 		w.truncated = 0
+	}
+	for i, n := range w.near {
+		if n > 0 {
+			c.nearMisses[i].Add(n)
+			w.near[i] = 0
+		}
 	}
 	for i, n := range w.dead {
 		if n > 0 {

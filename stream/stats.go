@@ -26,6 +26,9 @@ type Stats struct {
 	RestoredAlerts  int64 // published alerts read back and restored into windows
 
 	DeadLetters map[detector.Reason]int64 // records sent to the DLQ, by reason
+	// NearMisses counts records that are the rule's event but miss its
+	// literal test (detector.NearMiss), by kind.
+	NearMisses map[detector.NearMiss]int64
 
 	OpenBuckets int // window buckets not yet emitted, over all windows
 	// RevisableBuckets counts emitted alerts still revisable, over all
@@ -76,7 +79,16 @@ type counters struct {
 	memoryEvicted, forced, evictedHosts              atomic.Int64
 	healed, zombies                                  atomic.Int64
 	deadLetters                                      [8]atomic.Int64 // by index in detector.Reasons()
+	nearMisses                                       [4]atomic.Int64 // by index in detector.NearMisses()
 	rebalances                                       atomic.Int64
+}
+
+func nearIndex(n detector.NearMiss) int {
+	i := slices.Index(detector.NearMisses(), n)
+	if i < 0 || i >= 3 {
+		return 3 // unknown kinds share the last slot
+	}
+	return i
 }
 
 func reasonIndex(r detector.Reason) int {
@@ -178,6 +190,7 @@ func (p *Pipeline) Stats() Stats {
 		RestoredAlerts:    p.c.restored.Load(),
 		Rebalances:        p.c.rebalances.Load(),
 		DeadLetters:       map[detector.Reason]int64{},
+		NearMisses:        map[detector.NearMiss]int64{},
 	}
 	for i, r := range detector.Reasons() {
 		if n := p.c.deadLetters[i].Load(); n > 0 {
@@ -186,6 +199,11 @@ func (p *Pipeline) Stats() Stats {
 	}
 	if n := p.c.deadLetters[7].Load(); n > 0 {
 		st.DeadLetters["other"] = n
+	}
+	for i, k := range detector.NearMisses() {
+		if n := p.c.nearMisses[i].Load(); n > 0 {
+			st.NearMisses[k] = n
+		}
 	}
 	p.prodMu.Lock()
 	if p.alerts != nil {

@@ -55,6 +55,7 @@ func gauge(name, help string, value func(*stream.Stats) int64) metric {
 // Series names with labels, exported for the README's list and tests.
 const (
 	NameDeadLetters     = "msiguard_dead_letters_total"
+	NameNearMisses      = "msiguard_near_misses_total"
 	NamePartitionLag    = "msiguard_partition_lag"
 	NamePartitionOffset = "msiguard_partition_committed_offset"
 	NameCommittedLag    = "msiguard_partition_committed_lag"
@@ -119,6 +120,7 @@ var simple = []metric{
 
 var (
 	deadLettersDesc = newDesc(NameDeadLetters, "Records sent to the dead-letter topic, by reason.", "reason")
+	nearMissesDesc  = newDesc(NameNearMisses, "Records that are the rule's event but miss its literal test (so no alert, as in Splunk), by reason: e.g. event_id_literal, XML whose EventID element carries attributes.", "reason")
 	lagDesc         = newDesc(NamePartitionLag, "Records between an assigned partition's end and the next offset to read.", "topic", "partition")
 	offsetDesc      = newDesc(NamePartitionOffset, "Last offset committed for an assigned partition by this process.", "topic", "partition")
 	clagDesc        = newDesc(NameCommittedLag, "Records between an assigned partition's end and its committed offset: what a restart would read again. It grows when records are read but their output cannot be acknowledged.", "topic", "partition")
@@ -133,7 +135,7 @@ func Names() []string {
 	for _, m := range simple {
 		out = append(out, m.name)
 	}
-	return append(out, NameDeadLetters, NamePartitionLag, NamePartitionOffset, NameCommittedLag, NameEmissionDelay, NameReady)
+	return append(out, NameDeadLetters, NameNearMisses, NamePartitionLag, NamePartitionOffset, NameCommittedLag, NameEmissionDelay, NameReady)
 }
 
 // Collector is a prometheus.Collector over a Source.
@@ -149,7 +151,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range simple {
 		ch <- m.desc
 	}
-	for _, d := range []*prometheus.Desc{deadLettersDesc, lagDesc, offsetDesc, clagDesc, delayDesc, readyDesc} {
+	for _, d := range []*prometheus.Desc{deadLettersDesc, nearMissesDesc, lagDesc, offsetDesc, clagDesc, delayDesc, readyDesc} {
 		ch <- d
 	}
 }
@@ -169,6 +171,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if !isKnownReason(r) {
 			ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.CounterValue, float64(n), string(r))
 		}
+	}
+	for _, r := range detector.NearMisses() {
+		ch <- prometheus.MustNewConstMetric(nearMissesDesc, prometheus.CounterValue, float64(st.NearMisses[r]), string(r))
 	}
 	for _, p := range st.Partitions {
 		part := strconv.Itoa(p.Partition)
