@@ -9,6 +9,7 @@ import (
 
 // Defaults applied by New to the zero value of each Config option.
 const (
+	DefaultSpan          = time.Second
 	DefaultGrace         = 2 * time.Second
 	DefaultIdleTimeout   = 5 * time.Second
 	DefaultRetain        = 10 * time.Minute
@@ -41,6 +42,11 @@ type Config struct {
 	// seed rule, the 15 CIM fields). Required; names must be non-empty and
 	// distinct. Alerts list them sorted bytewise, whatever their order here.
 	Fields []string
+
+	// Span is the width of a bucket (bin span=N): a whole number of
+	// seconds, buckets aligned to the Unix epoch; an alert's _time is its
+	// bucket's start. Default 1s.
+	Span time.Duration
 
 	// Grace is how far a host's own event time must move past the end of
 	// one of its buckets before that bucket is emitted. Default 2s.
@@ -124,10 +130,13 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"Grace", c.Grace}, {"IdleTimeout", c.IdleTimeout}, {"Retain", c.Retain}} {
+	}{{"Span", c.Span}, {"Grace", c.Grace}, {"IdleTimeout", c.IdleTimeout}, {"Retain", c.Retain}} {
 		if d.v < 0 {
 			return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, d.name, d.v)
 		}
+	}
+	if c.Span%time.Second != 0 {
+		return fmt.Errorf("%w: Span %v is not a whole number of seconds", ErrConfig, c.Span)
 	}
 	for _, n := range []struct {
 		name string
@@ -146,6 +155,9 @@ func (c Config) Validate() error {
 
 // withDefaults returns c with every zero optional field set to its default.
 func (c Config) withDefaults() Config {
+	if c.Span == 0 {
+		c.Span = DefaultSpan
+	}
 	if c.Grace == 0 {
 		c.Grace = DefaultGrace
 	}

@@ -28,6 +28,7 @@ type Window struct {
 	order      []int // field indexes, sorted by field name
 	fieldIndex map[string]int
 	grace      int64
+	span       int64
 	idle       int64
 	retain     int64
 
@@ -153,6 +154,7 @@ func New(cfg Config) (*Window, error) {
 		cfg:        cfg,
 		fieldIndex: make(map[string]int, len(cfg.Fields)),
 		grace:      int64(cfg.Grace),
+		span:       int64(cfg.Span),
 		idle:       int64(cfg.IdleTimeout),
 		retain:     int64(cfg.Retain),
 		clock:      unset,
@@ -196,7 +198,7 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 	if !w.cfg.Backtest {
 		w.observeNow(now)
 	}
-	sec := floorSec(ev.Time)
+	sec := w.bucketOf(ev.Time)
 	hs := w.host(ev.Host)
 	b := w.lookup(hs, sec, &ev)
 	if w.cfg.Backtest {
@@ -210,7 +212,7 @@ func (w *Window) Add(ev Event, now time.Time, emit func(*Alert)) {
 		// has passed by Grace.
 		for i := 0; i < len(hs.open); {
 			c := hs.open[i]
-			if c != b && ev.Time >= satAdd(satAdd(c.key.sec*1e9, 1e9), w.grace) {
+			if c != b && ev.Time >= satAdd(satAdd(c.key.sec*1e9, w.span), w.grace) {
 				w.close(c, emit)
 				continue
 			}
@@ -933,6 +935,19 @@ func (t *topK) low() int64 {
 		lo = min(lo, t.max[i])
 	}
 	return lo
+}
+
+// bucketOf returns the start, in Unix seconds, of the bucket of event time
+// ns: ns floored to Config.Span, aligned to the epoch (bin span=N).
+func (w *Window) bucketOf(ns int64) int64 {
+	if w.span == 1e9 {
+		return floorSec(ns)
+	}
+	b := ns / w.span * w.span
+	if ns < 0 && b != ns {
+		b -= w.span
+	}
+	return b / 1e9
 }
 
 // floorSec floors Unix nanoseconds to Unix seconds (bin span=1s).
