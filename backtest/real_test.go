@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,10 +28,7 @@ var realDatasets = []string{"sigma_regression_data_events.jsonl", "otrf_sd2_WORK
 // and dead letters against a batch computation: the detector applied to
 // each line on its own, matches grouped per (host, second).
 func TestRealRecordings(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "datasets", "real")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no %s (shared/ is laid beside the repository)", dir)
-	}
+	dir := realDatasetDir(t)
 	for _, name := range realDatasets {
 		raw := readFile(t, filepath.Join(dir, name))
 		plain := raw
@@ -64,6 +63,45 @@ func TestRealRecordings(t *testing.T) {
 				t.Logf("%d records, %d matches, %d alerts, %d dead letters", lines, r.sum.Matches, len(want), wantDL)
 			})
 		}
+	}
+}
+
+// envRequireShared, when set (.ci/run sets it), turns a missing
+// shared/datasets/real into a failure instead of a skip.
+const envRequireShared = "MSIGUARD_REQUIRE_SHARED"
+
+// realDatasetDir returns shared/datasets/real, laid beside the repository.
+// When it or one of realDatasets is missing the test is skipped, saying
+// which path it looked for, or fails if MSIGUARD_REQUIRE_SHARED is set.
+func realDatasetDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "datasets", "real")
+	for _, name := range append([]string{""}, realDatasets...) {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err != nil {
+			abs, _ := filepath.Abs(p)
+			msg := fmt.Sprintf("%s is missing (shared/ is laid beside the repository): %v", abs, err)
+			if os.Getenv(envRequireShared) != "" {
+				t.Fatalf("%s; %s is set, so this is a failure, not a skip", msg, envRequireShared)
+			}
+			t.Skip(msg)
+		}
+	}
+	return dir
+}
+
+// TestCIChecksRealDatasets: .ci/run checks, before the tests, that every
+// recording TestRealRecordings opens is there, so CI fails with a clear
+// message instead of skipping. Its list must follow realDatasets.
+func TestCIChecksRealDatasets(t *testing.T) {
+	ci := string(readFile(t, filepath.Join("..", ".ci", "run")))
+	for _, name := range realDatasets {
+		if !strings.Contains(ci, "datasets/real/"+name) {
+			t.Errorf(".ci/run does not check shared/datasets/real/%s, which TestRealRecordings opens", name)
+		}
+	}
+	if !strings.Contains(ci, envRequireShared+"=1") {
+		t.Errorf(".ci/run does not set %s=1", envRequireShared)
 	}
 }
 

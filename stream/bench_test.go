@@ -1,8 +1,12 @@
 package stream
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -27,11 +31,28 @@ import (
 //   - batch: one goroutine per partition reading Conn.ReadBatch (the
 //     fastest way kafka-go reads, no group, no commits).
 //
-// Each run consumes the whole topic with a fresh group and is timed from
-// its first record to its last. Records are realistic ~1 KB Sysmon events
-// of the seven shapes, 0.1% attacks. The record count and the number of
-// rounds come from MSIGUARD_BENCH_RECORDS (default 200000) and
-// MSIGUARD_BENCH_ROUNDS (default 3); medians are reported. Run it alone:
+// Each run consumes the whole topic with a fresh group (the pipeline also
+// with fresh alerts and matches topics, so that no round restores another's
+// alerts) and every contender is timed between the same two events:
+//
+//   - from its first record read: the moment the first Fetch response
+//     carrying records of the input topic starts to arrive on one of its
+//     connections (fetchClock wraps the kafka.Dialer each contender uses,
+//     so the event is seen the same way whatever the client code does with
+//     the bytes);
+//   - to its last output acknowledged: for the bare loops, which produce
+//     nothing, their last record read; for the pipeline, its last alert
+//     acknowledged by the broker. At the end of a finite input the last
+//     buckets would wait for the idle timeout (5 s), a latency, not work:
+//     once stage A has consumed every record and stage B has applied every
+//     match, the benchmark drains the pipeline as SIGTERM does (every window
+//     flushed, every alert acknowledged) and stops the clock at the last
+//     increase of AlertsPublished (polled every millisecond).
+//
+// Records are realistic ~1 KB Sysmon events of the seven shapes, 0.1%
+// attacks. The record count and the number of rounds come from
+// MSIGUARD_BENCH_RECORDS (default 200000) and MSIGUARD_BENCH_ROUNDS
+// (default 3); medians are reported. Run it alone:
 //
 //	MSIGUARD_BENCH_RECORDS=1000000 MSIGUARD_BENCH_ROUNDS=5 \
 //	  go test ./stream -run '^$' -bench BenchmarkEndToEnd -benchtime 1x -timeout 60m
@@ -42,9 +63,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	topic := kafkatest.UniqueName(b, "bench")
 	const parts = 4
 	c.CreateTopic(b, topic, parts)
-	alerts := kafkatest.UniqueName(b, "alerts")
 	dlq := kafkatest.UniqueName(b, "dlq")
-	c.CreateTopic(b, alerts, 1)
 	c.CreateTopic(b, dlq, 1)
 
 	bytes := fillTopic(b, c, topic, n)
@@ -54,18 +73,22 @@ func BenchmarkEndToEnd(b *testing.B) {
 	for r := range rounds {
 		// Rotate the order so that no contender always runs first.
 		var rr, rb, rp float64
+		var detail string
 		runs := []func(){
 			func() { rr = float64(n) / bareReader(b, c, topic, n).Seconds() },
 			func() { rb = float64(n) / bareBatch(b, c, topic, parts, n).Seconds() },
-			func() { rp = float64(n) / pipeline(b, c, topic, alerts, dlq, n).Seconds() },
+			func() {
+				d, s := pipeline(b, c, topic, dlq, n)
+				rp, detail = float64(n)/d.Seconds(), s
+			},
 		}
 		for i := range runs {
 			runs[(i+r)%len(runs)]()
 		}
 		reader, batch, pipe = append(reader, rr), append(batch, rb), append(pipe, rp)
 		vsReader, vsBatch = append(vsReader, 100*rp/rr), append(vsBatch, 100*rp/rb)
-		b.Logf("round %d: reader %.0f rec/s, batch %.0f rec/s, msiguard %.0f rec/s (%.0f%% of reader, %.0f%% of batch)",
-			r+1, rr, rb, rp, 100*rp/rr, 100*rp/rb)
+		b.Logf("round %d: reader %.0f rec/s, batch %.0f rec/s, msiguard %.0f rec/s (%.0f%% of reader, %.0f%% of batch); msiguard %s",
+			r+1, rr, rb, rp, 100*rp/rr, 100*rp/rb, detail)
 	}
 	mr, mb, mp := median(reader), median(batch), median(pipe)
 	b.ReportMetric(mr, "reader_rec/s")
@@ -118,35 +141,33 @@ func fillTopic(b *testing.B, c *kafkatest.Cluster, topic string, n int) int64 {
 
 // bareReader consumes the topic with a kafka.Reader in a fresh group.
 func bareReader(b *testing.B, c *kafkatest.Cluster, topic string, n int) time.Duration {
+	clock := newFetchClock(topic)
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: c.Addrs(), GroupID: kafkatest.UniqueName(b, "bare"), Topic: topic,
 		MinBytes: 1, MaxBytes: 8 << 20, CommitInterval: time.Second, StartOffset: kafka.FirstOffset,
-		Dialer: c.Dialer(),
+		Dialer: clock.dialer(c.Dialer()),
 	})
 	defer r.Close()
-	var first time.Time
-	for i := range n {
+	for range n {
 		if _, err := r.ReadMessage(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		if i == 0 {
-			first = time.Now()
-		}
 	}
-	return time.Since(first)
+	return clock.since(b, time.Now())
 }
 
 // bareBatch reads every partition with Conn.ReadBatch, one goroutine each.
 func bareBatch(b *testing.B, c *kafkatest.Cluster, topic string, parts, n int) time.Duration {
+	clock := newFetchClock(topic)
+	dialer := clock.dialer(c.Dialer())
 	var count atomic.Int64
-	var first atomic.Int64
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan time.Time, 1)
 	for p := range parts {
 		wg.Go(func() {
-			conn, err := c.Dialer().DialLeader(ctx, "tcp", c.Addrs()[0], topic, p)
+			conn, err := dialer.DialLeader(ctx, "tcp", c.Addrs()[0], topic, p)
 			if err != nil {
 				b.Error(err)
 				return
@@ -159,7 +180,6 @@ func bareBatch(b *testing.B, c *kafkatest.Cluster, topic string, parts, n int) t
 					if _, err := batch.ReadMessage(); err != nil {
 						break
 					}
-					first.CompareAndSwap(0, time.Now().UnixNano())
 					if count.Add(1) == int64(n) {
 						done <- time.Now()
 					}
@@ -171,12 +191,16 @@ func bareBatch(b *testing.B, c *kafkatest.Cluster, topic string, parts, n int) t
 	end := <-done
 	cancel()
 	wg.Wait()
-	return end.Sub(time.Unix(0, first.Load()))
+	return clock.since(b, end)
 }
 
-// pipeline runs the Pipeline over the topic with a fresh group until it has
-// consumed n records.
-func pipeline(b *testing.B, c *kafkatest.Cluster, topic, alerts, dlq string, n int) time.Duration {
+// pipeline runs the Pipeline over the topic with a fresh group and fresh
+// alerts (and so matches) topics; once both stages have consumed
+// everything it drains it, and returns the time from its first record
+// read to its last alert acknowledged, and where the time went.
+func pipeline(b *testing.B, c *kafkatest.Cluster, topic, dlq string, n int) (time.Duration, string) {
+	alerts := kafkatest.UniqueName(b, "alerts")
+	c.CreateTopic(b, alerts, 1)
 	p, err := New(Config{
 		Cluster: kafkaio.Cluster{Brokers: c.Addrs()},
 		Topic:   topic, Group: kafkatest.UniqueName(b, "msiguard"),
@@ -187,30 +211,157 @@ func pipeline(b *testing.B, c *kafkatest.Cluster, topic, alerts, dlq string, n i
 	if err != nil {
 		b.Fatal(err)
 	}
+	clock := newFetchClock(topic)
+	p.dialer = clock.dialer(p.dialer) // the fetchers' and the group's
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	var first time.Time
-	tick := time.NewTicker(5 * time.Millisecond)
+	var published int64
+	var last time.Time // when AlertsPublished last grew
+	// For the log: when stage A was first seen to have consumed anything
+	// and everything (the clock before the measurement points were
+	// aligned), and when the drain began.
+	var seenA, doneA, drained time.Time
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
+	draining := false
 	for {
-		got := p.Stats().RecordsConsumed
-		if got > 0 && first.IsZero() {
-			first = time.Now()
+		st := p.Stats()
+		now := time.Now()
+		if st.AlertsPublished > published {
+			published, last = st.AlertsPublished, now
 		}
-		if got >= int64(n) {
-			break
+		if seenA.IsZero() && st.RecordsConsumed > 0 {
+			seenA = now
+		}
+		if doneA.IsZero() && st.RecordsConsumed >= int64(n) {
+			doneA = now
+		}
+		if !draining && st.RecordsConsumed >= int64(n) && st.MatchesApplied+st.DuplicateMatch+st.BadMatchRecords >= st.Matches {
+			cancel() // flush every window; Run returns once every alert is acknowledged
+			draining, drained = true, now
 		}
 		select {
 		case err := <-done:
-			b.Fatalf("pipeline stopped: %v", err)
+			if !draining || err != nil {
+				b.Fatalf("pipeline stopped: %v", err)
+			}
+			if st := p.Stats(); st.AlertsPublished > published {
+				published, last = st.AlertsPublished, time.Now()
+			}
+			if st := p.Stats(); published == 0 || published != st.Alerts+st.Revisions {
+				b.Fatalf("%d alerts acknowledged of %d emitted", published, st.Alerts+st.Revisions)
+			}
+			d := clock.since(b, last)
+			first := time.Unix(0, clock.first.Load())
+			detail := fmt.Sprintf("from its first record read: stage A seen consuming +%v, done +%v, drain +%v, last of %d alerts acknowledged +%v; the stage-A-only clock said %v",
+				seenA.Sub(first).Round(time.Millisecond), doneA.Sub(first).Round(time.Millisecond), drained.Sub(first).Round(time.Millisecond),
+				published, d.Round(time.Millisecond), doneA.Sub(seenA).Round(time.Millisecond))
+			return d, detail
 		case <-tick.C:
 		}
 	}
-	d := time.Since(first)
-	cancel()
-	if err := <-done; err != nil {
-		b.Fatal(err)
+}
+
+// fetchClock notes when the first Fetch response carrying records of one
+// topic starts to arrive on any connection of the dialers it made: a
+// contender's first record read, seen on the wire whatever its client does
+// with the bytes. Its connections watch the Kafka framing: a request
+// written with API key 1 (Fetch) that names the topic marks its
+// correlation id, and the first response to a marked id longer than 1 KiB
+// (an empty Fetch response is a few dozen bytes, a ~1 KB record is in a
+// longer one) stamps the time.
+type fetchClock struct {
+	topic []byte
+	first atomic.Int64 // Unix ns, 0 before
+}
+
+func newFetchClock(topic string) *fetchClock { return &fetchClock{topic: []byte(topic)} }
+
+// since returns end minus the first record read, failing b if none was seen.
+func (fc *fetchClock) since(b *testing.B, end time.Time) time.Duration {
+	first := fc.first.Load()
+	if first == 0 {
+		b.Fatal("no Fetch response with records seen")
 	}
-	return d
+	return end.Sub(time.Unix(0, first))
+}
+
+// dialer returns a copy of d whose connections report to fc.
+func (fc *fetchClock) dialer(d *kafka.Dialer) *kafka.Dialer {
+	w := *d
+	dial := d.DialFunc
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	}
+	w.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &clockedConn{Conn: conn, fc: fc, fetches: map[int32]bool{}}, nil
+	}
+	return &w
+}
+
+// clockedConn is a connection that reports to a fetchClock.
+type clockedConn struct {
+	net.Conn
+	fc *fetchClock
+
+	mu sync.Mutex
+	// guarded by mu: the correlation ids of Fetch requests naming the topic
+	fetches map[int32]bool
+
+	wbuf []byte // the request being written (Write is called by one goroutine at a time)
+	rhdr []byte // the response header being read: size and correlation id
+	rest int64  // bytes of the current response left after its header
+}
+
+func (c *clockedConn) Write(p []byte) (int, error) {
+	for q := p; len(q) > 0; {
+		if len(c.wbuf) < 4 {
+			k := min(4-len(c.wbuf), len(q))
+			c.wbuf, q = append(c.wbuf, q[:k]...), q[k:]
+			continue
+		}
+		total := 4 + int(binary.BigEndian.Uint32(c.wbuf))
+		k := min(total-len(c.wbuf), len(q))
+		c.wbuf, q = append(c.wbuf, q[:k]...), q[k:]
+		if len(c.wbuf) == total {
+			if total >= 12 && binary.BigEndian.Uint16(c.wbuf[4:]) == 1 && bytes.Contains(c.wbuf, c.fc.topic) {
+				c.mu.Lock()
+				c.fetches[int32(binary.BigEndian.Uint32(c.wbuf[8:]))] = true
+				c.mu.Unlock()
+			}
+			c.wbuf = c.wbuf[:0]
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *clockedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	for q := p[:n]; len(q) > 0; {
+		if c.rest > 0 {
+			k := min(c.rest, int64(len(q)))
+			c.rest, q = c.rest-k, q[k:]
+			continue
+		}
+		k := min(8-len(c.rhdr), len(q))
+		c.rhdr, q = append(c.rhdr, q[:k]...), q[k:]
+		if len(c.rhdr) < 8 {
+			continue
+		}
+		size := int64(binary.BigEndian.Uint32(c.rhdr))
+		c.mu.Lock()
+		fetch := c.fetches[int32(binary.BigEndian.Uint32(c.rhdr[4:]))]
+		c.mu.Unlock()
+		if fetch && size > 1024 {
+			c.fc.first.CompareAndSwap(0, time.Now().UnixNano())
+		}
+		c.rest, c.rhdr = size-4, c.rhdr[:0]
+	}
+	return n, err
 }

@@ -10,12 +10,13 @@
 //     by host, 1 s tumbling windows with 2 s grace, suppress until the
 //     window closes).
 //
-// Each runs as a subprocess from offset 0 with a fresh consumer group; the
-// harness polls the group's committed offsets and stops the clock when they
-// reach the end of the input. It reports records/s, CPU seconds and peak
-// RSS of each process, and checks that the peer's alerts equal msiguard's
-// (the latest revision per alert_id): the same (host, _time) buckets with
-// the same event counts and per-field sorted values.
+// Each runs as a subprocess from offset 0 with a fresh consumer group and
+// is timed from its first record read to its last output acknowledged
+// (see the comment above proc for how each end is seen). It reports
+// records/s, CPU seconds and peak RSS of each process, and checks that the
+// peer's alerts equal msiguard's (the latest revision per alert_id): the
+// same (host, _time) buckets with the same event counts and per-field
+// sorted values.
 //
 // This is a benchmark harness, not part of the product: it imports kafka-go
 // directly (the product keeps kafka-go inside stream/ and sink/).
@@ -37,6 +38,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -90,18 +93,18 @@ type opts struct {
 	timeout, peerGrace                                    time.Duration
 }
 
-// result is one contender's measurement in one round.
+// result is one contender's measurement in one round (see the comment
+// above proc for the window).
 type result struct {
 	name      string
-	wall      time.Duration // from the first commit observed to the last (all input committed)
-	startup   time.Duration // from the spawn to the first commit observed
-	steadyN   int64         // records committed between the two
+	wall      time.Duration // from its first record read to its last output acknowledged
+	startup   time.Duration // from the spawn to its first record read
+	steadyN   int64         // records consumed in the window: all of them
 	recPerS   float64       // steadyN / wall
-	cpuTotal  float64       // CPU seconds of the process from its start to "all committed"
-	cpuSteady float64       // CPU seconds between the first commit observed and the last
-	rssMB     float64       // VmHWM at "all committed"
+	cpuTotal  float64       // CPU seconds of the process from its start to the end of the window
+	cpuSteady float64       // CPU seconds within the window
+	rssMB     float64       // VmHWM at the end of the window
 	alerts    map[bucket]alert
-	note      string
 }
 
 type bucket struct {
@@ -153,9 +156,9 @@ func run(ctx context.Context, o opts) error {
 			var err error
 			switch name {
 			case "bare":
-				res, err = runBare(ctx, o, client, input, ends, tag)
+				res, err = runBare(ctx, o, client, input, total, tag)
 			case "msiguard":
-				res, err = runMsiguard(ctx, o, client, input, ends, tag, expected)
+				res, err = runMsiguard(ctx, o, client, input, total, tag, expected)
 			case "streams":
 				res, err = runStreams(ctx, o, client, input, ends, tag, expected)
 			default:
@@ -164,9 +167,9 @@ func run(ctx context.Context, o opts) error {
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", r+1, name, err)
 			}
-			log.Printf("round %d %-8s %9.0f rec/s  startup %5.1fs  cpu %6.2fs (steady %6.2fs)  %7.0f rec/cpu-s  rss %6.0f MB  %s",
-				r+1, name, res.recPerS, res.startup.Seconds(), res.cpuTotal, res.cpuSteady,
-				float64(res.steadyN)/res.cpuSteady, res.rssMB, res.note)
+			log.Printf("round %d %-8s %9.0f rec/s (%.2fs first record read to last output acknowledged)  startup %5.1fs  cpu %6.2fs (window %6.2fs)  %7.0f rec/cpu-s  rss %6.0f MB",
+				r+1, name, res.recPerS, res.wall.Seconds(), res.startup.Seconds(), res.cpuTotal, res.cpuSteady,
+				float64(res.steadyN)/res.cpuSteady, res.rssMB)
 			all[name] = append(all[name], res)
 		}
 		if m, p := all["msiguard"], all["streams"]; len(m) > r && len(p) > r {
@@ -197,7 +200,7 @@ func report(o opts, total int64, all map[string][]result) {
 	type row struct{ recS, cpuTot, perCPU, rss, startup float64 }
 	rows := map[string]row{}
 	fmt.Printf("\n%d records (%d partitions, flat shape), %d round(s), medians:\n\n", total, o.partitions, o.rounds)
-	fmt.Println("| consumer | records/s | CPU s (whole run) | records per CPU s (steady) | peak RSS MB | startup s |")
+	fmt.Println("| consumer | records/s (first record read to last output acknowledged) | CPU s (whole run) | records per CPU s (window) | peak RSS MB | startup s |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
 	for _, name := range []string{"bare", "msiguard", "streams"} {
 		rs := all[name]
@@ -310,88 +313,153 @@ func peakRSSMB(pid int) float64 {
 	return 0
 }
 
-// measure starts cmd and watches group's commits on topic until they reach
-// ends. It returns with the process still running.
-func measure(ctx context.Context, o opts, c *kafka.Client, cmd *exec.Cmd, name, group, topic string, ends []int64) (result, error) {
-	res := result{name: name}
-	var stderr bytes.Buffer
-	cmd.Stdout = io.Discard
-	cmd.Stderr = &stderr
-	spawn := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, err
+// The measured window, the same for every contender: from its first
+// record read to its last output acknowledged.
+//
+//   - First record read: bare and the peer print the wall-clock time they
+//     got their first record ("threeway first-record NANOS" on standard
+//     output); msiguard prints nothing, so the harness scrapes its /metrics
+//     every 10 ms and takes the first scrape where
+//     msiguard_records_consumed_total is positive. That counter is added
+//     to once per fetched batch, so msiguard's start is seen up to one
+//     fetch (4 MiB per partition) plus 10 ms late: a bias in its favour.
+//   - Last output acknowledged: bare produces nothing, so its last record
+//     read ("threeway last-record NANOS", printed when it has read them
+//     all). msiguard: once it has consumed every record and applied every
+//     match, the harness sends SIGTERM (the drain flushes every window,
+//     where a finite input's last buckets would otherwise wait for the 5 s
+//     idle timeout) and takes the last scrape at which
+//     msiguard_alerts_published_total grew. The peer: once it has committed
+//     all its input, the harness writes the flush records (see flush) and
+//     takes the first moment the alerts topic holds every expected alert.
+//
+// CPU seconds are read from /proc at the scrape that saw each event.
+
+// proc is a contender's process being measured.
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	spawn time.Time
+	// stderr, and the times the process printed on standard output
+	stderr      bytes.Buffer
+	first, last chan time.Time
+	exited      chan error
+}
+
+// start spawns cmd and reads its "threeway first-record/last-record" lines.
+func start(name string, cmd *exec.Cmd) (*proc, error) {
+	p := &proc{name: name, cmd: cmd, first: make(chan time.Time, 1), last: make(chan time.Time, 1), exited: make(chan error, 1)}
+	cmd.Stderr = &p.stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	pid := cmd.Process.Pid
-	var tFirst time.Time
-	var nFirst int64
-	var cpuFirst float64
+	p.spawn = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) != 3 || f[0] != "threeway" {
+				continue
+			}
+			ns, err := strconv.ParseInt(f[2], 10, 64)
+			if err != nil {
+				continue
+			}
+			switch f[1] {
+			case "first-record":
+				p.first <- time.Unix(0, ns)
+			case "last-record":
+				p.last <- time.Unix(0, ns)
+			}
+		}
+		p.exited <- cmd.Wait()
+	}()
+	return p, nil
+}
+
+// stop sends SIGTERM and waits for the exit (SIGKILL after a minute).
+func (p *proc) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(60 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// sample is the process's CPU seconds and peak RSS at a moment.
+type sample struct {
+	at  time.Time
+	cpu float64
+	rss float64
+}
+
+func (p *proc) sample() sample {
+	pid := p.cmd.Process.Pid
+	return sample{time.Now(), cpuSeconds(pid), peakRSSMB(pid)}
+}
+
+// finish fills in res from the samples at the window's two ends.
+func finish(res *result, p *proc, first time.Time, atFirst sample, end time.Time, atEnd sample, n int64) {
+	res.startup = first.Sub(p.spawn)
+	res.wall = end.Sub(first)
+	res.steadyN = n
+	res.cpuTotal = atEnd.cpu
+	res.cpuSteady = atEnd.cpu - atFirst.cpu
+	res.rssMB = atEnd.rss
+	res.recPerS = float64(n) / res.wall.Seconds()
+}
+
+// poll runs step every 10 ms until it returns done or an error, the
+// process exits (when exitOK is false), ctx ends or o.timeout passes.
+func poll(ctx context.Context, o opts, p *proc, exitOK bool, step func() (bool, error)) error {
 	deadline := time.Now().Add(o.timeout)
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
+		done, err := step()
+		if err != nil || done {
+			return err
+		}
 		select {
-		case err := <-exited:
-			return res, fmt.Errorf("%s exited early (%v): %s", name, err, tail(stderr.String()))
+		case err := <-p.exited:
+			if exitOK {
+				p.exited <- err
+				return nil
+			}
+			return fmt.Errorf("%s exited early (%v): %s", p.name, err, tail(p.stderr.String()))
 		case <-ctx.Done():
-			cmd.Process.Kill()
-			return res, ctx.Err()
+			p.cmd.Process.Kill()
+			return ctx.Err()
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			return res, fmt.Errorf("%s: timed out; stderr: %s", name, tail(stderr.String()))
-		}
-		cpu := cpuSeconds(pid) // before the fetch: never counts CPU after the commit seen
-		n, done, err := committed(ctx, c, group, topic, ends)
-		if err != nil {
-			continue // group not there yet (coordinator loading, ...)
-		}
-		now := time.Now()
-		if n > 0 && tFirst.IsZero() {
-			tFirst, nFirst, cpuFirst = now, n, cpu
-			res.startup = now.Sub(spawn)
-		}
-		if done {
-			cpu = cpuSeconds(pid)
-			res.cpuTotal = cpu
-			res.rssMB = peakRSSMB(pid)
-			res.wall = now.Sub(tFirst)
-			res.steadyN = n - nFirst
-			res.cpuSteady = cpu - cpuFirst
-			if res.steadyN == 0 || res.wall <= 0 {
-				// Everything went in before the first commit: use the whole run.
-				res.wall, res.steadyN, res.cpuSteady = now.Sub(spawn), n, cpu
-				res.note = "(all input consumed before the first commit: rate over the whole run)"
-			}
-			res.recPerS = float64(res.steadyN) / res.wall.Seconds()
-			go func() { // keep the exit status for stop
-				exited <- <-exited
-			}()
-			stopFns[pid] = func() error {
-				cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-exited:
-				case <-time.After(60 * time.Second):
-					cmd.Process.Kill()
-					<-exited
-				}
-				return nil
-			}
-			return res, nil
+			p.cmd.Process.Kill()
+			return fmt.Errorf("%s: timed out; stderr: %s", p.name, tail(p.stderr.String()))
 		}
 	}
 }
 
-// stopFns stops a process measure left running, by pid.
-var stopFns = map[int]func() error{}
-
-func stopProc(cmd *exec.Cmd) {
-	if f := stopFns[cmd.Process.Pid]; f != nil {
-		f()
-		delete(stopFns, cmd.Process.Pid)
-	}
+// waitPrinted waits for a time the process prints (first or last record),
+// sampling it at the poll that sees it.
+func waitPrinted(ctx context.Context, o opts, p *proc, ch chan time.Time) (time.Time, sample, error) {
+	var t time.Time
+	var s sample
+	err := poll(ctx, o, p, false, func() (bool, error) {
+		select {
+		case t = <-ch:
+			s = p.sample()
+			return true, nil
+		default:
+			return false, nil
+		}
+	})
+	return t, s, err
 }
 
 func tail(s string) string {
@@ -403,21 +471,63 @@ func tail(s string) string {
 
 // ---- the three contenders ----
 
-func runBare(ctx context.Context, o opts, c *kafka.Client, input string, ends []int64, tag string) (result, error) {
+func runBare(ctx context.Context, o opts, c *kafka.Client, input string, total int64, tag string) (result, error) {
+	res := result{name: "bare"}
 	self, err := os.Executable()
-	if err != nil {
-		return result{}, err
-	}
-	cmd := exec.Command(self, "bare", "--brokers", o.brokers, "--topic", input, "--group", tag)
-	res, err := measure(ctx, o, c, cmd, "bare", tag, input, ends)
 	if err != nil {
 		return res, err
 	}
-	stopProc(cmd)
+	p, err := start("bare", exec.Command(self, "bare", "--brokers", o.brokers, "--topic", input, "--group", tag, "--records", strconv.FormatInt(total, 10)))
+	if err != nil {
+		return res, err
+	}
+	defer p.stop()
+	first, atFirst, err := waitPrinted(ctx, o, p, p.first)
+	if err != nil {
+		return res, err
+	}
+	last, atLast, err := waitPrinted(ctx, o, p, p.last)
+	if err != nil {
+		return res, err
+	}
+	finish(&res, p, first, atFirst, last, atLast, total)
 	return res, nil
 }
 
-func runMsiguard(ctx context.Context, o opts, c *kafka.Client, input string, ends []int64, tag string, expected int) (result, error) {
+// freeAddr returns a loopback address with a port free at the time.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// scrape returns the unlabelled msiguard metrics of a /metrics page.
+func scrape(url string) (map[string]float64, error) {
+	hc := http.Client{Timeout: time.Second}
+	resp, err := hc.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !strings.HasPrefix(name, "msiguard_") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out[name] = f
+		}
+	}
+	return out, sc.Err()
+}
+
+func runMsiguard(ctx context.Context, o opts, c *kafka.Client, input string, total int64, tag string, expected int) (result, error) {
+	res := result{name: "msiguard"}
 	alerts := tag + "-alerts"
 	// msiguard wants its alerts (compacted) and dead-letter topics to exist;
 	// it creates its matches topic itself.
@@ -425,47 +535,111 @@ func runMsiguard(ctx context.Context, o opts, c *kafka.Client, input string, end
 		{Topic: alerts, NumPartitions: 1, ReplicationFactor: 1, ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}},
 		{Topic: tag + "-dlq", NumPartitions: 1, ReplicationFactor: 1},
 	}}); err != nil {
-		return result{}, err
+		return res, err
 	}
-	cmd := exec.Command(o.msiguard, "run", "--brokers", o.brokers, "--topic", input, "--group", tag,
-		"--alerts-topic", alerts, "--dlq-topic", tag+"-dlq", "--metrics-addr", "", "--log-level", "warn")
-	res, err := measure(ctx, o, c, cmd, "msiguard", tag, input, ends)
+	addr, err := freeAddr()
 	if err != nil {
 		return res, err
 	}
-	// msiguard emits the last buckets after its idle timeout (5 s).
-	t0 := time.Now()
+	p, err := start("msiguard", exec.Command(o.msiguard, "run", "--brokers", o.brokers, "--topic", input, "--group", tag,
+		"--alerts-topic", alerts, "--dlq-topic", tag+"-dlq", "--metrics-addr", addr, "--log-level", "warn"))
+	if err != nil {
+		return res, err
+	}
+	defer p.stop()
+	url := "http://" + addr + "/metrics"
+	var first, last time.Time
+	var atFirst, atLast sample
+	var published float64
+	stopping := false
+	err = poll(ctx, o, p, true, func() (bool, error) {
+		s := p.sample()
+		m, err := scrape(url)
+		if err != nil {
+			return stopping, nil // not serving yet, or gone after the drain
+		}
+		if first.IsZero() && m["msiguard_records_consumed_total"] > 0 {
+			first, atFirst = s.at, s
+		}
+		if v := m["msiguard_alerts_published_total"]; v > published {
+			published, last, atLast = v, s.at, s
+		}
+		if !stopping && int64(m["msiguard_records_consumed_total"]) >= total &&
+			m["msiguard_matches_applied_total"]+m["msiguard_duplicate_matches_total"]+m["msiguard_bad_match_records_total"] >= m["msiguard_matches_total"] {
+			p.cmd.Process.Signal(syscall.SIGTERM) // drain: flush every window
+			stopping = true
+		}
+		return false, nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if first.IsZero() || last.IsZero() {
+		return res, fmt.Errorf("msiguard: first record read at %v, last alert acknowledged at %v: not both seen", first, last)
+	}
+	finish(&res, p, first, atFirst, last, atLast, total)
 	res.alerts, err = waitAlerts(ctx, c, o.brokers, alerts, expected, parseMsiguardAlerts)
-	log.Printf("msiguard: %d alerts %.1fs after its input was committed", len(res.alerts), time.Since(t0).Seconds())
-	stopProc(cmd)
 	return res, err
 }
 
 func runStreams(ctx context.Context, o opts, c *kafka.Client, input string, ends []int64, tag string, expected int) (result, error) {
+	res := result{name: "streams"}
 	alerts := tag + "-alerts"
 	if _, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{Topic: alerts, NumPartitions: 1, ReplicationFactor: 1,
 		// The peer stamps alerts with their window's time (2025): keep them.
 		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: "-1"}}}}}); err != nil {
-		return result{}, err
+		return res, err
 	}
 	args := append(strings.Fields(o.javaOpts), "-cp", o.peerCP, "msiguard.bench.StreamsPeer",
 		o.brokers, input, alerts, tag, strconv.Itoa(o.peerThreads), strconv.FormatInt(o.peerGrace.Milliseconds(), 10))
-	cmd := exec.Command("java", args...)
-	res, err := measure(ctx, o, c, cmd, "streams", tag, input, ends)
+	p, err := start("streams", exec.Command("java", args...))
+	if err != nil {
+		return res, err
+	}
+	defer p.stop()
+	first, atFirst, err := waitPrinted(ctx, o, p, p.first)
 	if err != nil {
 		return res, err
 	}
 	// Suppress emits a window only when stream time passes its end + grace:
-	// all input is committed, so every data record is in the repartition
+	// once all input is committed, every data record is in the repartition
 	// topic; a late flush record on each of its partitions closes every window.
-	if err := flush(ctx, c, o.brokers, tag+"-by-host-repartition"); err != nil {
-		stopProc(cmd)
+	if err := poll(ctx, o, p, false, func() (bool, error) {
+		_, done, err := committed(ctx, c, tag, input, ends)
+		return err == nil && done, nil
+	}); err != nil {
 		return res, err
 	}
-	t0 := time.Now()
+	// The repartition topic's metadata can lag (once: UNKNOWN_TOPIC_OR_PARTITION): retry.
+	var ferr error
+	if err := poll(ctx, o, p, false, func() (bool, error) {
+		ferr = flush(ctx, c, o.brokers, tag+"-by-host-repartition")
+		return ferr == nil || !errors.Is(ferr, kafka.UnknownTopicOrPartition), nil
+	}); err != nil {
+		return res, err
+	}
+	if ferr != nil {
+		return res, fmt.Errorf("flushing the peer's windows: %w; peer's stderr: %s", ferr, tail(p.stderr.String()))
+	}
+	var last time.Time
+	var atLast sample
+	if err := poll(ctx, o, p, false, func() (bool, error) {
+		s := p.sample()
+		n, err := endOffsets(ctx, c, alerts, 1)
+		if err != nil || n[0] < int64(expected) {
+			return false, nil
+		}
+		last, atLast = s.at, s
+		return true, nil
+	}); err != nil {
+		return res, err
+	}
+	var total int64
+	for _, e := range ends {
+		total += e
+	}
+	finish(&res, p, first, atFirst, last, atLast, total)
 	res.alerts, err = waitAlerts(ctx, c, o.brokers, alerts, expected, parsePeerAlerts)
-	log.Printf("streams: %d alerts %.1fs after the flush", len(res.alerts), time.Since(t0).Seconds())
-	stopProc(cmd)
 	return res, err
 }
 
@@ -656,13 +830,16 @@ func agree(ours, peer map[bucket]alert, expected int) error {
 
 // bareMain is the simple loop a kafka-go user writes: a consumer-group
 // Reader, ReadMessage, commits every second (asynchronously). It touches
-// each record's value so the loop cannot be optimized away, and runs until
-// SIGTERM.
+// each record's value so the loop cannot be optimized away, prints the
+// wall-clock times of its first record read and, once it has read
+// --records, of its last ("threeway first-record NANOS", "threeway
+// last-record NANOS"), and runs until SIGTERM.
 func bareMain(args []string) {
 	fs := flag.NewFlagSet("bare", flag.ExitOnError)
 	brokers := fs.String("brokers", "", "bootstrap broker")
 	topic := fs.String("topic", "", "input topic")
 	group := fs.String("group", "", "consumer group")
+	records := fs.Int64("records", 0, "records in the topic: print the time of the last one read")
 	fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -678,6 +855,12 @@ func bareMain(args []string) {
 		}
 		n++
 		bytes += int64(len(m.Value))
+		if n == 1 {
+			fmt.Printf("threeway first-record %d\n", time.Now().UnixNano())
+		}
+		if n == *records {
+			fmt.Printf("threeway last-record %d\n", time.Now().UnixNano())
+		}
 	}
 	r.Close() // commits what was read
 	w := bufio.NewWriter(os.Stdout)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,8 +57,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	c.CreateTopic(t, alerts, 2)
 	c.CreateTopic(t, dlq, 1)
 
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	gen := streamtest.New(streamtest.Options{Seed: seed, Hosts: 10})
 
@@ -246,6 +246,28 @@ func TestCrashSIGKILL(t *testing.T) {
 		showLog(kills)
 		t.Fatal("no exit within 30s of SIGTERM")
 	}
+}
+
+// envTestSeed names the environment variable that replays a randomized test:
+// MSIGUARD_TEST_SEED=N go test -run TestCrashSIGKILL ./cmd/msiguard.
+const envTestSeed = "MSIGUARD_TEST_SEED"
+
+// testSeed returns the seed of a randomized test: MSIGUARD_TEST_SEED when set,
+// else one from the clock. It logs the seed and how to replay it, so that a
+// failure's log says how to run the same stream and kill delays again (the
+// moments the kills land still depend on the scheduler).
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv(envTestSeed); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: want a decimal uint64: %v", envTestSeed, v, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay: %s=%d go test -run '^%s$' ./cmd/msiguard)", seed, envTestSeed, seed, t.Name())
+	return seed
 }
 
 // lastRestored returns the restored count of the last "alerts restored" log

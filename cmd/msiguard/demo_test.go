@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -42,11 +43,14 @@ func (s *syncBuffer) String() string {
 var metricsURL = regexp.MustCompile(`metrics on (http://[0-9.:]+)/metrics`)
 
 // TestDemoInProcess runs msiguard demo in-process with a cancellable
-// context: an alert is printed within a bounded time (the first attack is
-// sent at once), /readyz answers 200 and /metrics counts the alerts while
-// it runs, and cancelling the context (what SIGINT does in main) makes it
-// catch up, drain and return nil with a summary saying every attack
-// bucket was alerted.
+// context and --json: an alert is printed within a bounded time (the first
+// attack is sent at once), /readyz answers 200 and /metrics counts the
+// alerts while it runs, and cancelling the context (what SIGINT does in
+// main) makes it catch up, drain and return nil. The alerts printed must
+// be exactly one per (host, second) of the attacks generated: the test
+// records the demo's input topic, rebuilds the generator's streams from it
+// and takes the attacks from sysmongen's Meta (demoExpectedBuckets), so a
+// spurious alert and a missing one do not cancel out.
 func TestDemoInProcess(t *testing.T) {
 	var stdout, stderr syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -54,8 +58,9 @@ func TestDemoInProcess(t *testing.T) {
 	done := make(chan error, 1)
 	began := time.Now()
 	go func() {
-		done <- run(ctx, []string{"demo", "--rate", "500", "--metrics-addr", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- run(ctx, []string{"demo", "--rate", "500", "--attack-rate", "0.01", "--metrics-addr", "127.0.0.1:0", "--json"}, &stdout, &stderr)
 	}()
+	rec := recordDemoInput(t, &stderr, done)
 
 	kafkatest.WaitFor(t, 20*time.Second, func() error {
 		select {
@@ -63,15 +68,18 @@ func TestDemoInProcess(t *testing.T) {
 			t.Fatalf("demo returned early: %v\n%s", err, stderr.String())
 		default:
 		}
-		if !strings.Contains(stdout.String(), "ALERT ") {
+		if !strings.Contains(stdout.String(), "\n") {
 			return errors.New("no alert printed yet")
 		}
 		return nil
 	})
 	t.Logf("first alert after %v", time.Since(began).Round(time.Millisecond))
-	first := strings.SplitN(stdout.String(), "\n", 2)[0]
-	if !strings.Contains(strings.ToLower(first), "msiexec") || !strings.Contains(first, "events=") {
-		t.Errorf("alert line does not show the msiexec launch: %q", first)
+	var first window.Alert
+	if err := first.UnmarshalJSON([]byte(strings.SplitN(stdout.String(), "\n", 2)[0])); err != nil {
+		t.Fatalf("first line is not an alert: %v", err)
+	}
+	if !strings.Contains(strings.ToLower(strings.Join(first.Values("process"), " ")), "msiexec") || first.EventCount < 1 {
+		t.Errorf("first alert does not show the msiexec launch: %+v", first)
 	}
 
 	m := metricsURL.FindStringSubmatch(stderr.String())
@@ -98,9 +106,6 @@ func TestDemoInProcess(t *testing.T) {
 		}
 		return nil
 	})
-	if !strings.Contains(stderr.String(), "Kafka broker (in-process kfake, development only) on 127.0.0.1:") {
-		t.Errorf("the banner does not give the broker address:\n%s", stderr.String())
-	}
 
 	cancel()
 	select {
@@ -111,34 +116,98 @@ func TestDemoInProcess(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("demo did not stop within 30s of cancel\n%s", stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "every attack bucket was alerted") {
-		t.Errorf("summary does not confirm every attack bucket was alerted:\n%s", stderr.String())
+	recs, firstRead := rec.stop()
+
+	got := map[demoBucket]bool{}
+	for line := range strings.Lines(stdout.String()) {
+		var a window.Alert
+		if err := a.UnmarshalJSON([]byte(line)); err != nil {
+			t.Fatalf("standard output line is not an alert: %v: %q", err, line)
+		}
+		b := demoBucket{a.Host, a.Time}
+		switch {
+		case a.Late:
+			t.Errorf("late alert %s for %v", a.AlertID, b)
+		case a.AlertID != b.alertID():
+			t.Errorf("alert %s for %v: its alert_id should be %s", a.AlertID, b, b.alertID())
+		case a.Revision == 1:
+			got[b] = true
+		}
 	}
+	want := demoExpectedBuckets(t, recs, 1, sysmongen.DefaultHosts, 500, 0.01, began, firstRead)
+	checkDemoAlerts(t, got, want, len(recs), stderr.String())
 }
+
+// recordDemoInput waits for the demo's banner to name its broker, then
+// records the demo's input topic (three partitions, the demo's default).
+func recordDemoInput(t *testing.T, stderr *syncBuffer, done chan error) *demoRecording {
+	t.Helper()
+	var addr string
+	kafkatest.WaitFor(t, 20*time.Second, func() error {
+		select {
+		case err := <-done:
+			done <- err
+			return fmt.Errorf("demo returned: %v", err)
+		default:
+		}
+		m := brokerAddr.FindStringSubmatch(stderr.String())
+		if m == nil {
+			return errors.New("no broker address in the banner yet")
+		}
+		addr = m[1]
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &demoRecording{rec: recordTopic(ctx, addr, demoTopic, 3), cancel: cancel}
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// demoRecording is a recording of the demo's input topic.
+type demoRecording struct {
+	rec    *topicRecording
+	cancel context.CancelFunc
+}
+
+// stop ends the recording (call it once the demo has returned: its broker
+// is gone, so everything it acknowledged has been read or never will be)
+// and returns the records and when the first was read.
+func (r *demoRecording) stop() ([][]byte, time.Time) {
+	r.cancel()
+	return r.rec.values()
+}
+
+var alertLine = regexp.MustCompile(`^(ALERT|LATE ALERT|REVISED \(rev \d+\)) (\d\d:\d\d:\d\dZ) (\S+) .* id=([0-9a-f]{12})$`)
 
 // TestDemoBinarySIGINT runs the built binary as a newcomer would, waits
 // for its first alert on standard output, interrupts it with SIGINT and
-// expects a clean exit (status 0) with the summary.
+// expects a clean exit (status 0) with the summary. As in
+// TestDemoInProcess, the ALERT lines must name exactly the (host, second)
+// buckets of the attacks generated: each line's host, second and alert_id
+// prefix against those the generator's records call for.
 func TestDemoBinarySIGINT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "demo", "--rate", "500", "--metrics-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "demo", "--rate", "500", "--attack-rate", "0.01", "--metrics-addr", "127.0.0.1:0")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	alert := make(chan string, 1)
+	var lines []string // read by the scanner goroutine, then by the test once exited
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			lines = append(lines, sc.Text())
 			if strings.HasPrefix(sc.Text(), "ALERT ") {
 				select {
 				case alert <- sc.Text():
@@ -148,10 +217,13 @@ func TestDemoBinarySIGINT(t *testing.T) {
 		}
 		exited <- cmd.Wait()
 	}()
-	began := time.Now()
+	rec := recordDemoInput(t, &stderr, make(chan error, 1))
 	select {
 	case line := <-alert:
 		t.Logf("first alert after %v: %s", time.Since(began).Round(time.Millisecond), line)
+		if !strings.Contains(strings.ToLower(line), "msiexec") || !strings.Contains(line, "events=") {
+			t.Errorf("alert line does not show the msiexec launch: %q", line)
+		}
 	case err := <-exited:
 		t.Fatalf("demo exited before any alert: %v\n%s", err, stderr.String())
 	case <-time.After(30 * time.Second):
@@ -170,11 +242,39 @@ func TestDemoBinarySIGINT(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("demo did not exit within 30s of SIGINT\n%s", stderr.String())
 	}
-	for _, want := range []string{"msiguard demo: stopped:", "every attack bucket was alerted"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	if !strings.Contains(stderr.String(), "msiguard demo: stopped:") {
+		t.Errorf("stderr lacks the summary:\n%s", stderr.String())
+	}
+	recs, firstRead := rec.stop()
+
+	want := demoExpectedBuckets(t, recs, 1, sysmongen.DefaultHosts, 500, 0.01, began, firstRead)
+	// A line gives the second's time of day, the host and the alert_id's
+	// first 12 hex digits: map each expected bucket to that.
+	type shown struct{ clock, host, id string }
+	byLine := map[shown]demoBucket{}
+	for b := range want {
+		byLine[shown{time.Unix(b.sec, 0).UTC().Format("15:04:05Z"), b.host, b.alertID()[:12]}] = b
+	}
+	got := map[demoBucket]bool{}
+	for _, line := range lines {
+		m := alertLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("standard output line is not an alert line: %q", line)
+			continue
+		}
+		s := shown{m[2], m[3], m[4]}
+		b, ok := byLine[s]
+		switch {
+		case m[1] == "LATE ALERT":
+			t.Errorf("late alert: %q", line)
+		case !ok:
+			// No attack bucket has this host, second and id: spurious.
+			got[demoBucket{host: fmt.Sprintf("%s (%s, id %s)", s.host, s.clock, s.id)}] = true
+		case m[1] == "ALERT":
+			got[b] = true
 		}
 	}
+	checkDemoAlerts(t, got, want, len(recs), stderr.String())
 }
 
 func TestDemoUsage(t *testing.T) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -16,6 +17,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -284,6 +286,17 @@ public final class StreamsPeer {
     return Serdes.serdeFrom(ser, de);
   }
 
+  static final AtomicBoolean FIRST = new AtomicBoolean();
+
+  /** Prints when the first input record reaches the topology, for the harness's clock. */
+  static void noteFirstRecord() {
+    if (FIRST.compareAndSet(false, true)) {
+      Instant t = Instant.now();
+      System.out.println("threeway first-record " + (t.getEpochSecond() * 1_000_000_000L + t.getNano()));
+      System.out.flush();
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length < 4) {
       System.err.println(
@@ -300,6 +313,7 @@ public final class StreamsPeer {
 
     StreamsBuilder b = new StreamsBuilder();
     b.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+        .peek((k, v) -> noteFirstRecord())
         .process(Rule::new)
         .repartition(
             Repartitioned.<String, String>as("by-host")
