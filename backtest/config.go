@@ -28,10 +28,11 @@ type Config struct {
 	// Detector evaluates the records. Required.
 	Detector *detector.Detector
 
-	// Window configures the grouping. Backtest is forced on. RuleID,
-	// RuleTitle, Techniques and Fields, when empty, are taken from the
-	// detector's rule. Grace, IdleTimeout and Retain must equal those of the
-	// live `run` for a backtest to reproduce its alerts.
+	// Window configures the grouping: each of the detector's rules gets a
+	// window of this configuration with its own rule's identity, fields
+	// and span (rules.Compiled.Window) and an even share of MemoryBudget.
+	// Backtest is forced on. Grace, IdleTimeout and Retain must equal
+	// those of the live `run` for a backtest to reproduce its alerts.
 	Window window.Config
 
 	// Alerts receives the alerts as JSON lines (window.Alert.AppendJSON).
@@ -77,6 +78,18 @@ type Config struct {
 	BatchRecords int
 }
 
+// windows returns the configuration of each rule's window, in the
+// detector's rule order.
+func (c *Config) windows() []window.Config {
+	rs := c.Detector.Rules()
+	out := make([]window.Config, len(rs))
+	for i, r := range rs {
+		out[i] = r.Window(c.Window)
+		out[i].MemoryBudget = c.Window.MemoryBudget / int64(len(rs))
+	}
+	return out
+}
+
 func (c Config) validate() error {
 	if c.Detector == nil {
 		return fmt.Errorf("%w: Detector is nil", ErrConfig)
@@ -109,20 +122,6 @@ func (c Config) withDefaults() Config {
 	if c.DeadLetterBytes == 0 {
 		c.DeadLetterBytes = deadletter.DefaultPrefixBytes
 	}
-	rule := c.Detector.Rule()
-	w := &c.Window
-	w.Backtest = true
-	if w.RuleID == "" {
-		w.RuleID = rule.ID
-	}
-	if w.RuleTitle == "" {
-		w.RuleTitle = rule.Title
-	}
-	if len(w.Techniques) == 0 {
-		w.Techniques = rule.Techniques
-	}
-	if len(w.Fields) == 0 {
-		w.Fields = rule.Fields
-	}
+	c.Window.Backtest = true
 	return c
 }

@@ -46,8 +46,10 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	if err := cfg.Window.Validate(); err != nil {
-		return nil, err
+	for _, wc := range cfg.windows() {
+		if err := wc.Validate(); err != nil {
+			return nil, fmt.Errorf("rule %s: %w", wc.RuleID, err)
+		}
 	}
 	e := &Engine{cfg: cfg, det: cfg.Detector}
 	e.inTotal.Store(-1)
@@ -108,9 +110,11 @@ type block struct {
 	hits  int64
 	near  map[detector.NearMiss]int64
 	items []item
+	found []detector.Match // EvaluateAll's, reused
 }
 
-// item is one prefilter hit that matched or became a dead letter.
+// item is one prefilter hit that matched a rule (one item per rule
+// matched) or became a dead letter.
 type item struct {
 	pos  int64 // file: line within the block, 1-based; topic: index in recs
 	m    detector.Match
@@ -121,7 +125,8 @@ type item struct {
 // evaluate runs the detector on one hit and records what it found.
 func (b *block) evaluate(d *detector.Detector, raw []byte, pos int64) {
 	b.hits++
-	m, ok, near, err := d.EvaluateNearMiss(raw)
+	ms, near, err := d.EvaluateAll(raw, b.found[:0])
+	b.found = ms
 	if near != "" {
 		if b.near == nil {
 			b.near = map[detector.NearMiss]int64{}
@@ -136,7 +141,7 @@ func (b *block) evaluate(d *detector.Detector, raw []byte, pos int64) {
 		b.items = append(b.items, item{pos: pos, err: de, text: slices.Clone(raw)})
 		return
 	}
-	if ok {
+	for _, m := range ms {
 		b.items = append(b.items, item{pos: pos, m: m})
 	}
 }
@@ -232,7 +237,7 @@ func (e *Engine) execute(parent context.Context, sum *Summary, produce func(p *p
 			// result. A write error from here does not hide the first.
 			seq.finish(false)
 		}
-		sum.finish(seq.w.Stats(), time.Since(began))
+		sum.finish(seq.stats(), time.Since(began))
 	}
 	sum.setStatus(parent, p.err)
 	return p.err
@@ -247,12 +252,13 @@ func (e *Engine) scan(b *block) {
 	e.scanLines(b)
 }
 
-// sequencer applies block results to the window in block order and writes
-// the output. It runs on the caller's goroutine and owns the window.
+// sequencer applies block results to the windows in block order and
+// writes the output. It runs on the caller's goroutine and owns the
+// windows, one per rule.
 type sequencer struct {
-	e   *Engine
-	sum *Summary
-	w   *window.Window
+	e       *Engine
+	sum     *Summary
+	windows []*window.Window
 
 	next    int64
 	pending map[int64]*block
@@ -273,14 +279,18 @@ type sequencer struct {
 }
 
 func newSequencer(e *Engine, sum *Summary) (*sequencer, error) {
-	w, err := window.New(e.cfg.Window)
-	if err != nil {
-		return nil, err
+	var ws []*window.Window
+	for _, wc := range e.cfg.windows() {
+		w, err := window.New(wc)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
 	}
 	s := &sequencer{
 		e:       e,
 		sum:     sum,
-		w:       w,
+		windows: ws,
 		pending: make(map[int64]*block),
 		input:   -1,
 		alerts:  bufio.NewWriterSize(e.cfg.Alerts, 256<<10),
@@ -338,7 +348,7 @@ func (s *sequencer) apply(b *block) {
 		e.matches.Add(1)
 		s.sum.Matches++
 		s.sum.TruncatedValues += int64(it.m.Truncated)
-		s.w.Add(window.Event{Host: it.m.Host, Time: it.m.Time, Values: it.m.Values, Source: src}, time.Time{}, s.emit)
+		s.windows[it.m.Rule].Add(window.Event{Host: it.m.Host, Time: it.m.Time, Values: it.m.Values, Source: src}, time.Time{}, s.emit)
 	}
 	s.lineBase += b.lines
 	s.sum.Records += b.lines
@@ -411,7 +421,9 @@ func (s *sequencer) finish(complete bool) error {
 	if !complete {
 		s.partial = true
 	}
-	s.w.Flush(s.emit)
+	for _, w := range s.windows {
+		w.Flush(s.emit)
+	}
 	if !s.e.cfg.EmitRevisions {
 		finals := make([]*window.Alert, 0, len(s.finals))
 		for _, a := range s.finals {
@@ -436,8 +448,18 @@ func (s *sequencer) finish(complete bool) error {
 	return nil
 }
 
+// stats sums the windows' counters.
+func (s *sequencer) stats() window.Stats {
+	var t window.Stats
+	for _, w := range s.windows {
+		t.Add(w.Stats())
+	}
+	return t
+}
+
 // compareAlerts orders alerts by (_time, host), on-time before late, then
-// alert_id: a total order, so the output never depends on map order.
+// alert_id (which differs by rule): a total order, so the output never
+// depends on map order.
 func compareAlerts(a, b *window.Alert) int {
 	if a.Time != b.Time {
 		if a.Time < b.Time {

@@ -14,7 +14,7 @@ import (
 // A replay of two JSON lines: one msiexec launch from cmd.exe, one record
 // that mentions msiexec but names no computer (a dead letter).
 func ExampleEngine_RunFiles() {
-	det, err := detector.New(detector.SeedRule(), detector.Options{})
+	det, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		panic(err)
 	}

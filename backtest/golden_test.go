@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/ruletest"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -153,11 +155,7 @@ func TestGoldenDetectorCases(t *testing.T) {
 			if err := json.Unmarshal(readFile(t, filepath.Join(dir, "rule.json")), &rc); err != nil {
 				t.Fatal(err)
 			}
-			rule := detector.SeedRule()
-			if rc.Term != "" {
-				rule.Term = rc.Term
-			}
-			d, err := detector.New(rule, detector.Options{})
+			d, err := detector.New([]*rules.Compiled{ruletest.Term(t, rc.Term)}, detector.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +190,7 @@ func TestGoldenDetectorCases(t *testing.T) {
 				if a.Late || a.Revision < 1 {
 					t.Errorf("alert %s: late=%v revision=%d", a.AlertID, a.Late, a.Revision)
 				}
-				if a.AlertID != window.AlertID(rule.ID, a.Host, a.Time) {
+				if a.AlertID != window.AlertID(d.Rules()[0].Rule.ID, a.Host, a.Time) {
 					t.Errorf("alert %s is not the on-time id of %q %d", a.AlertID, a.Host, a.Time)
 				}
 			}

@@ -57,7 +57,7 @@ func splitLines(b []byte) [][]byte {
 
 func seedDetector(t testing.TB) *detector.Detector {
 	t.Helper()
-	d, err := detector.New(detector.SeedRule(), detector.Options{})
+	d, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

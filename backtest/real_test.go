@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/ruletest"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -43,9 +45,7 @@ func TestRealRecordings(t *testing.T) {
 		}
 		for _, term := range []string{"msiexec", "exe"} {
 			t.Run(name+"/"+term, func(t *testing.T) {
-				rule := detector.SeedRule()
-				rule.Term = term
-				d, err := detector.New(rule, detector.Options{})
+				d, err := detector.New([]*rules.Compiled{ruletest.Term(t, term)}, detector.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -122,7 +122,7 @@ func batchAnswer(t *testing.T, d *detector.Detector, data []byte) (map[key]*expe
 			dead++
 		case ok:
 			f := map[string]string{}
-			for i, name := range d.Rule().Fields {
+			for i, name := range d.Rules()[0].Program.Outputs() {
 				f[name] = m.Values[i]
 			}
 			want = append(want, wantLine{Line: n, Result: "match", Host: m.Host, Time: time.Unix(0, m.Time).UTC().Format(time.RFC3339Nano), Fields: f})

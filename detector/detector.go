@@ -2,14 +2,18 @@ package detector
 
 import (
 	"fmt"
-	"hash/maphash"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
+
+	"github.com/msiguard/msiguard/rules"
+	"github.com/msiguard/msiguard/rules/segment"
+	"github.com/msiguard/msiguard/rules/spl"
+	"github.com/msiguard/msiguard/rules/tokenscan"
 )
 
-// Options tune a Detector beyond its Rule.
+// Options tune a Detector beyond its rules.
 type Options struct {
 	// Shape forces every record to be read as one shape. The default,
 	// ShapeAuto, detects the shape of each record.
@@ -18,28 +22,32 @@ type Options struct {
 	Limits Limits
 }
 
-// Detector applies one Rule to raw records. It is immutable after New and
-// safe for concurrent use.
+// Detector applies compiled rules (rules.Compiled) to raw records, all in
+// one pass: one scan finds every rule's prefilter tokens, a record any
+// rule's tokens hit is read once, and only those rules' searches run on it.
+// It is immutable after New and safe for concurrent use.
 type Detector struct {
-	rule    Rule
+	rules   []*rules.Compiled
+	scanner *tokenscan.Scanner
+	hits    sync.Pool // *tokenscan.Hits
 	shape   Shape
-	term    tokenMatcher
-	eventID string // the rule's event id in decimal
-	// xmlLiteral is the rule's raw-text event id test on XML records,
-	// "<eventid>1<" (lower case: it is matched in any case).
-	xmlLiteral string
-	parent     *regexp.Regexp
-	fields     []cimField // the rule's output fields, in order
-
-	verdicts *parentVerdicts
-	limits   Limits
+	limits  Limits
+	// ids[i] are rule i's event ids with their XML literals (lower case),
+	// for near misses; nil when the rule names none.
+	ids [][]eventID
 }
 
-// New builds a Detector for rule. It returns an error, never panics, when the
-// rule or the options are invalid.
-func New(rule Rule, opts Options) (*Detector, error) {
-	if err := rule.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid rule %q: %w", rule.ID, err)
+// eventID is an event id a rule selects, in decimal, and the raw-text
+// literal "<eventid>N<" Splunk's search finds it by in XML.
+type eventID struct {
+	text, literal string
+}
+
+// New builds a Detector for rs (at least one). It returns an error, never
+// panics, when the options are invalid.
+func New(rs []*rules.Compiled, opts Options) (*Detector, error) {
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("no rule")
 	}
 	if opts.Shape >= numShapes {
 		return nil, fmt.Errorf("invalid shape %d", opts.Shape)
@@ -47,65 +55,84 @@ func New(rule Rule, opts Options) (*Detector, error) {
 	if err := opts.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid limits: %w", err)
 	}
-	d := &Detector{
-		rule:       rule,
-		shape:      opts.Shape,
-		term:       newTokenMatcher(rule.Term),
-		eventID:    strconv.Itoa(rule.EventID),
-		xmlLiteral: "<eventid>" + strconv.Itoa(rule.EventID) + "<",
-		parent:     regexp.MustCompile(rule.ParentPattern), // validated above
-
-		verdicts: new(parentVerdicts),
-		limits:   opts.Limits.WithDefaults(),
+	var pfs []spl.Prefilter
+	for _, c := range rs {
+		pfs = append(pfs, c.Program.Prefilter())
 	}
-	d.rule.Fields = append([]string(nil), rule.Fields...)
-	d.rule.Techniques = append([]string(nil), rule.Techniques...)
-	for _, name := range rule.Fields {
-		f, _ := lookupField(name)
-		d.fields = append(d.fields, f)
+	sc, err := tokenscan.New(pfs)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detector{rules: slices.Clone(rs), scanner: sc, shape: opts.Shape, limits: opts.Limits.WithDefaults()}
+	d.hits.New = func() any { return sc.NewHits() }
+	for _, c := range rs {
+		var ids []eventID
+		for _, id := range c.Program.EventIDs() {
+			t := strconv.Itoa(id)
+			ids = append(ids, eventID{t, "<eventid>" + t + "<"})
+		}
+		d.ids = append(d.ids, ids)
 	}
 	return d, nil
 }
 
-// Rule returns the rule the detector applies (a copy).
-func (d *Detector) Rule() Rule {
-	r := d.rule
-	r.Fields = append([]string(nil), r.Fields...)
-	r.Techniques = append([]string(nil), r.Techniques...)
-	return r
+// NewDefault builds a Detector for the seed rule, the catalog file embedded
+// in the binary (rules.Default).
+func NewDefault(opts Options) (*Detector, error) {
+	c, err := rules.Compile(rules.Default(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return New([]*rules.Compiled{c}, opts)
 }
 
-// Prefilter reports whether raw contains the rule's term as a Splunk token:
-// in any case, bounded on each side by a Splunk breaker or the edge of raw
-// (TERM(msiexec) on _raw). A record for which it returns false cannot match
-// and needs no further work. It does not allocate or retain raw.
+// Rules returns the rules the detector applies, in the order of
+// Match.Rule.
+func (d *Detector) Rules() []*rules.Compiled { return slices.Clone(d.rules) }
+
+// Prefilter reports whether raw holds some rule's prefilter tokens (for the
+// seed rule: the term msiexec as a Splunk token, in any case, bounded on
+// each side by a Splunk breaker or the edge of raw). A record for which it
+// returns false cannot match and needs no further work. It does not
+// allocate or retain raw.
 func (d *Detector) Prefilter(raw []byte) bool {
-	return d.term.match(raw)
+	h := d.hits.Get().(*tokenscan.Hits)
+	defer d.hits.Put(h)
+	d.scanner.Scan(raw, h)
+	for i := range d.rules {
+		if h.Has(i) {
+			return true
+		}
+	}
+	return false
 }
 
-// Match is a record that the rule selected, ready to be grouped.
+// Match is a record that a rule selected, ready to be grouped.
 type Match struct {
+	// Rule is the index of the rule in Rules.
+	Rule int
 	// Host is the endpoint's computer name (Sysmon's Computer), never a
 	// collector's.
 	Host string
 	// Time is the event time in Unix nanoseconds, UTC: Sysmon's UtcTime when
 	// the record has it, else the shape's own event time.
 	Time int64
-	// Values holds the rule's output fields in Rule.Fields order; "" means
-	// the record has no value for that field. Host and Values share one
-	// allocation of their own: they never alias the record.
+	// Values holds the rule's output fields in the order of its program's
+	// Outputs; "" means the record has no value for that field. Host and
+	// Values share one allocation of their own: they never alias the record.
 	Values []string
 	// Shape is the record's shape.
 	Shape Shape
-	// Truncated counts the host and values Evaluate cut to Options.Limits
-	// (see CapValue).
+	// Truncated counts the host and values cut to Options.Limits (see
+	// CapValue).
 	Truncated int
 }
 
-// Evaluate applies the rule to one raw record (JSON or XML text).
+// Evaluate applies the rules to one raw record (JSON or XML text) and
+// returns the first rule's match: for a detector of one rule, its verdict.
 //
-// It returns (m, true, nil) when the record matches, (Match{}, false, nil) when
-// it does not, and (Match{}, false, err) with err an *Error when the record
+// It returns (m, true, nil) when a rule matches, (Match{}, false, nil) when
+// none does, and (Match{}, false, err) with err an *Error when the record
 // passed the prefilter but cannot be evaluated (ReasonMalformed,
 // ReasonUnknownShape, ReasonTooDeep) or matched but cannot be grouped
 // (ReasonMissingHost, ReasonBadTime). A record that fails the prefilter is
@@ -116,64 +143,103 @@ func (d *Detector) Evaluate(raw []byte) (Match, bool, error) {
 }
 
 // EvaluateNearMiss is Evaluate that also says why a record that looks like
-// what the rule wants was not selected: it returns the same match, ok and
-// error as Evaluate, plus, for a record Evaluate does not select and does
-// not dead-letter (ok false, err nil), a NearMiss other than "" when the
-// record is a near miss (see NearMiss). It costs what Evaluate costs: both
-// read the record once.
+// what a rule wants was not selected: a NearMiss other than "" when no rule
+// selects it, it is not dead-lettered, and it is a near miss of some rule
+// (see NearMiss). It reads the record once.
 func (d *Detector) EvaluateNearMiss(raw []byte) (Match, bool, NearMiss, error) {
-	if !d.term.match(raw) {
-		return Match{}, false, "", nil
+	ms, near, err := d.EvaluateAll(raw, nil)
+	if err != nil || len(ms) == 0 {
+		return Match{}, false, near, err
 	}
-	m, ok, near, err := d.evaluate(raw)
-	if err != nil {
-		return Match{}, false, "", err
-	}
-	if ok {
-		m.Truncated = capMatch(&m, d.limits)
-	}
-	return m, ok, near, nil
+	return ms[0], true, "", nil
 }
 
-// evaluate is EvaluateNearMiss without the prefilter.
-func (d *Detector) evaluate(raw []byte) (Match, bool, NearMiss, *Error) {
+// EvaluateAll applies every rule to one raw record and appends a Match per
+// rule that selects it to dst, in rule order. Errors are Evaluate's (one
+// per record, whichever rules it concerns); the NearMiss is set only when
+// no rule selects the record.
+func (d *Detector) EvaluateAll(raw []byte, dst []Match) ([]Match, NearMiss, error) {
+	h := d.hits.Get().(*tokenscan.Hits)
+	defer d.hits.Put(h)
+	d.scanner.Scan(raw, h)
+	return d.evaluate(raw, dst, h.Has)
+}
+
+// evaluate is EvaluateAll for the rules hit says the prefilter passed.
+func (d *Detector) evaluate(raw []byte, dst []Match, hit func(rule int) bool) ([]Match, NearMiss, error) {
+	any := false
+	for i := range d.rules {
+		any = any || hit(i)
+	}
+	if !any {
+		return dst, "", nil
+	}
 	raw = trimRecordStart(raw)
 	// One copy of the record as a string, which gjson and the XML scanner
 	// read and the record's fields point into; group copies what a Match
-	// keeps, so the copy is garbage when evaluate returns.
+	// keeps, so the copy is garbage when EvaluateAll returns.
 	s := string(raw)
-	var r record
+	r := new(record)
 	var err *Error
-	literal := true // the rule's raw-text event id test, on XML only
+	xml := false
 	switch {
 	case d.shape == ShapeXML || (d.shape == ShapeAuto && strings.HasPrefix(s, "<")):
-		err = readXML(s, raw, &r)
-		// "<EventID>1<" on the raw XML, in any case as Splunk searches.
-		literal = hasFold(s, d.xmlLiteral)
+		xml = true
+		err = readXML(s, raw, r)
 	case strings.HasPrefix(s, "<"):
 		err = &Error{Reason: ReasonUnknownShape, Shape: d.shape, Detail: "record is XML but the detector expects shape " + d.shape.String()}
 	case s == "":
 		err = malformed(d.shape, "empty record")
 	default: // JSON: valid first, then read (invalid JSON and JSON of no known shape differ)
 		if err = checkJSON(raw, d.shape); err == nil {
-			err = readJSON(s, d.shape, &r)
+			err = readJSON(s, d.shape, r)
 		}
 	}
-	switch {
-	case err != nil:
-		return Match{}, false, "", err
-	case !d.sysmonEvent(&r):
-		return Match{}, false, "", nil
-	case !literal:
-		return Match{}, false, NearMissEventIDLiteral, nil
-	case !d.parentSelected(&r):
-		return Match{}, false, "", nil
-	}
-	m, err := d.group(&r)
 	if err != nil {
-		return Match{}, false, "", err
+		return dst, "", err
 	}
-	return m, true, "", nil
+	n := len(dst)
+	var near NearMiss
+	for i, c := range d.rules {
+		if !hit(i) {
+			continue
+		}
+		if c.Program.Match(raw, r) {
+			dst = append(dst, Match{Rule: i})
+			continue
+		}
+		if xml && near == "" && d.nearMiss(i, s, r) {
+			near = NearMissEventIDLiteral
+		}
+	}
+	if len(dst) == n {
+		return dst, near, nil
+	}
+	host, t, gerr := group(r)
+	if gerr != nil {
+		return dst[:n], "", gerr
+	}
+	for k := n; k < len(dst); k++ {
+		m := &dst[k]
+		d.fill(m, r, host, t)
+	}
+	return dst, "", nil
+}
+
+// nearMiss reports whether an XML record is the Sysmon event rule i is
+// about, by its <EventID> element, while its text lacks the literal
+// "<EventID>N<" Splunk's search looks for (python-evtx writes
+// <EventID Qualifiers="">1</EventID>).
+func (d *Detector) nearMiss(i int, s string, r *record) bool {
+	if (r.channel != "" || r.provider != "") && !containsFold(r.channel, "sysmon") && !containsFold(r.provider, "sysmon") {
+		return false
+	}
+	for _, id := range d.ids[i] {
+		if r.eventID == id.text && !hasFold(s, id.literal) {
+			return true
+		}
+	}
+	return false
 }
 
 // trimRecordStart removes what precedes a record's first value: ASCII
@@ -195,94 +261,54 @@ func trimRecordStart(raw []byte) []byte {
 	return raw
 }
 
-// sysmonEvent applies the rule's Sysmon and event id tests (on the event id
-// field) to a record read in any shape.
-func (d *Detector) sysmonEvent(r *record) bool {
-	if (r.channel != "" || r.provider != "") &&
-		!containsFold(r.channel, "sysmon") && !containsFold(r.provider, "sysmon") {
-		return false
-	}
-	return r.eventID == d.eventID
-}
-
-// parentSelected applies the rule's parent regex to parent_process_name.
-func (d *Detector) parentSelected(r *record) bool {
-	parent := r.data[fParentImage]
-	if parent == "" {
-		return false // `regex` drops events without the field
-	}
-	return d.parentMatches(basename(parent))
-}
-
-// parentVerdicts caches the parent regex's answer per parent process name:
-// a few names (cmd.exe, svchost.exe, ...) make up nearly all of them, and
-// the (?i) alternation costs far more than a lookup. Direct-mapped, lock
-// free, bounded: a collision only costs a regex evaluation.
-type parentVerdicts [1024]atomic.Pointer[parentVerdict]
-
-type parentVerdict struct {
-	name  string
-	match bool
-}
-
-var verdictSeed = maphash.MakeSeed()
-
-func (d *Detector) parentMatches(name string) bool {
-	slot := &d.verdicts[maphash.String(verdictSeed, name)%uint64(len(d.verdicts))]
-	if v := slot.Load(); v != nil && v.name == name {
-		return v.match
-	}
-	ok := d.parent.MatchString(name)
-	if len(name) <= 256 {
-		slot.Store(&parentVerdict{name: strings.Clone(name), match: ok})
-	}
-	return ok
-}
-
-// group computes the host and time of a selected record and copies its
-// host and output values into one string of their own.
-func (d *Detector) group(r *record) (Match, *Error) {
+// group returns the host and time of a selected record.
+func group(r *record) (string, int64, *Error) {
 	if strings.TrimSpace(r.host) == "" {
-		return Match{}, &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
+		return "", 0, &Error{Reason: ReasonMissingHost, Shape: r.shape, Detail: "matching record names no computer (host)"}
 	}
 	var t int64
 	var ok bool
 	switch {
 	case r.data[fUtcTime] != "":
 		if t, ok = parseTime(r.data[fUtcTime]); !ok {
-			return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.data[fUtcTime])) + " is not a timestamp"}
+			return "", 0, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "UtcTime " + strconv.Quote(clip(r.data[fUtcTime])) + " is not a timestamp"}
 		}
 	case r.eventTime != "":
 		if t, ok = parseTime(r.eventTime); !ok {
-			return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
+			return "", 0, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "event time " + strconv.Quote(clip(r.eventTime)) + " is not a timestamp"}
 		}
 	default:
-		return Match{}, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
+		return "", 0, &Error{Reason: ReasonBadTime, Shape: r.shape, Detail: "matching record has neither UtcTime nor an event time"}
 	}
-	m := Match{Time: t, Shape: r.shape, Values: make([]string, len(d.fields))}
-	n := len(r.host)
-	for i, f := range d.fields {
-		v := r.data[f.src]
-		if f.basename {
-			v = basename(v)
-		}
+	return r.host, t, nil
+}
+
+// fill sets m's host, time and rule's output values, copied into one string
+// of their own, and cuts them to the limits.
+func (d *Detector) fill(m *Match, r *record, host string, t int64) {
+	p := d.rules[m.Rule].Program
+	m.Time, m.Shape = t, r.shape
+	m.Values = make([]string, len(p.Outputs()))
+	n := len(host)
+	for i := range m.Values {
+		v, _ := p.OutputValue(i, r)
 		m.Values[i] = v
 		n += len(v)
 	}
 	var b strings.Builder
 	b.Grow(n)
-	b.WriteString(r.host)
+	b.WriteString(host)
 	for _, v := range m.Values {
 		b.WriteString(v)
 	}
 	packed := b.String()
-	m.Host = packed[:len(r.host)]
-	off := len(r.host)
+	m.Host = packed[:len(host)]
+	off := len(host)
 	for i, v := range m.Values {
 		m.Values[i] = packed[off : off+len(v)]
 		off += len(v)
 	}
-	return m, nil
+	m.Truncated = capMatch(m, d.limits)
 }
 
 // hasFold reports whether s contains the lower-case ASCII text sub, which
@@ -305,7 +331,7 @@ func hasFold(s, sub string) bool {
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		j := 0
-		for j < len(sub) && lowerTable[s[i+j]] == sub[j] {
+		for j < len(sub) && segment.Lower(s[i+j]) == sub[j] {
 			j++
 		}
 		if j == len(sub) {

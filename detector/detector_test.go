@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msiguard/msiguard/rules/cim"
 )
 
 // TestRuleEdges runs every edge of rule-semantics.md through every shape.
@@ -227,20 +229,20 @@ func TestErrors(t *testing.T) {
 
 func TestForcedShape(t *testing.T) {
 	raw := []byte(sysmonEvent().build(ShapeFlat))
-	d, err := New(SeedRule(), Options{Shape: ShapeFlat})
+	d, err := NewDefault(Options{Shape: ShapeFlat})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := d.Evaluate(raw); !ok || err != nil {
 		t.Fatalf("forced flat on a flat record: %v, %v", ok, err)
 	}
-	d, _ = New(SeedRule(), Options{Shape: ShapeWinlogbeat6})
+	d, _ = NewDefault(Options{Shape: ShapeWinlogbeat6})
 	_, _, err = d.Evaluate(raw)
 	var de *Error
 	if !errors.As(err, &de) || de.Reason != ReasonUnknownShape {
 		t.Fatalf("forced winlogbeat6 on a flat record: %v, want unknown_shape", err)
 	}
-	d, _ = New(SeedRule(), Options{Shape: ShapeFlat})
+	d, _ = NewDefault(Options{Shape: ShapeFlat})
 	_, _, err = d.Evaluate([]byte(sysmonEvent().build(ShapeXML)))
 	if !errors.As(err, &de) || de.Reason != ReasonUnknownShape {
 		t.Fatalf("forced flat on an XML record: %v, want unknown_shape", err)
@@ -259,45 +261,23 @@ func TestShapeNames(t *testing.T) {
 	}
 }
 
+// A variant of the seed rule (another parent, another table) runs from
+// its SPL alone.
 func TestRuleVariant(t *testing.T) {
-	r := SeedRule()
-	r.ParentPattern = `(?i)explorer\.exe`
-	r.Fields = []string{"process", "parent_process"}
-	d, err := New(r, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := seedVariant(t, Options{}, seedParent, `(?i)explorer\.exe`, "user process, process_*, "+seedTable, "process, parent_process")
 	e := sysmonEvent().with(func(e *ev) { e.data["ParentImage"] = `C:\Windows\explorer.exe` })
 	m, ok, err := d.Evaluate([]byte(e.build(ShapeFlat)))
 	if err != nil || !ok {
 		t.Fatalf("variant: %v, %v", ok, err)
 	}
-	if len(m.Values) != 2 || m.Values[1] != e.data["ParentCommandLine"] {
-		t.Errorf("variant values = %q", m.Values)
+	outs := d.Rules()[0].Program.Outputs()
+	if len(m.Values) != 2 || outs[0] != "process" || outs[1] != "parent_process" || m.Values[1] != e.data["ParentCommandLine"] {
+		t.Errorf("variant outputs %q, values %q", outs, m.Values)
 	}
 	if _, ok, _ := d.Evaluate([]byte(sysmonEvent().build(ShapeFlat))); ok {
 		t.Error("variant matched a cmd.exe parent")
 	}
-}
-
-func TestRuleValidate(t *testing.T) {
-	bad := []func(*Rule){
-		func(r *Rule) { r.ID = "" },
-		func(r *Rule) { r.Term = "" },
-		func(r *Rule) { r.Term = "msi.exec" },
-		func(r *Rule) { r.ParentPattern = "(" },
-		func(r *Rule) { r.Fields = nil },
-		func(r *Rule) { r.Fields = []string{"process", "nonsense"} },
-		func(r *Rule) { r.Fields = []string{"process", "process"} },
-	}
-	for i, f := range bad {
-		r := SeedRule()
-		f(&r)
-		if _, err := New(r, Options{}); err == nil {
-			t.Errorf("case %d: New accepted an invalid rule %+v", i, r)
-		}
-	}
-	if _, err := New(SeedRule(), Options{Shape: 99}); err == nil {
+	if _, err := NewDefault(Options{Shape: 99}); err == nil {
 		t.Error("New accepted shape 99")
 	}
 }
@@ -320,8 +300,8 @@ func TestBasename(t *testing.T) {
 		{`C:\a\tool-1`, `C:\a\tool-1`},
 	}
 	for _, tt := range tests {
-		if got := basename(tt.in); got != tt.want {
-			t.Errorf("basename(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := cim.Basename(tt.in); got != tt.want {
+			t.Errorf("cim.Basename(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,31 +1,34 @@
-// Package detector decides, record by record, whether a raw Sysmon record on a
-// Kafka topic matches a Splunk-style msiexec rule, and extracts the fields the
-// rule's alert carries.
+// Package detector decides, record by record, which compiled rules
+// (rules.Compiled: Splunk SPL compiled by package rules) a raw Sysmon record
+// on a Kafka topic matches, and extracts the fields each rule's alert
+// carries.
 //
 // The package is pure: no Kafka, no clock, no goroutines, no unsafe. A
-// [Detector] is built from a [Rule] (the seed rule is [SeedRule]) and is safe
-// for concurrent use by any number of goroutines.
+// [Detector] is built by [New] from any number of compiled rules ([NewDefault]:
+// the embedded seed rule) and is safe for concurrent use by any number of
+// goroutines.
 //
 // Work per record is staged so that the ~99.9% of records that cannot match
 // cost one scan of their bytes:
 //
-//  1. [Detector.Prefilter] looks for the rule's term (msiexec) as a Splunk
-//     token: any case, bounded on each side by a Splunk breaker or the edge of
-//     the record. It never allocates, never parses, and costs time linear in
-//     the record's size whatever the record holds.
-//  2. [Detector.Evaluate] runs the prefilter and, on a hit, reads the record:
-//     JSON with gjson (validated, then walked once), XML with encoding/xml's rules
-//     (a fast scanner reads the usual rendering when it is sure to read it as
-//     encoding/xml would). It detects the record's shape (one of seven ways
-//     Sysmon events reach Kafka, see [Shape]) and applies the rule: Sysmon
-//     channel or provider when the record names one, event id 1 (and, for
-//     XML, the rule's literal "<EventID>1<"), and the parent regex on
-//     parent_process_name computed as Splunk's Sysmon add-on computes it. A
-//     match yields a [Match]: host, event time and the rule's output fields.
-//  3. [Detector.EvaluateNearMiss] is Evaluate that also reports a
-//     [NearMiss]: a record that is the event the rule is about but that the
-//     rule's raw-text literal rejects (XML whose <EventID> carries
-//     attributes), so that a pipeline can count them.
+//  1. [Detector.Prefilter] looks for every rule's required tokens at once
+//     (rules/tokenscan) as Splunk tokens: any case, bounded on each side by
+//     a Splunk breaker or the edge of the record. It never allocates, never
+//     parses, and costs time linear in the record's size whatever the
+//     record holds.
+//  2. [Detector.EvaluateAll] runs the prefilter and, on a hit, reads the
+//     record once: JSON with gjson (validated, then walked once), XML with
+//     encoding/xml's rules (a fast scanner reads the usual rendering when it
+//     is sure to read it as encoding/xml would). It detects the record's
+//     shape (one of seven ways Sysmon events reach Kafka, see [Shape]),
+//     computes the CIM fields as Splunk's Sysmon add-on does (rules/cim),
+//     and runs the program of each rule whose tokens it holds: event code,
+//     raw-text terms, field filters and regexes. Each rule that selects the
+//     record yields a [Match]: the rule, host, event time and the rule's
+//     output fields. [Detector.Evaluate] reports the first match only.
+//  3. A [NearMiss] is reported for a record that is the event a rule is
+//     about but that the rule's raw-text literal rejects (XML whose
+//     <EventID> carries attributes), so that a pipeline can count them.
 //
 // Records that pass the prefilter but cannot be evaluated (malformed,
 // unknown_shape, too_deep), or that match but cannot be grouped

@@ -1,63 +1,43 @@
 package detector
 
 import (
-	"strings"
-
 	"github.com/tidwall/gjson"
+
+	"github.com/msiguard/msiguard/rules/cim"
 )
 
-// sysField indexes the Sysmon EventData fields the detector reads.
-type sysField uint8
+// sysField indexes the Sysmon EventData fields the detector reads: every
+// field of Sysmon's schema, as rules/cim names them, so that a rule on any
+// event id and field reads what it needs without new code here.
+type sysField = cim.Source
 
+// The fields the detector's own logic names (shapes that move them, the
+// event time).
 const (
-	fUser sysField = iota
-	fCommandLine
-	fCurrentDirectory
-	fImage
-	fProcessGuid
-	fHashes
-	fProcessId
-	fIntegrityLevel
-	fParentCommandLine
-	fParentImage
-	fParentProcessGuid
-	fParentProcessId
-	fUtcTime
-	numSysFields
+	fUser              = cim.User
+	fCommandLine       = cim.CommandLine
+	fCurrentDirectory  = cim.CurrentDirectory
+	fImage             = cim.Image
+	fProcessGuid       = cim.ProcessGuid
+	fHashes            = cim.Hashes
+	fProcessId         = cim.ProcessId
+	fIntegrityLevel    = cim.IntegrityLevel
+	fParentCommandLine = cim.ParentCommandLine
+	fParentImage       = cim.ParentImage
+	fParentProcessGuid = cim.ParentProcessGuid
+	fParentProcessId   = cim.ParentProcessId
+	fUtcTime           = cim.UtcTime
+	numSysFields       = cim.NumSources
 )
 
-// sysFieldByName maps a Sysmon EventData name to its index. A switch on a
-// string compiles to a comparison tree: no map, no allocation.
+// sysFieldByName maps a Sysmon EventData name to its slot; envelope
+// sources (EventCode, Channel, SourceName, Computer) are not EventData.
 func sysFieldByName(name string) (sysField, bool) {
-	switch name {
-	case "User":
-		return fUser, true
-	case "CommandLine":
-		return fCommandLine, true
-	case "CurrentDirectory":
-		return fCurrentDirectory, true
-	case "Image":
-		return fImage, true
-	case "ProcessGuid":
-		return fProcessGuid, true
-	case "Hashes":
-		return fHashes, true
-	case "ProcessId":
-		return fProcessId, true
-	case "IntegrityLevel":
-		return fIntegrityLevel, true
-	case "ParentCommandLine":
-		return fParentCommandLine, true
-	case "ParentImage":
-		return fParentImage, true
-	case "ParentProcessGuid":
-		return fParentProcessGuid, true
-	case "ParentProcessId":
-		return fParentProcessId, true
-	case "UtcTime":
-		return fUtcTime, true
+	f, ok := cim.SourceByName(name)
+	if !ok || f <= cim.Computer {
+		return 0, false
 	}
-	return 0, false
+	return f, true
 }
 
 // eventData holds a record's Sysmon EventData fields by slot; "" means
@@ -106,65 +86,22 @@ type record struct {
 	data eventData
 }
 
-// basename computes the Splunk Sysmon add-on's process_name from an image path:
-//
-//	replace(Image, "(.*\\)(?=.*(\.\w*)$|(\w+)$)", "")
-//
-// It strips everything up to the last backslash that is followed by a final
-// segment ending in an extension (".exe", or a bare ".") or made only of word
-// characters; when no backslash qualifies the value is returned unchanged (so
-// "-" stays "-"). PCRE's `.` does not cross a newline and replace is global, so
-// a value with newlines is treated line by line (never seen in real images,
-// kept exact anyway).
-func basename(s string) string {
-	if strings.IndexByte(s, '\n') < 0 {
-		return basenameLine(s)
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = basenameLine(l)
-	}
-	return strings.Join(lines, "\n")
-}
-
-func basenameLine(s string) string {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '\\' {
-			if rest := s[i+1:]; endsWithExtension(rest) || allWord(rest) {
-				return rest
-			}
+// Value is the record's raw field src, as rules (cim.Record) read it.
+func (r *record) Value(src cim.Source) (string, bool) {
+	var v string
+	switch src {
+	case cim.EventCode:
+		v = r.eventID
+	case cim.Channel:
+		v = r.channel
+	case cim.SourceName:
+		v = r.provider
+	case cim.Computer:
+		v = r.host
+	default:
+		if src < cim.Source(numSysFields) {
+			v = r.data[src]
 		}
 	}
-	return s
-}
-
-// endsWithExtension reports whether s matches `^.*(\.\w*)$` (no newline).
-func endsWithExtension(s string) bool {
-	for i := len(s) - 1; i >= 0; i-- {
-		c := s[i]
-		if c == '.' {
-			return true
-		}
-		if !isWord(c) {
-			return false
-		}
-	}
-	return false
-}
-
-// allWord reports whether s matches `^\w+$`.
-func allWord(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isWord(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isWord(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+	return v, v != ""
 }

@@ -38,7 +38,7 @@ func TestCapValue(t *testing.T) {
 // A matching record with a 64 KB host and a 100 KB command line yields a
 // match within the limits, and says how much it cut.
 func TestEvaluateCapsValues(t *testing.T) {
-	d, err := New(SeedRule(), Options{Limits: Limits{MaxValueBytes: 4096}})
+	d, err := NewDefault(Options{Limits: Limits{MaxValueBytes: 4096}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +54,10 @@ func TestEvaluateCapsValues(t *testing.T) {
 	}
 	for i, v := range m.Values {
 		if len(v) > 4096 {
-			t.Errorf("%s: %d bytes", SeedRule().Fields[i], len(v))
+			t.Errorf("%s: %d bytes", d.Rules()[0].Program.Outputs()[i], len(v))
 		}
 	}
-	if _, err := New(SeedRule(), Options{Limits: Limits{MaxHostBytes: 10}}); err == nil {
+	if _, err := NewDefault(Options{Limits: Limits{MaxHostBytes: 10}}); err == nil {
 		t.Error("a 10-byte host limit was accepted")
 	}
 }

@@ -101,18 +101,3 @@ func TestPrefilterDoesNotAllocate(t *testing.T) {
 		t.Errorf("Prefilter allocates %v times per call, want 0", n)
 	}
 }
-
-func TestTokenMatcherAnchorIsRarestByte(t *testing.T) {
-	m := newTokenMatcher("msiexec")
-	if m.lo != 'x' || m.up != 'X' || m.anchor != 4 {
-		t.Errorf("anchor = %q/%q at %d, want x/X at 4", m.lo, m.up, m.anchor)
-	}
-	// A term with a digit anchors on a caseless byte.
-	m = newTokenMatcher("cmd7")
-	if m.lo != '7' || m.up != '7' {
-		t.Errorf("anchor for cmd7 = %q/%q, want 7", m.lo, m.up)
-	}
-	if !m.match([]byte("run cmd7 now")) || m.match([]byte("run cmd77 now")) {
-		t.Error("single-anchor scan gives wrong answers")
-	}
-}

@@ -3,7 +3,9 @@ package detector
 import (
 	"testing"
 
+	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/internal/sysmontest"
+	"github.com/msiguard/msiguard/rules"
 )
 
 // ev describes a Sysmon event independent of its shape; build renders it.
@@ -66,20 +68,44 @@ func (e ev) build(s Shape) string {
 
 func mustSeed(t testing.TB) *Detector {
 	t.Helper()
-	d, err := New(SeedRule(), Options{})
+	d, err := NewDefault(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
+// seedVariant compiles the seed rule's SPL with each old text replaced by
+// its new one (pairs), for tests that run the seed rule's family with
+// another term, parent pattern or table, as their golden cases' rule.json
+// or their own case asks.
+func seedVariant(t testing.TB, opts Options, pairs ...string) *Detector {
+	t.Helper()
+	d, err := New([]*rules.Compiled{ruletest.Variant(t, "", pairs...)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// The SPL the variants replace.
+const (
+	seedTerm   = ruletest.SeedTerm
+	seedParent = ruletest.SeedParent
+	seedTable  = `parent_process_name, parent_process_*`
+)
+
 // fieldMap returns a match's values by field name, present ones only.
 func fieldMap(d *Detector, m Match) map[string]string {
 	out := map[string]string{}
-	for i, name := range d.rule.Fields {
+	for i, name := range outputs(d) {
 		if m.Values[i] != "" {
 			out[name] = m.Values[i]
 		}
 	}
 	return out
 }
+
+// outputs returns the output fields of d's first rule, in Match.Values
+// order.
+func outputs(d *Detector) []string { return d.Rules()[0].Program.Outputs() }

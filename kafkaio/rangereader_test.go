@@ -189,7 +189,7 @@ func TestBacktestMatchesLive(t *testing.T) {
 	}
 	produceTo(t, c, topic, msgs)
 
-	det, err := detector.New(detector.SeedRule(), detector.Options{})
+	det, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

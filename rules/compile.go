@@ -1,12 +1,15 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/msiguard/msiguard/rules/spl"
+	"github.com/msiguard/msiguard/window"
 )
 
 // Compiled is a rule with its compiled search. It is immutable and safe for
@@ -68,4 +71,28 @@ func (c *Compiled) Explain(w io.Writer) error {
 		return err
 	}
 	return spl.Explain(w, c.Program)
+}
+
+// Window returns base with the rule's part of a window's configuration
+// set: its id, title and techniques (copied into every alert), its output
+// fields (the order of detector.Match.Values) and its bucket span.
+func (c *Compiled) Window(base window.Config) window.Config {
+	base.RuleID = c.Rule.ID
+	base.RuleTitle = c.Rule.Title
+	base.Techniques = c.Rule.TechniqueIDs
+	base.Fields = c.Program.Outputs()
+	base.Span = c.Program.Group().Span
+	return base
+}
+
+// Version is a short hash of what the rule compiles to (its logic and the
+// macros it expands, its id, title and techniques): equal for an unchanged
+// rule, different once it is edited, so that consumers can tell alerts of
+// two versions of one rule apart (the msiguard-rule-version header).
+func (c *Compiled) Version() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", c.Rule.ID, c.Rule.Title, strings.Join(c.Rule.TechniqueIDs, ","))
+	spl.Explain(&b, c.Program)
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:6])
 }

@@ -265,6 +265,39 @@ func LoadDir(dir string) ([]*Rule, error) {
 	return Unique(rules)
 }
 
+// LoadPaths reads each path, a rule file or a directory of them (LoadDir),
+// in order. It reports every path that fails, and duplicate ids across
+// them.
+func LoadPaths(paths []string) ([]*Rule, error) {
+	var rules []*Rule
+	var errs []error
+	for _, path := range paths {
+		st, err := os.Stat(path)
+		if err != nil {
+			errs = append(errs, &FileError{File: path, Msg: err.Error()})
+			continue
+		}
+		if st.IsDir() {
+			d, err := LoadDir(path)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			rules = append(rules, d...)
+			continue
+		}
+		r, err := LoadFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rules = append(rules, r)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return Unique(rules)
+}
+
 // Unique returns rules unchanged when their ids are distinct, else an error
 // naming both files of each duplicate id.
 func Unique(rules []*Rule) ([]*Rule, error) {

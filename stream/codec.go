@@ -8,9 +8,10 @@ import (
 
 // A match record is what stage A writes to the matches topic for every
 // record the rule selected; stage B reads it back. Its key is the host, its
-// value this binary encoding (version 1):
+// value this binary encoding (version 2):
 //
-//	byte     'm' (0x6d), then version 1
+//	byte     'm' (0x6d), then version 2
+//	uvarint  length of the rule id, then its bytes
 //	uvarint  length of the input topic, then its bytes
 //	varint   input partition
 //	varint   input offset
@@ -20,11 +21,15 @@ import (
 //	varint   event time, Unix nanoseconds
 //	uvarint  length of the host, then its bytes
 //	uvarint  number of values, then each value as uvarint length + bytes,
-//	         in the rule's field order ("" = absent)
+//	         in the order of the rule's outputs ("" = absent)
+//
+// Version 1, written before rules were data, had no rule id: a reader
+// takes its matches for the seed rule's (24143.44553).
 //
 // Varints are encoding/binary's. A reader rejects other magic bytes or
 // versions, so a later format can coexist during an upgrade.
 type matchRecord struct {
+	RuleID    string
 	Topic     string
 	Partition int32
 	Offset    int64
@@ -36,7 +41,9 @@ type matchRecord struct {
 
 const (
 	matchMagic   = 'm'
-	matchVersion = 1
+	matchVersion = 2
+	// seedRuleID is the rule of a version 1 record.
+	seedRuleID = "24143.44553"
 )
 
 var errBadMatch = errors.New("malformed match record")
@@ -44,6 +51,8 @@ var errBadMatch = errors.New("malformed match record")
 // appendMatch appends the encoding of m to dst.
 func appendMatch(dst []byte, m *matchRecord) []byte {
 	dst = append(dst, matchMagic, matchVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(m.RuleID)))
+	dst = append(dst, m.RuleID...)
 	dst = binary.AppendUvarint(dst, uint64(len(m.Topic)))
 	dst = append(dst, m.Topic...)
 	dst = binary.AppendVarint(dst, int64(m.Partition))
@@ -66,10 +75,14 @@ func decodeMatch(b []byte, m *matchRecord) error {
 	if len(b) < 2 || b[0] != matchMagic {
 		return fmt.Errorf("%w: bad magic byte", errBadMatch)
 	}
-	if b[1] != matchVersion {
-		return fmt.Errorf("%w: version %d, this build reads %d", errBadMatch, b[1], matchVersion)
+	if b[1] != matchVersion && b[1] != 1 {
+		return fmt.Errorf("%w: version %d, this build reads 1 and %d", errBadMatch, b[1], matchVersion)
 	}
 	d := decoder{b: b[2:]}
+	m.RuleID = seedRuleID
+	if b[1] == matchVersion {
+		m.RuleID = d.str()
+	}
 	m.Topic = d.str()
 	m.Partition = int32(d.varint())
 	m.Offset = d.varint()

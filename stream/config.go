@@ -10,6 +10,7 @@ import (
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/deadletter"
 	"github.com/msiguard/msiguard/kafkaio"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -57,8 +58,10 @@ type Config struct {
 	// input topic's partition count when missing.
 	MatchesTopic string
 
-	// Rule is the detection rule. Default detector.SeedRule().
-	Rule *detector.Rule
+	// Rules are the detection rules, compiled (rules.Compile), run together
+	// in one pass. Default: the seed rule embedded in the binary
+	// (rules.Default). Their ids must be distinct.
+	Rules []*rules.Compiled
 	// Shape forces the record shape. Default detector.ShapeAuto.
 	Shape detector.Shape
 
@@ -77,9 +80,9 @@ type Config struct {
 	// the rest are counted in sources_omitted. Default 100.
 	MaxSources int
 
-	// MaxValues and MaxAlertBytes cap each alert, WindowMemory each
-	// window's estimated heap (window.Config.MaxValues, MaxAlertBytes and
-	// MemoryBudget). Defaults 1000, 1,000,000 and 512 MiB. An alert of
+	// MaxValues and MaxAlertBytes cap each alert, WindowMemory the
+	// estimated heap of a matches partition's windows (one per rule, each
+	// with an even share as window.Config.MemoryBudget). Defaults 1000, 1,000,000 and 512 MiB. An alert of
 	// MaxAlertBytes must fit the alerts topic's max.message.bytes: Run
 	// refuses to start otherwise.
 	MaxValues, MaxAlertBytes int
@@ -198,12 +201,12 @@ func (c *Config) Validate() error {
 	if d.HeartbeatInterval*3 > d.SessionTimeout {
 		return bad("HeartbeatInterval", fmt.Sprintf("%v must be at most a third of SessionTimeout (%v)", d.HeartbeatInterval, d.SessionTimeout), "SessionTimeout")
 	}
-	rule := detector.SeedRule()
-	if c.Rule != nil {
-		rule = *c.Rule
-	}
-	if err := rule.Validate(); err != nil {
-		return bad("Rule", err.Error())
+	ids := map[string]bool{}
+	for _, r := range c.Rules {
+		if ids[r.Rule.ID] {
+			return bad("Rules", fmt.Sprintf("rule id %s is given twice", r.Rule.ID))
+		}
+		ids[r.Rule.ID] = true
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return bad("Limits", err.Error(), "MaxValueBytes", "MaxHostBytes")
@@ -211,9 +214,10 @@ func (c *Config) Validate() error {
 	if c.MaxAlertBytes != 0 && c.MaxAlertBytes < window.MinMaxAlertBytes {
 		return bad("MaxAlertBytes", fmt.Sprintf("%d is below %d", c.MaxAlertBytes, window.MinMaxAlertBytes))
 	}
-	wc := d.windowConfig(rule)
-	if err := wc.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrConfig, err)
+	for _, r := range d.Rules {
+		if err := d.windowConfig(r, len(d.Rules)).Validate(); err != nil {
+			return fmt.Errorf("%w: rule %s: %v", ErrConfig, r.Rule.ID, err)
+		}
 	}
 	return nil
 }
@@ -275,18 +279,23 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if len(c.Rules) == 0 {
+		seed, err := rules.Compile(rules.Default(), nil)
+		if err != nil {
+			panic("stream: the embedded seed rule does not compile: " + err.Error()) // rules.TestDefault guards it
+		}
+		c.Rules = []*rules.Compiled{seed}
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
 	return c
 }
 
-func (c *Config) windowConfig(rule detector.Rule) window.Config {
-	return window.Config{
-		RuleID:      rule.ID,
-		RuleTitle:   rule.Title,
-		Techniques:  rule.Techniques,
-		Fields:      rule.Fields,
+// windowConfig is the configuration of rule's window in a matches
+// partition whose windows run n rules: they share WindowMemory evenly.
+func (c *Config) windowConfig(rule *rules.Compiled, n int) window.Config {
+	return rule.Window(window.Config{
 		Grace:       c.Grace,
 		IdleTimeout: c.IdleTimeout,
 		Retain:      c.Retain,
@@ -294,9 +303,9 @@ func (c *Config) windowConfig(rule detector.Rule) window.Config {
 		RetainBuckets: c.RetainBuckets,
 		MaxValues:     c.MaxValues,
 		MaxAlertBytes: c.MaxAlertBytes,
-		MemoryBudget:  c.WindowMemory,
+		MemoryBudget:  c.WindowMemory / int64(max(n, 1)),
 		MaxSources:    c.MaxSources,
-	}
+	})
 }
 
 // LogValue describes the effective configuration for a log line, secrets

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
@@ -17,13 +16,13 @@ import (
 // matches partition's window, that unset means the window's default, and
 // that a negative cap is refused with the flag's name.
 func TestWindowConfigRetainBuckets(t *testing.T) {
-	rule := detector.SeedRule()
+	rule := seedRule(t)
 	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"127.0.0.1:9092"}}, Topic: "sysmon", Group: "msiguard",
 		AlertsTopic: "msiguard.alerts", DLQTopic: "msiguard.dlq"}
 
 	wcfg := func(c Config) window.Config {
 		d := c.withDefaults()
-		return d.windowConfig(rule)
+		return d.windowConfig(rule, 1)
 	}
 	c := base
 	c.RetainBuckets = 5000

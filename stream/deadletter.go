@@ -85,9 +85,12 @@ func (p *Pipeline) rejectRecord(m kafka.Message, why error) (kafka.Message, erro
 		return kafka.Message{}, fmt.Errorf("a refused match does not decode: %w", err)
 	}
 	vals := map[string]string{}
-	for i, v := range mr.Values {
-		if i < len(p.rule.Fields) && v != "" {
-			vals[p.rule.Fields[i]] = v
+	if ri, ok := p.ruleIndex[mr.RuleID]; ok {
+		outs := p.rules[ri].Program.Outputs()
+		for i, v := range mr.Values {
+			if i < len(outs) && v != "" {
+				vals[outs[i]] = v
+			}
 		}
 	}
 	doc, _ := json.Marshal(struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
 )
@@ -159,7 +160,7 @@ func (e *env) placed() []streamtest.Placed {
 }
 
 func (e *env) expected(recs []streamtest.Placed) map[string]*window.Alert {
-	d, err := detector.New(detector.SeedRule(), detector.Options{})
+	d, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -262,4 +263,14 @@ func (e *env) waitCommitted(timeout time.Duration) {
 		}
 		return nil
 	})
+}
+
+// seedRule compiles the embedded seed rule.
+func seedRule(t testing.TB) *rules.Compiled {
+	t.Helper()
+	c, err := rules.Compile(rules.Default(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -24,6 +24,9 @@ const (
 const (
 	HeaderRuleID   = "msiguard-rule-id"
 	HeaderRevision = "msiguard-revision"
+	// HeaderRuleVersion is a short hash of the rule's compiled form
+	// (rules.Compiled.Version): alerts of an edited rule carry another.
+	HeaderRuleVersion = "msiguard-rule-version"
 )
 
 // inputWorker is stage A for one input partition: it fetches batches,
@@ -56,6 +59,7 @@ type inputWorker struct {
 	near                               [4]int64
 	dead                               [8]int64
 	mr                                 matchRecord
+	found                              []detector.Match // EvaluateAll's, reused
 }
 
 func (p *Pipeline) newInputWorker(a kafka.PartitionAssignment, o *offsets, l *lease) *inputWorker {
@@ -110,24 +114,27 @@ func (w *inputWorker) process(offset int64, value []byte) error {
 		return nil
 	}
 	w.hits++
-	match, ok, near, err := w.p.det.EvaluateNearMiss(value)
+	matches, near, err := w.p.det.EvaluateAll(value, w.found[:0])
+	w.found = matches
 	if near != "" {
 		w.near[nearIndex(near)]++
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		if err := w.deadLetter(offset, value, err); err != nil {
 			return err
 		}
-	case ok:
+	}
+	// One match per rule that selects the record, each keyed by host.
+	for _, match := range matches {
 		w.mr = matchRecord{
-			Topic: w.p.cfg.Topic, Partition: int32(w.part), Offset: offset, Floor: w.floor,
+			RuleID: w.p.rules[match.Rule].Rule.ID,
+			Topic:  w.p.cfg.Topic, Partition: int32(w.part), Offset: offset, Floor: w.floor,
 			Time: match.Time, Host: match.Host, Values: match.Values,
 		}
 		msg := kafka.Message{
 			Topic: w.p.cfg.MatchesTopic,
 			Key:   []byte(match.Host),
-			Value: appendMatch(make([]byte, 0, 64+len(match.Host)+16*len(match.Values)), &w.mr),
+			Value: appendMatch(make([]byte, 0, 64+len(w.mr.RuleID)+len(match.Host)+16*len(match.Values)), &w.mr),
 		}
 		if err := w.p.records.Send(w.ctx, msg); err != nil {
 			return err

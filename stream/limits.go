@@ -81,15 +81,20 @@ func (p *Pipeline) topicLimits(ctx context.Context, topics ...string) map[string
 // letter in the dead-letter topic. It sets p.limits and p.deadLetterBytes.
 func (p *Pipeline) sizeFor(limits map[string]int) error {
 	c := &p.cfg
-	alertNeed := c.maxAlertBytes() + recordOverhead + alertIDLen + len(HeaderRuleID) + len(p.rule.ID) + len(HeaderRevision) + 10
+	longestID, mostFields := 0, 0
+	for _, r := range p.rules {
+		longestID = max(longestID, len(r.Rule.ID))
+		mostFields = max(mostFields, len(r.Program.Outputs()))
+	}
+	alertNeed := c.maxAlertBytes() + recordOverhead + alertIDLen + len(HeaderRuleID) + longestID + len(HeaderRevision) + 10 + len(HeaderRuleVersion) + 12
 	if l := limits[c.AlertsTopic]; alertNeed > l {
 		return &TopicLimitError{Topic: c.AlertsTopic, Field: "MaxAlertBytes", Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of MaxAlertBytes %d", c.maxAlertBytes())}
 	}
 	lim := c.Limits.WithDefaults()
-	matchNeed := recordOverhead + 64 + len(c.Topic) + 2*lim.MaxHostBytes + len(p.rule.Fields)*(lim.MaxValueBytes+binaryLenBytes)
+	matchNeed := recordOverhead + 64 + len(c.Topic) + longestID + 2*lim.MaxHostBytes + mostFields*(lim.MaxValueBytes+binaryLenBytes)
 	if l := limits[c.MatchesTopic]; matchNeed > l {
 		return &TopicLimitError{Topic: c.MatchesTopic, Field: "MaxValueBytes", Limit: l, Need: matchNeed,
-			What: fmt.Sprintf("a match of %d fields of MaxValueBytes %d", len(p.rule.Fields), lim.MaxValueBytes)}
+			What: fmt.Sprintf("a match of %d fields of MaxValueBytes %d", mostFields, lim.MaxValueBytes)}
 	}
 	dl := c.DeadLetterBytes
 	room := limits[c.DLQTopic] - deadLetterOverhead

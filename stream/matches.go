@@ -19,6 +19,12 @@ type inPos struct {
 	offset    int64
 }
 
+// seenKey is a match's identity: a record selected by two rules makes two.
+type seenKey struct {
+	rule int
+	in   inPos
+}
+
 type inPart struct {
 	topic     string
 	partition int32
@@ -32,8 +38,8 @@ type logEntry struct {
 
 // matchesWorker is stage B for one matches partition. The matches topic is
 // keyed by host, so every event of a (host, second) bucket is in one
-// matches partition: each worker owns its own window, fed in offset order.
-// It adds each match to the window (with the ORIGINAL input position as the
+// matches partition: each worker owns its own windows, one per rule, fed
+// in offset order. It adds each match to its rule's window (with the ORIGINAL input position as the
 // event's source, so alerts point at the Sysmon records), ticks the window
 // with the wall clock, publishes alerts, and commits the matches offset
 // below which no open or revisable bucket holds an event, once every alert
@@ -44,7 +50,8 @@ type matchesWorker struct {
 	key  tp
 	f    *kafkaio.Fetcher
 	o    *offsets
-	w    *window.Window
+	// windows holds one window per rule, in the pipeline's rule order.
+	windows []*window.Window
 
 	// pos is the next matches offset to process.
 	pos int64
@@ -55,7 +62,7 @@ type matchesWorker struct {
 	// seen holds the input positions added (copies after an input replay
 	// are skipped); floor holds per input partition the highest floor read
 	// (a match below it is a copy of one read earlier).
-	seen  map[inPos]struct{}
+	seen  map[seenKey]struct{}
 	floor map[inPart]int64
 
 	// emitted: alerts were sent since the last barrier.
@@ -77,29 +84,42 @@ type matchesWorker struct {
 	lease *lease
 
 	applied, dups, bad, alerts, revisions, late, healed int64
-	// last is the window's Stats at the last flushCounters.
+	// foreign counts matches of rules this member does not run; byRule
+	// the new alerts (revision 1) emitted per rule.
+	foreign int64
+	byRule  []int64
+	// last is the windows' summed Stats at the last flushCounters.
 	last window.Stats
 }
 
 func (p *Pipeline) newMatchesWorker(a kafka.PartitionAssignment, o *offsets, restored []*window.Alert, l *lease) (*matchesWorker, error) {
-	w, err := window.New(p.cfg.windowConfig(p.rule))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	ws := make([]*window.Window, len(p.rules))
+	for i, r := range p.rules {
+		w, err := window.New(p.cfg.windowConfig(r, len(p.rules)))
+		if err != nil {
+			return nil, fmt.Errorf("%w: rule %s: %v", ErrConfig, r.Rule.ID, err)
+		}
+		ws[i] = w
 	}
 	for _, al := range restored {
-		if err := w.Restore(al); err != nil {
+		ri, ok := p.ruleIndex[al.RuleID]
+		if !ok {
+			continue // restore keeps only the rules run
+		}
+		if err := ws[ri].Restore(al); err != nil {
 			p.log.Warn("alert not restored", "alert_id", al.AlertID, "err", err)
 		}
 	}
 	return &matchesWorker{
-		p: p, part: a.ID, o: o, w: w,
-		key:   tp{p.cfg.MatchesTopic, a.ID},
-		f:     p.newFetcher(p.cfg.MatchesTopic, a.ID, a.Offset, p.cfg.FetchMaxWait),
-		pos:   a.Offset,
-		seen:  map[inPos]struct{}{},
-		floor: map[inPart]int64{},
-		heal:  make(chan *window.Alert, 256),
-		lease: l,
+		p: p, part: a.ID, o: o, windows: ws,
+		key:    tp{p.cfg.MatchesTopic, a.ID},
+		f:      p.newFetcher(p.cfg.MatchesTopic, a.ID, a.Offset, p.cfg.FetchMaxWait),
+		pos:    a.Offset,
+		seen:   map[seenKey]struct{}{},
+		floor:  map[inPart]int64{},
+		heal:   make(chan *window.Alert, 256),
+		lease:  l,
+		byRule: make([]int64, len(p.rules)),
 	}, nil
 }
 
@@ -124,7 +144,9 @@ func (w *matchesWorker) run(end, drain context.Context) (clean bool, err error) 
 		if err == nil && end.Err() == nil {
 			if now := w.p.cfg.now(); now.Sub(w.lastTick) >= DefaultTickInterval {
 				w.lastTick = now
-				w.w.Advance(now, w.emit)
+				for _, win := range w.windows {
+					win.Advance(now, w.emit)
+				}
 			}
 		}
 		w.flushCounters()
@@ -161,6 +183,14 @@ func (w *matchesWorker) process(offset int64, value []byte) error {
 		return nil
 	}
 	mr := &w.mr
+	ri, ok := w.p.ruleIndex[mr.RuleID]
+	if !ok {
+		// A rule this member does not run (the matches topic outlives a
+		// rule set's change): nothing to add it to.
+		w.foreign++
+		w.pos = offset + 1
+		return nil
+	}
 	topic := mr.Topic
 	if topic == w.p.cfg.Topic {
 		topic = w.p.cfg.Topic // share one string
@@ -175,13 +205,13 @@ func (w *matchesWorker) process(offset int64, value []byte) error {
 		w.pos = offset + 1
 		return nil
 	}
-	if _, ok := w.seen[key]; ok {
+	if _, ok := w.seen[seenKey{ri, key}]; ok {
 		w.dups++
 		w.pos = offset + 1
 		return nil
 	}
-	w.seen[key] = struct{}{}
-	w.w.Add(window.Event{
+	w.seen[seenKey{ri, key}] = struct{}{}
+	w.windows[ri].Add(window.Event{
 		Host:   mr.Host,
 		Time:   mr.Time,
 		Values: mr.Values,
@@ -199,7 +229,7 @@ func (w *matchesWorker) healFromTopic() {
 	for {
 		select {
 		case a := <-w.heal:
-			if w.w.Heal(a, w.emit) {
+			if ri, ok := w.p.ruleIndex[a.RuleID]; ok && w.windows[ri].Heal(a, w.emit) {
 				w.healed++
 			}
 		default:
@@ -218,6 +248,7 @@ func (w *matchesWorker) emit(a *window.Alert) {
 		Value: a.AppendJSON(make([]byte, 0, 1024)),
 		Headers: []kafka.Header{
 			{Key: HeaderRuleID, Value: []byte(a.RuleID)},
+			{Key: HeaderRuleVersion, Value: []byte(w.p.ruleVersion(a.RuleID))},
 			{Key: HeaderRevision, Value: strconv.AppendInt(nil, int64(a.Revision), 10)},
 		},
 		Time: w.p.cfg.now(),
@@ -230,6 +261,9 @@ func (w *matchesWorker) emit(a *window.Alert) {
 	w.emitted = true
 	w.p.delays.observeAlert(a, msg.Time)
 	if a.Revision == 1 {
+		if ri, ok := w.p.ruleIndex[a.RuleID]; ok {
+			w.byRule[ri]++
+		}
 		w.alerts++
 	} else {
 		w.revisions++
@@ -244,13 +278,22 @@ func (w *matchesWorker) flushCounters() {
 	for _, x := range []struct {
 		n *int64
 		c interface{ Add(int64) int64 }
-	}{{&w.applied, &c.applied}, {&w.dups, &c.dups}, {&w.bad, &c.badMatch}, {&w.alerts, &c.alerts}, {&w.revisions, &c.revisions}, {&w.late, &c.late}, {&w.healed, &c.healed}} {
+	}{{&w.applied, &c.applied}, {&w.dups, &c.dups}, {&w.bad, &c.badMatch}, {&w.alerts, &c.alerts}, {&w.revisions, &c.revisions}, {&w.late, &c.late}, {&w.healed, &c.healed}, {&w.foreign, &c.foreignRule}} {
 		if *x.n > 0 {
 			x.c.Add(*x.n)
 			*x.n = 0
 		}
 	}
-	st := w.w.Stats()
+	for i, n := range w.byRule {
+		if n > 0 {
+			c.byRule[i].Add(n)
+			w.byRule[i] = 0
+		}
+	}
+	var st window.Stats
+	for _, win := range w.windows {
+		st.Add(win.Stats())
+	}
 	for _, x := range []struct {
 		now, last int64
 		c         interface{ Add(int64) int64 }
@@ -271,7 +314,14 @@ func (w *matchesWorker) flushCounters() {
 // an open or revisable bucket, else the next offset to process. It also
 // forgets what is no longer needed.
 func (w *matchesWorker) safe() int64 {
-	sp := w.w.SafePositions()
+	sp := w.windows[0].SafePositions()
+	for _, win := range w.windows[1:] {
+		for k, v := range win.SafePositions() {
+			if s, ok := sp[k]; !ok || v < s {
+				sp[k] = v
+			}
+		}
+	}
 	for w.head < len(w.log) {
 		e := w.log[w.head]
 		if s, ok := sp[window.Partition{Topic: e.in.topic, Partition: e.in.partition}]; ok && e.in.offset >= s {
@@ -288,7 +338,7 @@ func (w *matchesWorker) safe() int64 {
 	}
 	if len(w.seen) > 1024 {
 		for k := range w.seen {
-			if k.offset < w.floor[inPart{k.topic, k.partition}] {
+			if k.in.offset < w.floor[inPart{k.in.topic, k.in.partition}] {
 				delete(w.seen, k)
 			}
 		}
@@ -335,7 +385,9 @@ func (w *matchesWorker) drain(ctx context.Context) error {
 	if err := w.lease.Valid(); err != nil {
 		return err // flushing would publish stale alerts after the new owner's
 	}
-	w.w.Flush(w.emit)
+	for _, win := range w.windows {
+		win.Flush(w.emit)
+	}
 	if w.broken != nil {
 		return w.broken
 	}

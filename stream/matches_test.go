@@ -8,7 +8,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
 )
@@ -36,7 +35,6 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 			Topic: "in", AlertsTopic: "alerts", DLQTopic: "dlq", Logger: slog.New(slog.DiscardHandler),
 			IdleTimeout: idle, Retain: retain, now: func() time.Time { return clock },
 		}.withDefaults(),
-		rule:  detector.SeedRule(),
 		log:   slog.New(slog.DiscardHandler),
 		parts: newPartStats(),
 	}
@@ -53,17 +51,18 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 		alerts.Close(ctx)
 	})
 	p.alerts = alerts
+	p.setRules(p.cfg.Rules)
 	w, err := p.newMatchesWorker(kafka.PartitionAssignment{ID: 0, Offset: 0}, &offsets{committable: map[tp]int64{}, committed: map[tp]int64{}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.sendCtx = context.Background() // run sets it
-	vals := make([]string, len(p.rule.Fields))
+	vals := make([]string, len(p.rules[0].Program.Outputs()))
 	vals[0] = `CORP\alice`
 	mo := int64(0) // the next matches offset
 	add := func(host string, ip int32, io, floor int64, evTime int64) {
 		t.Helper()
-		b := appendMatch(nil, &matchRecord{Topic: "in", Partition: ip, Offset: io, Floor: floor, Time: evTime, Host: host, Values: vals})
+		b := appendMatch(nil, &matchRecord{RuleID: p.rules[0].Rule.ID, Topic: "in", Partition: ip, Offset: io, Floor: floor, Time: evTime, Host: host, Values: vals})
 		if err := w.process(mo, b); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +85,7 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 	if w.pos != 5 {
 		t.Errorf("pos = %d, want 5", w.pos)
 	}
-	if got := w.w.SafePositions(); len(got) != 2 {
+	if got := w.windows[0].SafePositions(); len(got) != 2 {
 		t.Errorf("window safe positions = %v, want input partitions 0 and 1", got)
 	}
 
@@ -115,7 +114,7 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 	// bucket is left, holding input 3/0 and 2/1500.
 	clock = clock.Add(retain + time.Millisecond)
 	add("Z", 2, 1500, 1000, at(t0sec+100, 500))
-	if st := w.w.Stats(); st.Open != 1 || st.Revisable != 0 {
+	if st := w.windows[0].Stats(); st.Open != 1 || st.Revisable != 0 {
 		t.Fatalf("window holds %d open and %d revisable buckets, want 1 and 0", st.Open, st.Revisable)
 	}
 	// The commit log has 1505 entries: matches offsets 0, 1, 4 (2 and 3
@@ -137,12 +136,12 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 		t.Errorf("%d positions seen after pruning, want 504", len(w.seen))
 	}
 	for _, k := range []inPos{{"in", 0, 10}, {"in", 2, 0}, {"in", 2, 999}} {
-		if _, ok := w.seen[k]; ok {
+		if _, ok := w.seen[seenKey{0, k}]; ok {
 			t.Errorf("position %v below its floor is still remembered", k)
 		}
 	}
 	for _, k := range []inPos{{"in", 0, 12}, {"in", 1, 5}, {"in", 2, 1000}, {"in", 2, 1500}, {"in", 3, 0}} {
-		if _, ok := w.seen[k]; !ok {
+		if _, ok := w.seen[seenKey{0, k}]; !ok {
 			t.Errorf("position %v at or above its floor was forgotten", k)
 		}
 	}
@@ -159,10 +158,10 @@ func TestMatchesWorkerSafeAndCopies(t *testing.T) {
 	// safe() is the next matches offset to process, 1509 (1507 and 1508
 	// were the copies).
 	clock = clock.Add(idle + time.Millisecond)
-	w.w.Advance(clock, w.emit)
+	w.windows[0].Advance(clock, w.emit)
 	clock = clock.Add(retain + time.Millisecond)
-	w.w.Advance(clock, w.emit)
-	if st := w.w.Stats(); st.Open != 0 || st.Revisable != 0 {
+	w.windows[0].Advance(clock, w.emit)
+	if st := w.windows[0].Stats(); st.Open != 0 || st.Revisable != 0 {
 		t.Fatalf("window holds %d open and %d revisable buckets, want none", st.Open, st.Revisable)
 	}
 	if got := w.safe(); got != 1509 || w.pos != 1509 {

@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/kafkaio"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/window"
 )
@@ -25,12 +27,16 @@ import (
 // one window per matches partition and publishes them. See the package
 // documentation.
 type Pipeline struct {
-	cfg    Config
-	rule   detector.Rule
-	det    *detector.Detector
-	dialer *kafka.Dialer
-	client *kafka.Client
-	log    *slog.Logger
+	cfg Config
+	// rules are the compiled rules (cfg.Rules), in the detector's order;
+	// ruleIndex finds one by id.
+	rules     []*rules.Compiled
+	ruleIndex map[string]int
+	versions  []string
+	det       *detector.Detector
+	dialer    *kafka.Dialer
+	client    *kafka.Client
+	log       *slog.Logger
 
 	// Set by setup: the matches topic's partition count, the
 	// max.message.bytes of the topics written, and how much of its original
@@ -55,11 +61,7 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	rule := detector.SeedRule()
-	if cfg.Rule != nil {
-		rule = *cfg.Rule
-	}
-	det, err := detector.New(rule, detector.Options{Shape: cfg.Shape, Limits: cfg.Limits})
+	det, err := detector.New(cfg.Rules, detector.Options{Shape: cfg.Shape, Limits: cfg.Limits})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
@@ -71,15 +73,28 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{
+	p := &Pipeline{
 		cfg:    cfg,
-		rule:   rule,
 		det:    det,
 		dialer: dialer,
 		client: &kafka.Client{Addr: cfg.Cluster.Addr(), Transport: tr, Timeout: 10 * time.Second},
 		log:    cfg.Logger,
 		parts:  newPartStats(),
-	}, nil
+	}
+	p.setRules(cfg.Rules)
+	return p, nil
+}
+
+// setRules makes rs, in the detector's order, the rules run.
+func (p *Pipeline) setRules(rs []*rules.Compiled) {
+	p.rules = rs
+	p.ruleIndex = make(map[string]int, len(rs))
+	p.versions = make([]string, len(rs))
+	for i, r := range rs {
+		p.ruleIndex[r.Rule.ID] = i
+		p.versions[i] = r.Version()
+	}
+	p.c.byRule = make([]atomic.Int64, len(rs))
 }
 
 // Run consumes until ctx is cancelled, then drains: flushes the windows,
@@ -187,7 +202,7 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 		}
 	}()
 
-	p.log.Info("pipeline started", "config", p.cfg, "rule", p.rule.ID, "matches_partitions", p.matchesPartitions,
+	p.log.Info("pipeline started", "config", p.cfg, "rules", p.ruleIDs(), "matches_partitions", p.matchesPartitions,
 		"max_message_bytes", p.limits, "dead_letter_bytes", p.deadLetterBytes)
 	// Between generations too, a producer that fails for good ends Run.
 	joinCtx, cancelJoin := context.WithCancel(ctx)
@@ -589,4 +604,21 @@ func (c *commitMarker) due(now time.Time, interval time.Duration, commit func(in
 	}
 	c.lastMark = now
 	return true
+}
+
+// ruleVersion returns the version of the rule id (rules.Compiled.Version).
+func (p *Pipeline) ruleVersion(id string) string {
+	if i, ok := p.ruleIndex[id]; ok {
+		return p.versions[i]
+	}
+	return ""
+}
+
+// ruleIDs lists the rules' ids, for a log line.
+func (p *Pipeline) ruleIDs() []string {
+	ids := make([]string, len(p.rules))
+	for i, r := range p.rules {
+		ids[i] = r.Rule.ID
+	}
+	return ids
 }

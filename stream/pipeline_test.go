@@ -47,7 +47,7 @@ func TestEndToEnd(t *testing.T) {
 // detector rejects, the original bytes with reason and source headers.
 func (e *env) checkDLQ(placed []streamtest.Placed) {
 	e.t.Helper()
-	d, err := detector.New(detector.SeedRule(), detector.Options{})
+	d, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (p *Pipeline) restore(ctx context.Context, mParts []kafka.PartitionAssignme
 				switch {
 				case !ok:
 					nbad++
-				case a.RuleID != p.rule.ID || !mine[matchesPartition(a.Host, p.matchesPartitions)]:
+				case !p.knowsRule(a.RuleID) || !mine[matchesPartition(a.Host, p.matchesPartitions)]:
 				default:
 					mu.Lock()
 					if prev, ok := latest[a.AlertID]; !ok || a.Revision >= prev.Revision {
@@ -135,7 +135,7 @@ func (p *Pipeline) tailAlerts(ctx context.Context, ends map[int]int64, heal map[
 			for ctx.Err() == nil {
 				err := f.Fetch(ctx, values(func(offset int64, value []byte) error {
 					a := new(window.Alert)
-					if a.UnmarshalJSON(value) != nil || a.RuleID != p.rule.ID {
+					if a.UnmarshalJSON(value) != nil || !p.knowsRule(a.RuleID) {
 						return nil
 					}
 					ch := heal[matchesPartition(a.Host, p.matchesPartitions)]
@@ -173,4 +173,10 @@ func (p *Pipeline) partitions(ctx context.Context, topic string) ([]int, error) 
 		ids[i] = pt.ID
 	}
 	return ids, nil
+}
+
+// knowsRule reports whether the pipeline runs the rule id.
+func (p *Pipeline) knowsRule(id string) bool {
+	_, ok := p.ruleIndex[id]
+	return ok
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
@@ -26,14 +25,14 @@ func BenchmarkRestore100k(b *testing.B) {
 	c.CreateTopic(b, alerts, 4)
 	w := &kafka.Writer{Addr: kafka.TCP(c.Addrs()...), Topic: alerts, Balancer: &kafka.Hash{},
 		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: c.Transport(b)}
-	rule := detector.SeedRule()
+	rule := seedRule(b)
 	var msgs []kafka.Message
 	bytes := 0
 	for i := range 100_000 {
-		a := window.Alert{RuleID: rule.ID, RuleTitle: rule.Title, Techniques: rule.Techniques,
+		a := window.Alert{RuleID: rule.Rule.ID, RuleTitle: rule.Rule.Title, Techniques: rule.Rule.TechniqueIDs,
 			Time: 1741255200 + int64(i/100), Host: fmt.Sprintf("WKS-%05d.corp.example", i%1000), EventCount: 1, Revision: 1,
 			FirstSeen: 1741255200e9, LastSeen: 1741255200e9, Sources: []window.Source{{Topic: "sysmon", Offset: int64(i)}}}
-		for _, f := range rule.Fields {
+		for _, f := range rule.Program.Outputs() {
 			a.Fields = append(a.Fields, window.Field{Name: f, Values: []string{fmt.Sprintf(`C:\Windows\System32\%s-%d.exe`, f, i%97)}})
 		}
 		a.AlertID = window.AlertID(a.RuleID, a.Host, a.Time)

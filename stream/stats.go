@@ -18,10 +18,15 @@ type Stats struct {
 	MatchesApplied  int64 // matches added to a window (stage B)
 	DuplicateMatch  int64 // copies of matches discarded by stage B (after a replay of the input)
 	BadMatchRecords int64 // matches-topic records that did not decode (skipped)
+	// ForeignRuleMatches counts matches-topic records of a rule this
+	// member does not run (written before a change of the rule set).
+	ForeignRuleMatches int64
 
-	Alerts          int64 // alerts emitted with revision 1
-	Revisions       int64 // alerts emitted with revision > 1
-	LateAlerts      int64 // alerts emitted with late=true
+	Alerts     int64 // alerts emitted with revision 1
+	Revisions  int64 // alerts emitted with revision > 1
+	LateAlerts int64 // alerts emitted with late=true
+	// AlertsByRule counts alerts emitted with revision 1, by rule id.
+	AlertsByRule    map[string]int64
 	AlertsPublished int64 // alerts acknowledged by the brokers
 	RestoredAlerts  int64 // published alerts read back and restored into windows
 
@@ -77,10 +82,12 @@ type counters struct {
 	alerts, revisions, late, restored, evicted       atomic.Int64
 	truncatedValues, truncatedAlerts, omitted        atomic.Int64
 	memoryEvicted, forced, evictedHosts              atomic.Int64
-	healed, zombies                                  atomic.Int64
-	deadLetters                                      [8]atomic.Int64 // by index in detector.Reasons()
-	nearMisses                                       [4]atomic.Int64 // by index in detector.NearMisses()
-	rebalances                                       atomic.Int64
+	healed, zombies, foreignRule                     atomic.Int64
+	// byRule counts alerts emitted per rule, in the pipeline's rule order.
+	byRule      []atomic.Int64
+	deadLetters [8]atomic.Int64 // by index in detector.Reasons()
+	nearMisses  [4]atomic.Int64 // by index in detector.NearMisses()
+	rebalances  atomic.Int64
 }
 
 func nearIndex(n detector.NearMiss) int {
@@ -169,28 +176,33 @@ func (s *partStats) reset() {
 // Stats returns a snapshot of the counters.
 func (p *Pipeline) Stats() Stats {
 	st := Stats{
-		RecordsConsumed:   p.c.consumed.Load(),
-		PrefilterHits:     p.c.hits.Load(),
-		Matches:           p.c.matches.Load(),
-		MatchesApplied:    p.c.applied.Load(),
-		DuplicateMatch:    p.c.dups.Load(),
-		BadMatchRecords:   p.c.badMatch.Load(),
-		Alerts:            p.c.alerts.Load(),
-		Revisions:         p.c.revisions.Load(),
-		LateAlerts:        p.c.late.Load(),
-		EvictedAlerts:     p.c.evicted.Load(),
-		TruncatedValues:   p.c.truncatedValues.Load(),
-		TruncatedAlerts:   p.c.truncatedAlerts.Load(),
-		OmittedValues:     p.c.omitted.Load(),
-		MemoryEvicted:     p.c.memoryEvicted.Load(),
-		ForcedEmissions:   p.c.forced.Load(),
-		EvictedHosts:      p.c.evictedHosts.Load(),
-		HealedAlerts:      p.c.healed.Load(),
-		ZombieGenerations: p.c.zombies.Load(),
-		RestoredAlerts:    p.c.restored.Load(),
-		Rebalances:        p.c.rebalances.Load(),
-		DeadLetters:       map[detector.Reason]int64{},
-		NearMisses:        map[detector.NearMiss]int64{},
+		RecordsConsumed:    p.c.consumed.Load(),
+		PrefilterHits:      p.c.hits.Load(),
+		Matches:            p.c.matches.Load(),
+		MatchesApplied:     p.c.applied.Load(),
+		DuplicateMatch:     p.c.dups.Load(),
+		BadMatchRecords:    p.c.badMatch.Load(),
+		Alerts:             p.c.alerts.Load(),
+		Revisions:          p.c.revisions.Load(),
+		LateAlerts:         p.c.late.Load(),
+		EvictedAlerts:      p.c.evicted.Load(),
+		TruncatedValues:    p.c.truncatedValues.Load(),
+		TruncatedAlerts:    p.c.truncatedAlerts.Load(),
+		OmittedValues:      p.c.omitted.Load(),
+		MemoryEvicted:      p.c.memoryEvicted.Load(),
+		ForcedEmissions:    p.c.forced.Load(),
+		EvictedHosts:       p.c.evictedHosts.Load(),
+		HealedAlerts:       p.c.healed.Load(),
+		ForeignRuleMatches: p.c.foreignRule.Load(),
+		AlertsByRule:       make(map[string]int64, len(p.rules)),
+		ZombieGenerations:  p.c.zombies.Load(),
+		RestoredAlerts:     p.c.restored.Load(),
+		Rebalances:         p.c.rebalances.Load(),
+		DeadLetters:        map[detector.Reason]int64{},
+		NearMisses:         map[detector.NearMiss]int64{},
+	}
+	for i, r := range p.rules {
+		st.AlertsByRule[r.Rule.ID] = p.c.byRule[i].Load()
 	}
 	for i, r := range detector.Reasons() {
 		if n := p.c.deadLetters[i].Load(); n > 0 {

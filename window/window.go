@@ -131,6 +131,26 @@ type Stats struct {
 	RestoreAbsorbed int64 // replayed events a restored alert already counted
 }
 
+// Add adds o's sizes and counters to s: the total of several windows.
+func (s *Stats) Add(o Stats) {
+	s.Open += o.Open
+	s.Revisable += o.Revisable
+	s.Hosts += o.Hosts
+	for _, f := range []struct {
+		to   *int64
+		from int64
+	}{
+		{&s.Events, o.Events}, {&s.NoHost, o.NoHost}, {&s.Malformed, o.Malformed}, {&s.LateEvents, o.LateEvents},
+		{&s.Alerts, o.Alerts}, {&s.Revisions, o.Revisions}, {&s.LateAlerts, o.LateAlerts},
+		{&s.Reopened, o.Reopened}, {&s.Expired, o.Expired}, {&s.Evicted, o.Evicted}, {&s.HostsEvicted, o.HostsEvicted},
+		{&s.TruncatedAlerts, o.TruncatedAlerts}, {&s.OmittedValues, o.OmittedValues}, {&s.MemoryEvicted, o.MemoryEvicted},
+		{&s.ForcedEmissions, o.ForcedEmissions}, {&s.Memory, o.Memory},
+		{&s.Healed, o.Healed}, {&s.Restored, o.Restored}, {&s.RestoreFields, o.RestoreFields}, {&s.RestoreAbsorbed, o.RestoreAbsorbed},
+	} {
+		*f.to += f.from
+	}
+}
+
 // ErrForeignAlert is returned by Restore for an alert of another rule.
 var ErrForeignAlert = errors.New("window: alert belongs to another rule")
 

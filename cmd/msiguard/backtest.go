@@ -83,6 +83,7 @@ type backtestFlags struct {
 	retainBuckets int
 	maxSources    int
 	capFlags
+	ruleFlags
 
 	connFlags
 	topic, from, to string
@@ -110,6 +111,7 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable, about 1.3 KB each (msiguard run caps each matches partition separately)")
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage+" (must match msiguard run's)")
 	f.capFlags.register(fs)
+	f.ruleFlags.register(fs)
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
@@ -163,7 +165,11 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return fmt.Errorf("%w: backtest: --shape: %w", errUsage, err)
 	}
-	det, err := detector.New(detector.SeedRule(), detector.Options{Shape: shape, Limits: f.limits()})
+	rs, err := f.compile()
+	if err != nil {
+		return err
+	}
+	det, err := detector.New(rs, detector.Options{Shape: shape, Limits: f.limits()})
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/sysmongen"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -108,7 +108,7 @@ func (b demoBucket) String() string {
 }
 
 // alertID is the bucket's alert_id (README, "alert_id").
-func (b demoBucket) alertID() string { return window.AlertID(detector.SeedRule().ID, b.host, b.sec) }
+func (b demoBucket) alertID() string { return window.AlertID(rules.Default().ID, b.host, b.sec) }
 
 var sysmonUtcTime = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}`)
 

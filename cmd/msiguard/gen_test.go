@@ -51,7 +51,7 @@ func TestGenFileIsDeterministic(t *testing.T) {
 	}
 
 	// Every line is read by the detector; the attacks match.
-	d, _ := detector.New(detector.SeedRule(), detector.Options{})
+	d, _ := detector.NewDefault(detector.Options{})
 	matches := 0
 	for _, line := range bytes.Split(bytes.TrimSuffix(da, []byte("\n")), []byte("\n")) {
 		_, ok, err := d.Evaluate(line)

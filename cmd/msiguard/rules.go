@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-
-	"github.com/msiguard/msiguard/rules"
 )
 
 const rulesUsage = `Usage: msiguard rules explain [--macros FILE] [FILE|DIR ...]
@@ -51,38 +48,7 @@ func rulesCommand(_ context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		return fmt.Errorf("%w: %v (see msiguard rules --help)", errUsage, err)
 	}
-	macros := rules.DefaultMacros()
-	if *macrosFile != "" {
-		m, err := rules.LoadMacros(*macrosFile)
-		if err != nil {
-			return err
-		}
-		macros = macros.With(m)
-	}
-	var rs []*rules.Rule
-	for _, path := range fs.Args() {
-		st, err := os.Stat(path)
-		if err != nil {
-			return err
-		}
-		if st.IsDir() {
-			d, err := rules.LoadDir(path)
-			if err != nil {
-				return err
-			}
-			rs = append(rs, d...)
-			continue
-		}
-		r, err := rules.LoadFile(path)
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
-	}
-	if len(rs) == 0 {
-		rs = []*rules.Rule{rules.Default()}
-	}
-	compiled, err := rules.CompileAll(rs, macros)
+	compiled, err := (&ruleFlags{rulePaths: fs.Args(), macrosFile: *macrosFile}).compile()
 	if err != nil {
 		return err
 	}

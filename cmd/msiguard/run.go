@@ -58,6 +58,7 @@ type runFlags struct {
 	rebalance                                                           time.Duration
 	retainBuckets, maxSources                                           int
 	capFlags
+	ruleFlags
 	logFlags
 	metricsAddr string
 }
@@ -87,6 +88,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.3 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	f.capFlags.register(fs)
+	f.ruleFlags.register(fs)
 	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances (must exceed --retain)")
 	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
@@ -212,7 +214,12 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 	if err != nil {
 		return stream.Config{}, err
 	}
+	rs, err := f.compile()
+	if err != nil {
+		return stream.Config{}, err
+	}
 	return stream.Config{
+		Rules:   rs,
 		Cluster: *cluster,
 		Topic:   f.topic, Group: f.group, AlertsTopic: f.alerts, DLQTopic: f.dlq, MatchesTopic: f.matches,
 		Shape: shape,

@@ -156,7 +156,7 @@ func TestZombieSIGSTOP(t *testing.T) {
 	for i, m := range msgs {
 		placed[i] = streamtest.Placed{Value: m.Value, Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
 	}
-	det, err := detector.New(detector.SeedRule(), detector.Options{})
+	det, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

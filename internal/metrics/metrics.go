@@ -61,6 +61,7 @@ const (
 	NameCommittedLag    = "msiguard_partition_committed_lag"
 	NameEmissionDelay   = "msiguard_alert_emission_delay_seconds"
 	NameReady           = "msiguard_ready"
+	NameRuleAlerts      = "msiguard_rule_alerts_total"
 )
 
 var simple = []metric{
@@ -80,6 +81,8 @@ var simple = []metric{
 		func(s *stream.Stats) int64 { return s.Alerts }),
 	counter("msiguard_alert_revisions_total", "Alerts emitted again with more content (revision > 1).",
 		func(s *stream.Stats) int64 { return s.Revisions }),
+	counter("msiguard_foreign_rule_matches_total", "Records of the matches topic for a rule this member does not run (written before the rule set changed); skipped.",
+		func(s *stream.Stats) int64 { return s.ForeignRuleMatches }),
 	counter("msiguard_late_alerts_total", "Alerts made of events that arrived after their bucket stopped being revisable.",
 		func(s *stream.Stats) int64 { return s.LateAlerts }),
 	counter("msiguard_alerts_published_total", "Alert records (first emissions and revisions) acknowledged by the brokers.",
@@ -126,6 +129,7 @@ var (
 	clagDesc        = newDesc(NameCommittedLag, "Records between an assigned partition's end and its committed offset: what a restart would read again. It grows when records are read but their output cannot be acknowledged.", "topic", "partition")
 	delayDesc       = newDesc(NameEmissionDelay, "Wall-clock time from the end of an alert's second (Sysmon event time) to its first emission; late alerts excluded.")
 	readyDesc       = newDesc(NameReady, "1 when /readyz answers 200, else 0.")
+	ruleAlertsDesc  = newDesc(NameRuleAlerts, "Alerts emitted for the first time (revision 1), by rule id.", "rule")
 )
 
 // Names returns the names of every msiguard_* series family, in the order
@@ -135,7 +139,7 @@ func Names() []string {
 	for _, m := range simple {
 		out = append(out, m.name)
 	}
-	return append(out, NameDeadLetters, NameNearMisses, NamePartitionLag, NamePartitionOffset, NameCommittedLag, NameEmissionDelay, NameReady)
+	return append(out, NameDeadLetters, NameNearMisses, NamePartitionLag, NamePartitionOffset, NameCommittedLag, NameEmissionDelay, NameReady, NameRuleAlerts)
 }
 
 // Collector is a prometheus.Collector over a Source.
@@ -151,7 +155,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range simple {
 		ch <- m.desc
 	}
-	for _, d := range []*prometheus.Desc{deadLettersDesc, nearMissesDesc, lagDesc, offsetDesc, clagDesc, delayDesc, readyDesc} {
+	for _, d := range []*prometheus.Desc{deadLettersDesc, nearMissesDesc, lagDesc, offsetDesc, clagDesc, delayDesc, readyDesc, ruleAlertsDesc} {
 		ch <- d
 	}
 }
@@ -174,6 +178,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, r := range detector.NearMisses() {
 		ch <- prometheus.MustNewConstMetric(nearMissesDesc, prometheus.CounterValue, float64(st.NearMisses[r]), string(r))
+	}
+	for id, n := range st.AlertsByRule {
+		ch <- prometheus.MustNewConstMetric(ruleAlertsDesc, prometheus.CounterValue, float64(n), id)
 	}
 	for _, p := range st.Partitions {
 		part := strconv.Itoa(p.Partition)

@@ -97,7 +97,7 @@ func TestScrapeMatchesKnownStream(t *testing.T) {
 
 	// The stream and what it implies, by the detector itself.
 	recs := streamtest.New(streamtest.Options{Seed: 11, Hosts: 8}).Records(3000)
-	det, err := detector.New(detector.SeedRule(), detector.Options{})
+	det, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

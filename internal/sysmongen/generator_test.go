@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/ruletest"
+	"github.com/msiguard/msiguard/rules"
 )
 
 // scaled shrinks a test's record count under the race detector (ten times
@@ -67,24 +69,20 @@ func TestSameSeedSameBytes(t *testing.T) {
 // probeRule matches every Sysmon process creation: with it the real
 // detector reads every record (the term "microsoft" is in every provider
 // name) and reports host, time and shape of every event 1.
-func probeRule() detector.Rule {
-	r := detector.SeedRule()
-	r.ID = "probe"
-	r.Term = "microsoft"
-	r.ParentPattern = "."
-	return r
+func probeRule(t testing.TB) []*rules.Compiled {
+	return []*rules.Compiled{ruletest.Variant(t, "probe", ruletest.SeedTerm, "TERM(microsoft)", ruletest.SeedParent, ".")}
 }
 
 func TestDetectorReadsEveryShape(t *testing.T) {
-	seed, err := detector.New(detector.SeedRule(), detector.Options{})
+	seed, err := detector.NewDefault(detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe, err := detector.New(probeRule(), detector.Options{})
+	probe, err := detector.New(probeRule(t), detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := detector.SeedRule().Fields
+	fields := seed.Rules()[0].Program.Outputs()
 	col := func(name string) int { return slices.Index(fields, name) }
 	for _, shape := range detector.Shapes() {
 		t.Run(shape.String(), func(t *testing.T) {
@@ -185,8 +183,8 @@ func checkWellFormed(t *testing.T, shape detector.Shape, rec []byte) {
 // shape: the decoded CommandLine of an attack equals what the generator
 // wrote (quotes, backslashes, apostrophes, newlines, non-ASCII).
 func TestValuesRoundTrip(t *testing.T) {
-	seed, _ := detector.New(detector.SeedRule(), detector.Options{})
-	col := slices.Index(detector.SeedRule().Fields, "process")
+	seed, _ := detector.NewDefault(detector.Options{})
+	col := slices.Index(seed.Rules()[0].Program.Outputs(), "process")
 	for _, shape := range detector.Shapes() {
 		g := mustNew(t, Config{Seed: 3, Hosts: 40, Shapes: []detector.Shape{shape}, AttackRate: 0.2})
 		seen := 0
@@ -293,7 +291,7 @@ func TestMix(t *testing.T) {
 }
 
 func TestNoiseNeverMentionsMsiexec(t *testing.T) {
-	d, _ := detector.New(detector.SeedRule(), detector.Options{})
+	d, _ := detector.NewDefault(detector.Options{})
 	g := mustNew(t, Config{Seed: 9, AttackRate: Disabled, DecoyRate: Disabled})
 	var buf []byte
 	for i := range scaled(100_000) {

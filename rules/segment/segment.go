@@ -187,19 +187,46 @@ func (p *Pattern) Text() string { return string(p.lower) }
 // Bounds returns the pattern's left and right bounds.
 func (p *Pattern) Bounds() (left, right Bound) { return p.left, p.right }
 
-// Match reports whether b holds the pattern. It does not allocate or retain b.
-func (p *Pattern) Match(b []byte) bool {
+// Match reports whether b holds the pattern. It does not allocate or
+// retain b, and its cost is linear in len(b): every byte is searched at
+// most once per case of the anchor byte, and each anchor found is checked
+// once (TestMatchWorkIsLinear counts it).
+func (p *Pattern) Match(b []byte) bool { return p.walk(b, nil) }
+
+// work counts what walk does: bytes handed to bytes.IndexByte, and
+// anchors checked.
+type work struct{ searched, checks int }
+
+// walk is Match, counting its work in w when w is not nil.
+func (p *Pattern) walk(b []byte, w *work) bool {
 	if len(p.lower) == 0 {
 		return false
+	}
+	search := func(c byte, from int) int {
+		i := indexFrom(b, c, from)
+		if w != nil {
+			if i < 0 {
+				w.searched += max(len(b)-from, 0)
+			} else {
+				w.searched += i + 1 - from
+			}
+		}
+		return i
+	}
+	check := func(i int) bool {
+		if w != nil {
+			w.checks++
+		}
+		return p.at(b, i)
 	}
 	if p.lo == p.up {
 		from := 0
 		for {
-			i := indexFrom(b, p.lo, from)
+			i := search(p.lo, from)
 			if i < 0 {
 				return false
 			}
-			if p.at(b, i) {
+			if check(i) {
 				return true
 			}
 			from = i + 1
@@ -210,10 +237,10 @@ func (p *Pattern) Match(b []byte) bool {
 	from := 0
 	for {
 		if nlo == -2 || (nlo >= 0 && nlo < from) {
-			nlo = indexFrom(b, p.lo, from)
+			nlo = search(p.lo, from)
 		}
 		if nup == -2 || (nup >= 0 && nup < from) {
-			nup = indexFrom(b, p.up, from)
+			nup = search(p.up, from)
 		}
 		var i int
 		switch {
@@ -226,7 +253,7 @@ func (p *Pattern) Match(b []byte) bool {
 		default:
 			i = min(nlo, nup)
 		}
-		if p.at(b, i) {
+		if check(i) {
 			return true
 		}
 		from = i + 1

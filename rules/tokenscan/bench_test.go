@@ -6,7 +6,6 @@ import (
 
 	"github.com/coregx/ahocorasick"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/rules/segment"
 )
 
@@ -17,7 +16,7 @@ import (
 //
 // BenchmarkScan: this package with 1, 10 and 100 rules (one token each,
 // lolbins[:n]), as New chooses (one token: its own memchr scan; 10 and 100:
-// the one pass); BenchmarkScanOnePass: the one pass for all three; BenchmarkDetectorPrefilter: detector.Prefilter, the seed
+// the one pass); BenchmarkScanOnePass: the one pass for all three; BenchmarkPatternOne: one segment.Pattern, the seed
 // rule's scan today; BenchmarkPatternOne: segment.Pattern for msiexec (the
 // detector's algorithm, for a single token); BenchmarkAhoCorasick:
 // github.com/coregx/ahocorasick over the same 100 tokens, which needs the
@@ -64,21 +63,6 @@ func benchScan(b *testing.B, onePass bool) {
 			}
 			b.ReportMetric(float64(hits)/float64(b.N), "records-with-tokens/op")
 		})
-	}
-}
-
-func BenchmarkDetectorPrefilter(b *testing.B) {
-	lines, total := benchLines(b)
-	d, err := detector.New(detector.SeedRule(), detector.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(total)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, l := range lines {
-			d.Prefilter(l)
-		}
 	}
 }
 

@@ -25,56 +25,63 @@ type Placed struct {
 	Offset    int64
 }
 
-// Expect returns, by alert_id, the alert the rule must end up publishing
-// for the records: for each (host, second) bucket of matching records the
-// union of their field values, their count, first and last event time, and
-// their sources. Revision is 0 (not predicted); Sources are sorted.
-// maxSources is the window's MaxSources (0 for the default).
+// Expect returns, by alert_id, the alerts the detector's rules must end up
+// publishing for the records: for each (rule, host, bucket) of matching
+// records the union of their field values, their count, first and last
+// event time, and their sources. Revision is 0 (not predicted); Sources
+// are sorted. maxSources is the window's MaxSources (0 for the default).
 func Expect(det *detector.Detector, recs []Placed, maxSources int) map[string]*window.Alert {
 	if maxSources == 0 {
 		maxSources = window.DefaultMaxSources
 	}
-	rule := det.Rule()
+	rs := det.Rules()
 	type bucket struct {
 		a    *window.Alert
+		rule int
 		sets []map[string]bool
 	}
 	buckets := map[string]*bucket{}
 	for _, r := range recs {
-		m, ok, err := det.Evaluate(r.Value)
-		if err != nil || !ok {
+		ms, _, err := det.EvaluateAll(r.Value, nil)
+		if err != nil {
 			continue
 		}
-		sec := m.Time / 1e9
-		if m.Time%1e9 < 0 {
-			sec--
-		}
-		id := window.AlertID(rule.ID, m.Host, sec)
-		b := buckets[id]
-		if b == nil {
-			b = &bucket{a: &window.Alert{
-				AlertID: id, RuleID: rule.ID, RuleTitle: rule.Title, Techniques: rule.Techniques,
-				Time: sec, Host: m.Host, FirstSeen: m.Time, LastSeen: m.Time,
-			}, sets: make([]map[string]bool, len(rule.Fields))}
-			for i := range b.sets {
-				b.sets[i] = map[string]bool{}
+		for _, m := range ms {
+			rule := rs[m.Rule]
+			span := int64(rule.Program.Group().Span / time.Second)
+			sec := m.Time / 1e9
+			if m.Time%1e9 < 0 {
+				sec--
 			}
-			buckets[id] = b
-		}
-		a := b.a
-		a.EventCount++
-		a.FirstSeen = min(a.FirstSeen, m.Time)
-		a.LastSeen = max(a.LastSeen, m.Time)
-		for i, v := range m.Values {
-			if v != "" {
-				b.sets[i][v] = true
+			sec -= ((sec % span) + span) % span
+			id := window.AlertID(rule.Rule.ID, m.Host, sec)
+			b := buckets[id]
+			if b == nil {
+				b = &bucket{a: &window.Alert{
+					AlertID: id, RuleID: rule.Rule.ID, RuleTitle: rule.Rule.Title, Techniques: rule.Rule.TechniqueIDs,
+					Time: sec, Host: m.Host, FirstSeen: m.Time, LastSeen: m.Time,
+				}, rule: m.Rule, sets: make([]map[string]bool, len(rule.Program.Outputs()))}
+				for i := range b.sets {
+					b.sets[i] = map[string]bool{}
+				}
+				buckets[id] = b
 			}
+			a := b.a
+			a.EventCount++
+			a.FirstSeen = min(a.FirstSeen, m.Time)
+			a.LastSeen = max(a.LastSeen, m.Time)
+			for i, v := range m.Values {
+				if v != "" {
+					b.sets[i][v] = true
+				}
+			}
+			a.Sources = append(a.Sources, window.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
 		}
-		a.Sources = append(a.Sources, window.Source{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
 	}
 	out := make(map[string]*window.Alert, len(buckets))
 	for id, b := range buckets {
 		a := b.a
+		outs := rs[b.rule].Program.Outputs()
 		for i, set := range b.sets {
 			if len(set) == 0 {
 				continue
@@ -84,17 +91,9 @@ func Expect(det *detector.Detector, recs []Placed, maxSources int) map[string]*w
 				vals = append(vals, v)
 			}
 			slices.Sort(vals)
-			a.Fields = append(a.Fields, window.Field{Name: rule.Fields[i], Values: vals})
+			a.Fields = append(a.Fields, window.Field{Name: outs[i], Values: vals})
 		}
-		slices.SortFunc(a.Fields, func(x, y window.Field) int {
-			if x.Name < y.Name {
-				return -1
-			}
-			if x.Name > y.Name {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(a.Fields, func(x, y window.Field) int { return strings.Compare(x.Name, y.Name) })
 		sortSources(a.Sources)
 		a.SourcesOmitted = max(a.EventCount-maxSources, 0)
 		out[id] = a
@@ -172,12 +171,14 @@ func Diff(got, want *window.Alert) string {
 
 // Published is one alert record read back from the alerts topic.
 type Published struct {
-	Alert     *window.Alert
-	Value     []byte
-	Revision  string // the msiguard-revision header
-	RuleID    string // the msiguard-rule-id header
-	Partition int
-	Offset    int64
+	Alert    *window.Alert
+	Value    []byte
+	Revision string // the msiguard-revision header
+	RuleID   string // the msiguard-rule-id header
+	// RuleVersion is the msiguard-rule-version header.
+	RuleVersion string
+	Partition   int
+	Offset      int64
 }
 
 // ReadTopic reads every record of every partition of topic, up to the end
@@ -253,6 +254,8 @@ func ReadAlerts(ctx context.Context, dialer *kafka.Dialer, broker, topic string)
 				p.Revision = string(h.Value)
 			case "msiguard-rule-id":
 				p.RuleID = string(h.Value)
+			case "msiguard-rule-version":
+				p.RuleVersion = string(h.Value)
 			}
 		}
 		if string(m.Key) != a.AlertID {
@@ -323,8 +326,8 @@ func checkRecords(id string, recs []Published) []string {
 // a problem. It also returns how many late alerts were published.
 func CheckMerged(pub map[string][]Published, want map[string]*window.Alert) (problems []string, late int) {
 	type bucket struct {
-		host string
-		sec  int64
+		rule, host string
+		sec        int64
 	}
 	groups := map[bucket][]*window.Alert{}
 	for id, recs := range pub {
@@ -333,11 +336,11 @@ func CheckMerged(pub map[string][]Published, want map[string]*window.Alert) (pro
 		if a.Late {
 			late++
 		}
-		k := bucket{a.Host, a.Time}
+		k := bucket{a.RuleID, a.Host, a.Time}
 		groups[k] = append(groups[k], a)
 	}
 	for id, w := range want {
-		k := bucket{w.Host, w.Time}
+		k := bucket{w.RuleID, w.Host, w.Time}
 		var merged *window.Alert
 		for _, a := range groups[k] {
 			if !a.Late && a.AlertID == id {

@@ -1,0 +1,66 @@
+package segment
+
+import (
+	"strings"
+	"testing"
+)
+
+// hostileRecords are records built to make the prefilter work hard, of
+// about n bytes each (issue 14 item 6).
+func hostileRecords(n int) []struct{ name, raw string } {
+	fill := func(unit string) string { return strings.Repeat(unit, n/len(unit)+1)[:n] }
+	return []struct{ name, raw string }{
+		{"msiexec-spaced", fill("msiexec ")},
+		{"msiexecmsiexec", fill("msiexec")},
+		{"MSIEXECMSIEXEC", fill("MSIEXEC")},
+		{"xXxX", fill("xX")},
+		{"xxxx", fill("x")},
+		{"xmsiexec", fill("xmsiexec ")},
+		{"pct41msiexec", fill("%41msiexec")},
+		{"no-anchor", fill("a")},
+	}
+}
+
+// TestMatchWorkIsLinear counts Match's work on hostile 1 MB and 4 MB
+// records: every byte is handed to bytes.IndexByte at most once per case of
+// the anchor (at most 2n bytes) and each anchor is checked at most once (at
+// most the count of x and X bytes), so the cost is linear in n. The answer
+// must also be the plain token test's.
+func TestMatchWorkIsLinear(t *testing.T) {
+	p := NewPattern("msiexec", Any, Any)
+	for _, n := range []int{1 << 20, 4 << 20} {
+		for _, h := range hostileRecords(n) {
+			var w work
+			b := []byte(h.raw)
+			got := p.walk(b, &w)
+			anchors := strings.Count(h.raw, "x") + strings.Count(h.raw, "X")
+			if w.searched > 2*len(b) || w.checks > anchors {
+				t.Errorf("%s, %d bytes: %d bytes searched, %d checks; want at most %d and %d",
+					h.name, len(b), w.searched, w.checks, 2*len(b), anchors)
+			}
+			if got != plainToken(h.raw, "msiexec") {
+				t.Errorf("%s: Match = %v, plain token test = %v", h.name, got, !got)
+			}
+		}
+	}
+}
+
+// FuzzMatch compares Match with the plain token definition and checks the
+// bounds of its work on every input.
+func FuzzMatch(f *testing.F) {
+	for _, s := range []string{"msiexec", " MsiExec.exe ", "xmsiexec", "%20msiexec", "%2cMSIEXEC)", "msiexecx", `\nmsiexec`, "xXxXmsiexec."} {
+		f.Add([]byte(s))
+	}
+	p := NewPattern("msiexec", Any, Any)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var w work
+		got := p.walk(raw, &w)
+		if want := plainToken(string(raw), "msiexec"); got != want || p.Match(raw) != want {
+			t.Fatalf("Match(%q) = %v, plain token test %v", raw, got, want)
+		}
+		anchors := strings.Count(string(raw), "x") + strings.Count(string(raw), "X")
+		if w.searched > 2*len(raw) || w.checks > anchors {
+			t.Fatalf("%q: %d bytes searched, %d checks", raw, w.searched, w.checks)
+		}
+	})
+}
