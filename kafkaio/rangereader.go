@@ -37,6 +37,9 @@ type RangeConfig struct {
 	To time.Time
 	// Partitions restricts the read to these partitions. Default: all.
 	Partitions []int
+	// Ranges, when set, are read as given (another reader's Ranges: two
+	// reads of the same records); From, To and Partitions are ignored.
+	Ranges []Range
 	// FetchBytes caps one fetch response. Default 8 MiB.
 	FetchBytes int
 	// Prefetch is the number of fetched batches buffered per partition
@@ -103,6 +106,9 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 	if !cfg.From.IsZero() && !cfg.To.IsZero() && !cfg.From.Before(cfg.To) {
 		return nil, &FieldError{Field: "From", Problem: fmt.Sprintf("%s is not before To (%s)", cfg.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339)), Related: []string{"To"}}
 	}
+	if cfg.Ranges != nil {
+		cfg.From, cfg.To, cfg.Partitions = time.Time{}, time.Time{}, nil
+	}
 	if cfg.FetchBytes < 0 || cfg.Prefetch < 0 || cfg.MaxWait < 0 || cfg.Retries < 0 {
 		return nil, fmt.Errorf("%w: FetchBytes, Prefetch, MaxWait and Retries must not be negative", ErrConfig)
 	}
@@ -151,6 +157,18 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 		return nil, &FieldError{Field: "Topic", Problem: fmt.Sprintf("%s has no partitions to read (does it exist? are the Partitions right?)", cfg.Topic), Related: []string{"Partitions"}}
 	}
 	slices.Sort(parts)
+	if cfg.Ranges != nil {
+		r := &RangeReader{cfg: cfg, dialer: dialer, parts: make(map[int]*rangePart, len(cfg.Ranges))}
+		for _, rg := range cfg.Ranges {
+			if !slices.Contains(parts, rg.Partition) || rg.Start < 0 || rg.End < rg.Start {
+				return nil, &FieldError{Field: "Ranges", Problem: fmt.Sprintf("partition %d [%d, %d) is not a range of %s", rg.Partition, rg.Start, rg.End, cfg.Topic)}
+			}
+			r.ranges = append(r.ranges, rg)
+			r.parts[rg.Partition] = &rangePart{r: rg, batches: make(chan rangeBatch, cfg.Prefetch)}
+		}
+		r.ctx, r.cancel = context.WithCancel(context.Background())
+		return r, nil
+	}
 
 	// One request per kind of offset: kafka-go keys timestamp answers by
 	// offset, so two timestamps of a partition in one request would mix.

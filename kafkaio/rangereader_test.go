@@ -139,8 +139,24 @@ func TestRangeReader(t *testing.T) {
 	}
 	defer r.Close()
 	produceTo(t, c, topic, msgs[:30])
-	if got := readAll(t, r); len(got) != 300 {
-		t.Errorf("read %d records, want the 300 present when the reader was made", len(got))
+	first := readAll(t, r)
+	if len(first) != 300 {
+		t.Errorf("read %d records, want the 300 present when the reader was made", len(first))
+	}
+
+	// Given those ranges (backtest --compare's second read), a reader
+	// reads the same records although the topic has grown; a range of
+	// another partition is refused.
+	again, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic, Ranges: r.Ranges(), From: base.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := readAll(t, again); !slices.Equal(got, first) {
+		t.Errorf("a reader given the ranges read %d records, not the first reader's %d", len(got), len(first))
+	}
+	if _, err := kafkaio.NewRangeReader(ctx, kafkaio.RangeConfig{Cluster: cluster, Topic: topic, Ranges: []kafkaio.Range{{Partition: 99, End: 1}}}); !errors.Is(err, kafkaio.ErrConfig) {
+		t.Errorf("a range of a partition the topic lacks: err %v, want ErrConfig", err)
 	}
 
 	if !c.Real() { // a shared real broker holds other tests' groups

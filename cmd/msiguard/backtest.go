@@ -28,10 +28,17 @@ var backtestHelp = cmdHelp{
 	intro: `Usage:
   msiguard backtest --input FILE [--input FILE ...] [--out FILE] [--dlq FILE] [flags]
   msiguard backtest --brokers HOST:PORT --topic T [--from TIME] [--to TIME] [--out FILE | --alerts-topic T] [flags]
+  msiguard backtest (--input FILE | --topic T ...) [--rule old.yml] --compare new.yml [--compare-out FILE]
 
-Replays recorded Sysmon events through the rule and writes the alerts it
-would have raised, as JSON lines sorted by (_time, host), each alert_id once
-with its final content. The same input always gives the same bytes.
+Replays recorded Sysmon events through the rules (the built-in seed rule, or
+--rule and --rules) and writes the alerts they would have raised, as JSON
+lines sorted by (_time, host), each alert_id once with its final content. The
+same input always gives the same bytes.
+
+--compare replays the input twice, with the rules in use and with the changed
+ones, and prints which alerts the change adds, removes and alters (per bucket
+and field), with totals per rule; --compare-out writes it all as JSON lines.
+A rule keeps its alert_ids across edits as long as it keeps its id.
 
 From files: JSON lines or raw XML lines, plain or compressed with gzip, zstd,
 xz or bzip2 (detected by content, not by name), "-" for standard input; a file
@@ -47,6 +54,7 @@ Flags:`,
   msiguard backtest --input sysmon-2025-03-06.jsonl.gz --dlq dead.jsonl > alerts.jsonl
   msiguard backtest --brokers kafka:9092 --topic sysmon \
       --from 2025-03-06T10:00:00Z --to 2025-03-06T11:00:00Z --out alerts.jsonl
+  msiguard backtest --input last-week.jsonl.gz --compare tuned.yml --compare-out diff.jsonl
 
 --input on the command line ignores MSIGUARD_TOPIC, MSIGUARD_FROM and MSIGUARD_TO
 (msiguard run reads MSIGUARD_TOPIC too), --topic ignores MSIGUARD_INPUT. Alerts go
@@ -84,10 +92,17 @@ type backtestFlags struct {
 	maxSources    int
 	capFlags
 	ruleFlags
+	// compare lists the changed rules (--compare); compareOut the JSON
+	// lines of the comparison.
+	compare    stringList
+	compareOut string
 
 	connFlags
 	topic, from, to string
 	alertsTopic     string
+	// ranges, once the first of two reads of a topic resolved them, make
+	// the second read the same records.
+	ranges []kafkaio.Range
 }
 
 // backtestCommand is the `backtest` entry of the commands table.
@@ -112,6 +127,8 @@ func newBacktestFlagSet(f *backtestFlags) *flag.FlagSet {
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage+" (must match msiguard run's)")
 	f.capFlags.register(fs)
 	f.ruleFlags.register(fs)
+	fs.Var(anyPathList{&f.compare}, "compare", "a changed rule `FILE` or DIR to compare with the rules of --rule and --rules (default the seed rule): prints which alerts the change adds, removes and alters, per bucket and field, with totals (repeatable)")
+	fs.StringVar(&f.compareOut, "compare-out", "", "with --compare, write the comparison as JSON lines to `FILE`: one per changed alert, then one of totals per rule")
 	f.connFlags.register(fs)
 	fs.StringVar(&f.topic, "topic", "", "replay this topic's range instead of files")
 	fs.StringVar(&f.alertsTopic, "alerts-topic", "", "also publish the alerts to this existing `topic` (needs --brokers): key alert_id, value the alert's JSON line, partition by hash of the key; without --out, only there")
@@ -141,6 +158,11 @@ func parseBacktestFlags(args []string, lookupEnv func(string) (string, bool), st
 	if f.alertsTopic != "" && given["alerts-topic"] && !given["out"] && !fromEnv["out"] {
 		f.out = "" // the topic only
 	}
+	// With --compare, standard output has the comparison: alerts go only
+	// where --out says.
+	if len(f.compare) > 0 && !given["out"] && !fromEnv["out"] {
+		f.out = ""
+	}
 	return f, nil
 }
 
@@ -169,9 +191,13 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	det, err := detector.New(rs, detector.Options{Shape: shape, Limits: f.limits()})
+	opts := detector.Options{Shape: shape, Limits: f.limits()}
+	det, err := detector.New(rs, opts)
 	if err != nil {
 		return err
+	}
+	if len(f.compare) > 0 || f.compareOut != "" {
+		return f.runCompare(ctx, det, opts, stdin, stdout, stderr)
 	}
 
 	sum, outs, err := f.replay(ctx, det, stdin, stdout, stderr)
@@ -219,6 +245,12 @@ func runBacktest(ctx context.Context, args []string, stdin io.Reader, stdout, st
 // replay runs the backtest the flags describe and returns its summary and
 // the output files to commit on success (or keep as partial on failure).
 func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdin io.Reader, stdout, stderr io.Writer) (backtest.Summary, []*outFile, error) {
+	return f.replayTo(ctx, det, nil, stdin, stdout, stderr)
+}
+
+// replayTo is replay that also hands every final alert to collect, when
+// not nil (the alert is the caller's to keep).
+func (f *backtestFlags) replayTo(ctx context.Context, det *detector.Detector, collect func(*window.Alert), stdin io.Reader, stdout, stderr io.Writer) (backtest.Summary, []*outFile, error) {
 	var outs []*outFile
 	out, err := createOut("--out", f.out, stdout)
 	if err != nil {
@@ -253,6 +285,16 @@ func (f *backtestFlags) replay(ctx context.Context, det *detector.Detector, stdi
 	}
 	if pub != nil {
 		cfg.OnAlert = pub.add
+	}
+	if collect != nil {
+		publish := cfg.OnAlert
+		cfg.OnAlert = func(a *window.Alert, line []byte) error {
+			collect(a.Clone())
+			if publish != nil {
+				return publish(a, line)
+			}
+			return nil
+		}
 	}
 	eng, err := backtest.New(cfg)
 	if err != nil {
@@ -401,6 +443,7 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, 
 	if err := probeBrokers(ctx, cluster); err != nil {
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
+	cfg.Ranges = f.ranges
 	rr, err := kafkaio.NewRangeReader(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, kafkaio.ErrConfig) {
@@ -409,6 +452,7 @@ func backtestTopic(ctx context.Context, eng *backtest.Engine, f *backtestFlags, 
 		return backtest.Summary{}, fmt.Errorf("backtest: %w", err)
 	}
 	defer rr.Close()
+	f.ranges = rr.Ranges()
 	warnEmptyRange(stderr, f, rr.Ranges())
 	return eng.RunTopic(ctx, topicsource.New(rr))
 }
