@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/kafkaio"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -80,20 +81,31 @@ func (p *Pipeline) topicLimits(ctx context.Context, topics ...string) map[string
 // topic, a match of MaxValueBytes per field in the matches topic, a dead
 // letter in the dead-letter topic. It sets p.limits and p.deadLetterBytes.
 func (p *Pipeline) sizeFor(limits map[string]int) error {
+	dl, err := p.sizes(limits, p.rules)
+	if err != nil {
+		return err
+	}
+	p.limits, p.deadLetterBytes = limits, dl
+	return nil
+}
+
+// sizes checks that rs's records fit limits and returns the dead-letter
+// prefix to keep.
+func (p *Pipeline) sizes(limits map[string]int, rs []*rules.Compiled) (deadLetterBytes int, err error) {
 	c := &p.cfg
 	longestID, mostFields := 0, 0
-	for _, r := range p.rules {
+	for _, r := range rs {
 		longestID = max(longestID, len(r.Rule.ID))
 		mostFields = max(mostFields, len(r.Program.Outputs()))
 	}
 	alertNeed := c.maxAlertBytes() + recordOverhead + alertIDLen + len(HeaderRuleID) + longestID + len(HeaderRevision) + 10 + len(HeaderRuleVersion) + 12
 	if l := limits[c.AlertsTopic]; alertNeed > l {
-		return &TopicLimitError{Topic: c.AlertsTopic, Field: "MaxAlertBytes", Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of MaxAlertBytes %d", c.maxAlertBytes())}
+		return 0, &TopicLimitError{Topic: c.AlertsTopic, Field: "MaxAlertBytes", Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of MaxAlertBytes %d", c.maxAlertBytes())}
 	}
 	lim := c.Limits.WithDefaults()
 	matchNeed := recordOverhead + 64 + len(c.Topic) + longestID + 2*lim.MaxHostBytes + mostFields*(lim.MaxValueBytes+binaryLenBytes)
 	if l := limits[c.MatchesTopic]; matchNeed > l {
-		return &TopicLimitError{Topic: c.MatchesTopic, Field: "MaxValueBytes", Limit: l, Need: matchNeed,
+		return 0, &TopicLimitError{Topic: c.MatchesTopic, Field: "MaxValueBytes", Limit: l, Need: matchNeed,
 			What: fmt.Sprintf("a match of %d fields of MaxValueBytes %d", mostFields, lim.MaxValueBytes)}
 	}
 	dl := c.DeadLetterBytes
@@ -102,11 +114,10 @@ func (p *Pipeline) sizeFor(limits map[string]int) error {
 		dl = min(DefaultDeadLetterBytes, room)
 	}
 	if dl < minDeadLetterBytes || dl > room {
-		return &TopicLimitError{Topic: c.DLQTopic, Field: "DeadLetterBytes", Limit: limits[c.DLQTopic], Need: max(dl, minDeadLetterBytes) + deadLetterOverhead,
+		return 0, &TopicLimitError{Topic: c.DLQTopic, Field: "DeadLetterBytes", Limit: limits[c.DLQTopic], Need: max(dl, minDeadLetterBytes) + deadLetterOverhead,
 			What: fmt.Sprintf("a dead letter keeping %d bytes of its original (DeadLetterBytes)", max(dl, minDeadLetterBytes))}
 	}
-	p.limits, p.deadLetterBytes = limits, dl
-	return nil
+	return dl, nil
 }
 
 // alertIDLen is the length of an alert_id, an alert record's key.

@@ -33,10 +33,20 @@ type Pipeline struct {
 	rules     []*rules.Compiled
 	ruleIndex map[string]int
 	versions  []string
-	det       *detector.Detector
-	dialer    *kafka.Dialer
-	client    *kafka.Client
-	log       *slog.Logger
+
+	// rulesMu guards the rule set's swap by Reload (pending, restart,
+	// ruleAlerts' map, and rules/det between two runs).
+	rulesMu sync.Mutex
+	// ruleAlerts counts new alerts per rule id, over every rule set run.
+	ruleAlerts map[string]*atomic.Int64
+	// pending is the rule set Run switches to once the current one has
+	// drained; restart cancels the current one (nil when not running).
+	pending *reloaded
+	restart context.CancelFunc
+	det     *detector.Detector
+	dialer  *kafka.Dialer
+	client  *kafka.Client
+	log     *slog.Logger
 
 	// Set by setup: the matches topic's partition count, the
 	// max.message.bytes of the topics written, and how much of its original
@@ -85,16 +95,104 @@ func New(cfg Config) (*Pipeline, error) {
 	return p, nil
 }
 
-// setRules makes rs, in the detector's order, the rules run.
+// setRules makes rs, in the detector's order, the rules run. The caller
+// holds rulesMu or is New.
 func (p *Pipeline) setRules(rs []*rules.Compiled) {
 	p.rules = rs
 	p.ruleIndex = make(map[string]int, len(rs))
 	p.versions = make([]string, len(rs))
+	p.c.byRule = make([]*atomic.Int64, len(rs))
+	if p.ruleAlerts == nil {
+		p.ruleAlerts = map[string]*atomic.Int64{}
+	}
 	for i, r := range rs {
 		p.ruleIndex[r.Rule.ID] = i
 		p.versions[i] = r.Version()
+		n := p.ruleAlerts[r.Rule.ID]
+		if n == nil {
+			n = new(atomic.Int64)
+			p.ruleAlerts[r.Rule.ID] = n
+		}
+		p.c.byRule[i] = n
 	}
-	p.c.byRule = make([]atomic.Int64, len(rs))
+}
+
+// reloaded is a validated rule set waiting for the running one to drain.
+type reloaded struct {
+	rules []*rules.Compiled
+	det   *detector.Detector
+}
+
+// apply makes r the rule set; no worker runs. The caller holds rulesMu.
+func (p *Pipeline) apply(r *reloaded) {
+	p.setRules(r.rules)
+	p.det = r.det
+	p.cfg.Rules = r.rules
+	p.c.reloads.Add(1)
+}
+
+// ErrReloadRefused is wrapped by Reload's error when the new rules cannot
+// run: they do not load or compile, two share an id, or their records do
+// not fit the topics. The running rules stay.
+var ErrReloadRefused = errors.New("rule reload refused")
+
+// Reload replaces the rules with those load returns. When they cannot run
+// (load fails, ids repeat, a window configuration is invalid, records would
+// not fit the topics), it returns an error wrapping ErrReloadRefused, logs
+// it and counts it (Stats.RuleReloadFailures): the running rules go on
+// and readiness is unaffected. When every rule is the same (ids and
+// versions), it returns (false, nil). Otherwise Run drains as on
+// shutdown (windows flushed, output acknowledged, offsets committed),
+// leaves the group and rejoins with the new rules, which restore their
+// windows from the alerts topic as after a restart; Reload returns
+// (true, nil) without waiting. Safe for concurrent use.
+func (p *Pipeline) Reload(load func() ([]*rules.Compiled, error)) (changed bool, err error) {
+	defer func() {
+		if err != nil {
+			p.c.reloadFailures.Add(1)
+			p.log.Error("rule reload refused; the running rules stay", "err", err)
+		}
+	}()
+	rs, err := load()
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrReloadRefused, err)
+	}
+	if len(rs) == 0 {
+		return false, fmt.Errorf("%w: no rules", ErrReloadRefused)
+	}
+	next := p.cfg
+	next.Rules = rs
+	if err := next.Validate(); err != nil {
+		return false, fmt.Errorf("%w: %w", ErrReloadRefused, err)
+	}
+	det, err := detector.New(rs, detector.Options{Shape: p.cfg.Shape, Limits: p.cfg.Limits})
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrReloadRefused, err)
+	}
+	p.rulesMu.Lock()
+	defer p.rulesMu.Unlock()
+	if p.limits != nil {
+		if _, err := p.sizes(p.limits, rs); err != nil {
+			return false, fmt.Errorf("%w: %w", ErrReloadRefused, err)
+		}
+	}
+	same := len(rs) == len(p.rules)
+	for i := 0; same && i < len(rs); i++ {
+		same = rs[i].Rule.ID == p.rules[i].Rule.ID && rs[i].Version() == p.versions[i]
+	}
+	if same && p.pending == nil {
+		p.log.Info("rule reload: the rules are unchanged", "rules", p.ruleIDs())
+		return false, nil
+	}
+	r := &reloaded{rules: rs, det: det}
+	if p.restart == nil { // not running: nothing to drain
+		p.apply(r)
+		return true, nil
+	}
+	p.pending = r
+	p.log.Info("rule reload: draining to switch rules", "from", p.ruleIDs(), "to", ids(rs))
+	p.restart()
+	return true, nil
 }
 
 // Run consumes until ctx is cancelled, then drains: flushes the windows,
@@ -104,7 +202,36 @@ func (p *Pipeline) setRules(rs []*rules.Compiled) {
 // the drain ran out of time (nothing is lost: uncommitted records are read
 // again on restart), and otherwise the fatal error that stopped it (a
 // *kafkaio.FatalError for broker refusals, whose message says what to fix).
-func (p *Pipeline) Run(ctx context.Context) (err error) {
+func (p *Pipeline) Run(ctx context.Context) error {
+	for {
+		ictx, cancel := context.WithCancel(ctx)
+		p.rulesMu.Lock()
+		p.restart = cancel
+		p.rulesMu.Unlock()
+		err := p.runOnce(ictx)
+		cancel()
+		p.rulesMu.Lock()
+		next := p.pending
+		p.pending, p.restart = nil, nil
+		if next != nil && ctx.Err() == nil && (err == nil || errors.Is(err, ErrDrainIncomplete)) {
+			p.apply(next)
+		} else {
+			next = nil
+		}
+		p.rulesMu.Unlock()
+		if next == nil {
+			return err
+		}
+		if err != nil {
+			p.log.Warn("the drain before the rule reload was incomplete; what was not acknowledged is read again", "err", err)
+		}
+		p.log.Info("rules reloaded; rejoining the consumer group", "rules", p.ruleIDs())
+	}
+}
+
+// runOnce is Run with one rule set: it returns after its drain when ctx
+// is cancelled, by the caller or by Reload.
+func (p *Pipeline) runOnce(ctx context.Context) (err error) {
 	// hard ends the drain ShutdownTimeout after ctx is cancelled.
 	hard, cancelHard := context.WithCancelCause(context.Background())
 	defer cancelHard(nil)
@@ -615,10 +742,12 @@ func (p *Pipeline) ruleVersion(id string) string {
 }
 
 // ruleIDs lists the rules' ids, for a log line.
-func (p *Pipeline) ruleIDs() []string {
-	ids := make([]string, len(p.rules))
-	for i, r := range p.rules {
-		ids[i] = r.Rule.ID
+func (p *Pipeline) ruleIDs() []string { return ids(p.rules) }
+
+func ids(rs []*rules.Compiled) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Rule.ID
 	}
-	return ids
+	return out
 }

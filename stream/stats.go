@@ -25,10 +25,14 @@ type Stats struct {
 	Alerts     int64 // alerts emitted with revision 1
 	Revisions  int64 // alerts emitted with revision > 1
 	LateAlerts int64 // alerts emitted with late=true
-	// AlertsByRule counts alerts emitted with revision 1, by rule id.
-	AlertsByRule    map[string]int64
-	AlertsPublished int64 // alerts acknowledged by the brokers
-	RestoredAlerts  int64 // published alerts read back and restored into windows
+	// AlertsByRule counts alerts emitted with revision 1, by rule id (of
+	// every rule run since New).
+	AlertsByRule map[string]int64
+	// RuleReloads counts rule sets switched to by Reload;
+	// RuleReloadFailures the reloads refused (the running rules stayed).
+	RuleReloads, RuleReloadFailures int64
+	AlertsPublished                 int64 // alerts acknowledged by the brokers
+	RestoredAlerts                  int64 // published alerts read back and restored into windows
 
 	DeadLetters map[detector.Reason]int64 // records sent to the DLQ, by reason
 	// NearMisses counts records that are the rule's event but miss its
@@ -83,11 +87,13 @@ type counters struct {
 	truncatedValues, truncatedAlerts, omitted        atomic.Int64
 	memoryEvicted, forced, evictedHosts              atomic.Int64
 	healed, zombies, foreignRule                     atomic.Int64
-	// byRule counts alerts emitted per rule, in the pipeline's rule order.
-	byRule      []atomic.Int64
-	deadLetters [8]atomic.Int64 // by index in detector.Reasons()
-	nearMisses  [4]atomic.Int64 // by index in detector.NearMisses()
-	rebalances  atomic.Int64
+	// byRule counts alerts emitted per rule, in the pipeline's rule order
+	// (entries of Pipeline.ruleAlerts).
+	byRule                  []*atomic.Int64
+	reloads, reloadFailures atomic.Int64
+	deadLetters             [8]atomic.Int64 // by index in detector.Reasons()
+	nearMisses              [4]atomic.Int64 // by index in detector.NearMisses()
+	rebalances              atomic.Int64
 }
 
 func nearIndex(n detector.NearMiss) int {
@@ -194,16 +200,20 @@ func (p *Pipeline) Stats() Stats {
 		EvictedHosts:       p.c.evictedHosts.Load(),
 		HealedAlerts:       p.c.healed.Load(),
 		ForeignRuleMatches: p.c.foreignRule.Load(),
-		AlertsByRule:       make(map[string]int64, len(p.rules)),
+		AlertsByRule:       map[string]int64{},
+		RuleReloads:        p.c.reloads.Load(),
+		RuleReloadFailures: p.c.reloadFailures.Load(),
 		ZombieGenerations:  p.c.zombies.Load(),
 		RestoredAlerts:     p.c.restored.Load(),
 		Rebalances:         p.c.rebalances.Load(),
 		DeadLetters:        map[detector.Reason]int64{},
 		NearMisses:         map[detector.NearMiss]int64{},
 	}
-	for i, r := range p.rules {
-		st.AlertsByRule[r.Rule.ID] = p.c.byRule[i].Load()
+	p.rulesMu.Lock()
+	for id, n := range p.ruleAlerts {
+		st.AlertsByRule[id] = n.Load()
 	}
+	p.rulesMu.Unlock()
 	for i, r := range detector.Reasons() {
 		if n := p.c.deadLetters[i].Load(); n > 0 {
 			st.DeadLetters[r] = n
