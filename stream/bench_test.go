@@ -12,13 +12,16 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/kafkaio"
+	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
 
@@ -78,7 +81,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			func() { rr = float64(n) / bareReader(b, c, topic, n).Seconds() },
 			func() { rb = float64(n) / bareBatch(b, c, topic, parts, n).Seconds() },
 			func() {
-				d, s := pipeline(b, c, topic, dlq, n)
+				d, s := pipeline(b, c, topic, dlq, n, nil)
 				rp, detail = float64(n)/d.Seconds(), s
 			},
 		}
@@ -98,6 +101,50 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.ReportMetric(median(vsBatch), "%_of_batch")
 	b.Logf("medians over %d rounds: reader %.0f rec/s, batch %.0f rec/s, msiguard %.0f rec/s; median of per-round ratios: %.0f%% of reader, %.0f%% of batch",
 		rounds, mr, mb, mp, median(vsReader), median(vsBatch))
+}
+
+// BenchmarkRules runs the pipeline over the same topic with the seed rule
+// alone and with ten rules (the seed, the seven of ruletest.Catalog and two
+// tunings of the seed), and reports records per CPU second of the process
+// (getrusage: user + system, the in-process broker included, the same work
+// for both) and the ratio. Rounds alternate the order.
+func BenchmarkRules(b *testing.B) {
+	n := envInt("MSIGUARD_BENCH_RECORDS", 200_000)
+	rounds := envInt("MSIGUARD_BENCH_ROUNDS", 3)
+	c := kafkatest.Start(b)
+	topic, dlq := kafkatest.UniqueName(b, "bench"), kafkatest.UniqueName(b, "dlq")
+	c.CreateTopic(b, topic, 4)
+	c.CreateTopic(b, dlq, 1)
+	fillTopic(b, c, topic, n)
+	ten := append(ruletest.Catalog(b),
+		ruletest.Variant(b, "tuned.rundll32", `wininit)\.exe`, `wininit|rundll32)\.exe`),
+		ruletest.Variant(b, "tuned.regsvr32", ruletest.SeedTerm, "TERM(regsvr32)"))
+	if len(ten) != 10 {
+		b.Fatalf("%d rules, want 10", len(ten))
+	}
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var one, many, ratio []float64
+	for r := range rounds {
+		var r1, r10 float64
+		runs := []func(){
+			func() { c0 := cpu(); pipeline(b, c, topic, dlq, n, nil); r1 = float64(n) / (cpu() - c0).Seconds() },
+			func() { c0 := cpu(); pipeline(b, c, topic, dlq, n, ten); r10 = float64(n) / (cpu() - c0).Seconds() },
+		}
+		for i := range runs {
+			runs[(i+r)%len(runs)]()
+		}
+		one, many, ratio = append(one, r1), append(many, r10), append(ratio, r1/r10)
+		b.Logf("round %d: 1 rule %.0f rec/CPU-s, 10 rules %.0f rec/CPU-s (1 rule / 10 rules = %.2f)", r+1, r1, r10, r1/r10)
+	}
+	b.ReportMetric(median(one), "1rule_rec/cpu-s")
+	b.ReportMetric(median(many), "10rules_rec/cpu-s")
+	b.ReportMetric(median(ratio), "cost_ratio")
 }
 
 func envInt(name string, def int) int {
@@ -198,10 +245,11 @@ func bareBatch(b *testing.B, c *kafkatest.Cluster, topic string, parts, n int) t
 // alerts (and so matches) topics; once both stages have consumed
 // everything it drains it, and returns the time from its first record
 // read to its last alert acknowledged, and where the time went.
-func pipeline(b *testing.B, c *kafkatest.Cluster, topic, dlq string, n int) (time.Duration, string) {
+func pipeline(b *testing.B, c *kafkatest.Cluster, topic, dlq string, n int, rs []*rules.Compiled) (time.Duration, string) {
 	alerts := kafkatest.UniqueName(b, "alerts")
 	c.CreateTopic(b, alerts, 1)
 	p, err := New(Config{
+		Rules:   rs,
 		Cluster: kafkaio.Cluster{Brokers: c.Addrs()},
 		Topic:   topic, Group: kafkatest.UniqueName(b, "msiguard"),
 		AlertsTopic: alerts, DLQTopic: dlq,
