@@ -42,6 +42,6 @@
 // share one scan of each record for their prefilter tokens (package
 // tokenscan); only the rules whose tokens are present need evaluating.
 //
-// FIELDS.md lists the fields a rule can name; DOCS-DRAFT.md has the user
-// and design documentation drafts.
+// FIELDS.md lists the fields a rule can name; README.md ("Writing and
+// tuning rules") is the user's guide, DESIGN.md ("Rules") the design.
 package rules

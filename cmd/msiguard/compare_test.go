@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,31 +11,15 @@ import (
 	"github.com/msiguard/msiguard/window"
 )
 
-// tunedSeedYAML is the seed rule tuned so that a generated stream shows
-// every kind of change: explorer.exe added to the parents (the generator's
-// decoys), the WS-FIN hosts excluded, and cmd.exe as a parent path excluded.
-const tunedSeedYAML = `id: '24143.44553'
-title: Suspicious Parent Process for msiexec.exe
-logic_format: Splunk
-logic: '` + "`get_endpoint_data` `get_endpoint_data_sysmon`" + ` (TERM(EventCode=1) OR "<EventID>1<")
-  TERM(msiexec) OR "msiexec.exe" | regex parent_process_name="(?i)(spoolsv|powershell|pwsh|cmd|svchost|winlogon|taskhost|wininit|explorer)\.exe"
-  | search NOT host=WS-FIN-* NOT parent_process_path="C:\\Windows\\System32\\cmd.exe"
-  | table _time, host, user process, process_*, parent_process_name, parent_process_*
-  | bin span=1s | stats values(*) as * by _time, host '
-technique_id:
-- T1218.007
-`
-
 // TestBacktestCompareCLI runs `backtest --compare` over a generated file
 // and checks its JSON lines against two plain backtests of the same file
-// (the seed rule, then --rule tuned.yml) compared by backtest.Compare, its
+// (the seed rule, then --rule tuned-generated.yml) compared by backtest.Compare, its
 // text against the totals, and its refusals.
 func TestBacktestCompareCLI(t *testing.T) {
 	dir := t.TempDir()
-	in, tuned := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "tuned.yml")
-	if err := os.WriteFile(tuned, []byte(tunedSeedYAML), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	in := filepath.Join(dir, "in.jsonl")
+	// explorer.exe added to the parents, WS-FIN-* and parent cmd.exe excluded.
+	tuned := "../../rules/testdata/tuned-generated.yml"
 	if r := runCLI(t, time.Minute, nil, nil, "gen", "--out", in, "--count", "30000", "--seed", "8", "--attack-rate", "0.01", "--decoy-rate", "0.02", "--quiet"); r.code != 0 {
 		t.Fatalf("gen: exit %d\n%s", r.code, r.stderr)
 	}

@@ -11,8 +11,8 @@
 // is one table lookup per byte plus one probe per run, whatever the number
 // of rules. With at most five distinct tokens, each is searched on its own
 // with the detector's memchr-driven matcher instead, which is faster there.
-// DESIGN notes in rules/DOCS-DRAFT.md give the measurements that
-// chose this over an Aho-Corasick automaton.
+// DESIGN.md ("The multi-rule pass") gives the measurements that chose
+// this over an Aho-Corasick automaton.
 //
 // A Scanner is immutable and safe for concurrent use; a Hits is one
 // goroutine's result buffer.
@@ -47,7 +47,7 @@ type Scanner struct {
 
 	// pats, for at most maxPatterns tokens: each token found by its own
 	// memchr-driven segment.Pattern, which is faster than one pass over
-	// every run up to about five tokens (BenchmarkScan, DOCS-DRAFT.md).
+	// every run up to about five tokens (BenchmarkScan, DESIGN.md).
 	pats []segment.Pattern
 
 	rules    [][][]int32 // per rule: clauses of token ids
