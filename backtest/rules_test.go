@@ -133,25 +133,13 @@ func realInputs(t *testing.T) [][2]string {
 					if err != nil {
 						t.Fatal(err)
 					}
-					b, err := io.ReadAll(r)
+					content = appendLines(content, readAllOf(t, r))
 					r.Close()
-					if err != nil {
-						t.Fatal(err)
-					}
-					content = appendLines(content, b)
 				}
 			}
 			zr.Close()
 		case strings.HasSuffix(name, ".tar.gz"):
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr := tar.NewReader(zr)
+			tr := tar.NewReader(gunzip(t, p))
 			for {
 				h, err := tr.Next()
 				if err == io.EOF {
@@ -161,27 +149,11 @@ func realInputs(t *testing.T) [][2]string {
 					t.Fatal(err)
 				}
 				if h.Typeflag == tar.TypeReg && strings.HasSuffix(h.Name, ".json") && !strings.HasPrefix(filepath.Base(h.Name), "._") {
-					b, err := io.ReadAll(tr)
-					if err != nil {
-						t.Fatal(err)
-					}
-					content = appendLines(content, b)
+					content = appendLines(content, readAllOf(t, tr))
 				}
 			}
-			f.Close()
 		case strings.HasSuffix(name, ".jsonl.gz"):
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if content, err = io.ReadAll(zr); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			content = readAllOf(t, gunzip(t, p))
 		case strings.HasSuffix(name, ".jsonl"):
 			content = readFile(t, p)
 		default:
@@ -205,4 +177,28 @@ func appendLines(dst, b []byte) []byte {
 		dst = append(dst, '\n')
 	}
 	return dst
+}
+
+// gunzip opens the gzip file p for reading; it is closed with the test.
+func gunzip(t *testing.T, p string) io.Reader {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zr
+}
+
+func readAllOf(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
