@@ -1,7 +1,6 @@
 package backtest
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,23 +22,15 @@ func TestCompareTunedSeed(t *testing.T) {
 	tuned := ruletest.Variant(t, "",
 		`wininit)\.exe`, `wininit|explorer)\.exe`,
 		`| table`, `| search NOT host=WS-FIN-* NOT parent_process_path="C:\\Windows\\System32\\cmd.exe" | table`)
-	g, err := sysmongen.New(sysmongen.Config{Seed: 21, Hosts: 60, AttackRate: 0.01, DecoyRate: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var in bytes.Buffer
-	for range 30_000 {
-		in.Write(g.Next(nil))
-		in.WriteByte('\n')
-	}
+	in := generatedLines(t, sysmongen.Config{Seed: 21, Hosts: 60, AttackRate: 0.01, DecoyRate: 0.02}, 30_000)
 	long := window.Config{Retain: 1 << 62, RetainBuckets: 1 << 20}
-	oldRun := runFiles(t, Config{Detector: mustDetector(t, seed), Window: long}, [2]string{"gen", in.String()})
-	newRun := runFiles(t, Config{Detector: mustDetector(t, tuned), Window: long}, [2]string{"gen", in.String()})
+	oldRun := runFiles(t, Config{Detector: mustDetector(t, seed), Window: long}, [2]string{"gen", in})
+	newRun := runFiles(t, Config{Detector: mustDetector(t, tuned), Window: long}, [2]string{"gen", in})
 	c := Compare(oldRun.alerts(t), newRun.alerts(t))
 
 	// The independent answer.
-	wantOld, _, _ := batchAnswer(t, mustDetector(t, seed), in.Bytes())
-	wantNew, _, _ := batchAnswer(t, mustDetector(t, tuned), in.Bytes())
+	wantOld, _, _ := batchAnswer(t, mustDetector(t, seed), []byte(in))
+	wantNew, _, _ := batchAnswer(t, mustDetector(t, tuned), []byte(in))
 	type change struct {
 		kind   string
 		counts [2]int

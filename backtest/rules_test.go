@@ -30,16 +30,8 @@ import (
 func TestManyRulesOnePass(t *testing.T) {
 	cs := ruletest.Catalog(t)
 	inputs := realInputs(t)
-	g, err := sysmongen.New(sysmongen.Config{Seed: 11, Hosts: 40, AttackRate: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gen bytes.Buffer
-	for range 20_000 {
-		gen.Write(g.Next(nil))
-		gen.WriteByte('\n')
-	}
-	inputs = append(inputs, [2]string{"generated", gen.String()})
+	gen := generatedLines(t, sysmongen.Config{Seed: 11, Hosts: 40, AttackRate: 0.01}, 20_000)
+	inputs = append(inputs, [2]string{"generated", gen})
 
 	alerted := map[string]int{}
 	for _, in := range inputs {
@@ -201,4 +193,19 @@ func readAllOf(t *testing.T, r io.Reader) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// generatedLines returns n records of a sysmongen stream, one per line.
+func generatedLines(t *testing.T, cfg sysmongen.Config, n int) string {
+	t.Helper()
+	g, err := sysmongen.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for range n {
+		b.Write(g.Next(nil))
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -12,6 +12,21 @@ import (
 	"github.com/msiguard/msiguard/rules/tokenscan"
 )
 
+// catalogAndSeed loads testdata/catalog and compiles its rules followed by
+// the seed rule.
+func catalogAndSeed(t *testing.T) ([]*rules.Rule, []*rules.Compiled) {
+	t.Helper()
+	all, err := rules.LoadDir("testdata/catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := rules.CompileAll(append(all, rules.Default()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all, compiled
+}
+
 // sysmonJSON renders a flat (NXLog-style) Sysmon record.
 func sysmonJSON(eid int, host string, data map[string]string) []byte {
 	m := map[string]any{"EventID": eid, "Computer": host, "Channel": "Microsoft-Windows-Sysmon/Operational",
@@ -37,14 +52,7 @@ func TestCatalogRules(t *testing.T) {
 	if len(files) != len(cases) {
 		t.Errorf("%d catalog files, %d with cases", len(files), len(cases))
 	}
-	all, err := rules.LoadDir("testdata/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := rules.CompileAll(append(all, rules.Default()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all, compiled := catalogAndSeed(t)
 	for _, c := range compiled[:len(all)] {
 		name := c.Rule.File[strings.LastIndexByte(c.Rule.File, '/')+1:]
 		t.Run(name, func(t *testing.T) {
@@ -111,14 +119,7 @@ func TestTunedSeed(t *testing.T) {
 // hand-made records, and checks that the prefilter is a necessary
 // condition: a rule that selects a record always has its tokens found.
 func TestRulesTogether(t *testing.T) {
-	all, err := rules.LoadDir("testdata/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := rules.CompileAll(append(all, rules.Default()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, compiled := catalogAndSeed(t)
 	var pfs []spl.Prefilter
 	for _, c := range compiled {
 		pfs = append(pfs, c.Program.Prefilter())

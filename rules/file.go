@@ -246,23 +246,13 @@ func LoadDir(dir string) ([]*Rule, error) {
 		}
 	}
 	sort.Strings(names)
-	var rules []*Rule
-	var errs []error
-	for _, n := range names {
-		r, err := LoadFile(filepath.Join(dir, n))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		rules = append(rules, r)
+	for i, n := range names {
+		names[i] = filepath.Join(dir, n)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(rules) == 0 {
+	if len(names) == 0 {
 		return nil, &FileError{File: dir, Msg: "no rule files (*.yml, *.yaml)"}
 	}
-	return Unique(rules)
+	return LoadPaths(names)
 }
 
 // LoadPaths reads each path, a rule file or a directory of them (LoadDir),

@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/internal/sysmontest"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
@@ -96,7 +97,7 @@ func TestAdversarialInput(t *testing.T) {
 	m := e.start(e.config())
 	placed := e.placed()
 	want := e.expected(placed)
-	bigID := window.AlertID(seedRule(t).Rule.ID, "BIG-HOST", at.Unix())
+	bigID := window.AlertID(ruletest.Seed(t).Rule.ID, "BIG-HOST", at.Unix())
 	bigWant := want[bigID]
 	if bigWant == nil || bigWant.EventCount != 60 {
 		t.Fatalf("the plain grouping has no 60-event bucket for BIG-HOST: %+v", bigWant)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
@@ -16,7 +17,7 @@ import (
 // matches partition's window, that unset means the window's default, and
 // that a negative cap is refused with the flag's name.
 func TestWindowConfigRetainBuckets(t *testing.T) {
-	rule := seedRule(t)
+	rule := ruletest.Seed(t)
 	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"127.0.0.1:9092"}}, Topic: "sysmon", Group: "msiguard",
 		AlertsTopic: "msiguard.alerts", DLQTopic: "msiguard.dlq"}
 

@@ -12,7 +12,6 @@ import (
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
-	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
 )
@@ -263,14 +262,4 @@ func (e *env) waitCommitted(timeout time.Duration) {
 		}
 		return nil
 	})
-}
-
-// seedRule compiles the embedded seed rule.
-func seedRule(t testing.TB) *rules.Compiled {
-	t.Helper()
-	c, err := rules.Compile(rules.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/window"
 )
@@ -25,7 +26,7 @@ func BenchmarkRestore100k(b *testing.B) {
 	c.CreateTopic(b, alerts, 4)
 	w := &kafka.Writer{Addr: kafka.TCP(c.Addrs()...), Topic: alerts, Balancer: &kafka.Hash{},
 		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: c.Transport(b)}
-	rule := seedRule(b)
+	rule := ruletest.Seed(b)
 	var msgs []kafka.Message
 	bytes := 0
 	for i := range 100_000 {
