@@ -20,7 +20,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/internal/sysmontest"
+	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
 
@@ -94,9 +94,9 @@ func TestZombieSIGSTOP(t *testing.T) {
 		for h := range 20 {
 			for k := range 3 {
 				n := half*3 + k
-				msgs = append(msgs, kafka.Message{Value: []byte(sysmontest.Event{
+				msgs = append(msgs, kafka.Message{Value: []byte(sysmongen.Event{
 					EventID: 1, Computer: fmt.Sprintf("WKS-%02d", h),
-					UtcTime: at.Add(time.Duration(n) * 50 * time.Millisecond).UTC().Format(sysmontest.UtcTimeLayout),
+					UtcTime: at.Add(time.Duration(n) * 50 * time.Millisecond).UTC().Format(sysmongen.UtcTimeLayout),
 					Data: map[string]any{
 						"Image": `C:\Windows\System32\msiexec.exe`, "CommandLine": fmt.Sprintf("msiexec /i %d.msi", n),
 						"ParentImage": `C:\Windows\System32\cmd.exe`, "ProcessId": strconv.Itoa(1000 + n), "User": `CORP\eve`,
