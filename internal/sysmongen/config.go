@@ -1,6 +1,7 @@
 package sysmongen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -97,12 +98,8 @@ type Config struct {
 // withDefaults returns c with its defaults applied and Disabled rates
 // turned into 0.
 func (c Config) withDefaults() Config {
-	if c.Hosts == 0 {
-		c.Hosts = DefaultHosts
-	}
-	if c.Domain == "" {
-		c.Domain = DefaultDomain
-	}
+	c.Hosts = cmp.Or(c.Hosts, DefaultHosts)
+	c.Domain = cmp.Or(c.Domain, DefaultDomain)
 	rate := func(v *float64, def float64) {
 		switch {
 		case *v == 0:
@@ -125,12 +122,8 @@ func (c Config) withDefaults() Config {
 	if c.Start.IsZero() {
 		c.Start = DefaultStart
 	}
-	if c.EventsPerSecond == 0 {
-		c.EventsPerSecond = DefaultEventsPerSecond
-	}
-	if c.Late == 0 {
-		c.Late = DefaultLate
-	}
+	c.EventsPerSecond = cmp.Or(c.EventsPerSecond, DefaultEventsPerSecond)
+	c.Late = cmp.Or(c.Late, DefaultLate)
 	return c
 }
 

@@ -189,17 +189,24 @@ func (g *Generator) procGUID(h *host, startSec int64, counter uint16) string {
 }
 
 func appendGUID(dst []byte, prefix, startSec uint32, counter uint16, tail string) []byte {
-	dst = append(dst, '{')
-	dst = appendHexFixed(dst, uint64(prefix), 8)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(startSec&0xffff), 4)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(startSec>>16), 4)
-	dst = append(dst, '-')
+	dst = appendGUIDHead(dst, prefix, startSec)
 	dst = appendHexFixed(dst, uint64(counter&0xff)<<8|uint64(counter>>8), 4)
 	dst = append(dst, '-')
 	dst = append(dst, tail...)
 	return append(dst, '}')
+}
+
+// appendGUIDHead appends what Sysmon's process and logon GUIDs start
+// with: "{", the host's prefix, and a time in seconds, low then high 16
+// bits, each group followed by "-".
+func appendGUIDHead(dst []byte, prefix, sec uint32) []byte {
+	dst = append(dst, '{')
+	dst = appendHexFixed(dst, uint64(prefix), 8)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, uint64(sec&0xffff), 4)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, uint64(sec>>16), 4)
+	return append(dst, '-')
 }
 
 // newProc makes up a process just started on h: its GUID and PID.

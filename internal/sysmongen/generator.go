@@ -294,13 +294,7 @@ func itoa(n int) string { return string(appendUint(nil, uint64(n))) }
 // appendLogonGUID formats Sysmon's LogonGuid: prefix, logon time, and the
 // logon id's little-endian bytes.
 func appendLogonGUID(dst []byte, prefix, logonSec uint32, id uint64) []byte {
-	dst = append(dst, '{')
-	dst = appendHexFixed(dst, uint64(prefix), 8)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(logonSec&0xffff), 4)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(logonSec>>16), 4)
-	dst = append(dst, '-')
+	dst = appendGUIDHead(dst, prefix, logonSec)
 	dst = appendHexFixed(dst, id&0xff, 2)
 	dst = appendHexFixed(dst, id>>8&0xff, 2)
 	dst = append(dst, '-')

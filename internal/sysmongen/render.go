@@ -172,7 +172,9 @@ func (g *Generator) appendEscapedFields(dst []byte, e *event) []byte {
 	return dst
 }
 
-// appendEscapedMessage is appendMessage from g.esc.
+// appendEscapedMessage appends the rendered message as a JSON string: the
+// event's title, then "Name: value" per field (from g.esc), separated by
+// nl (already JSON-escaped: `\n` or `\r\n`).
 func (g *Generator) appendEscapedMessage(dst []byte, e *event, nl string, asciiOnly bool) []byte {
 	if e.message != "" {
 		return appendJSONString(dst, e.message, asciiOnly)
@@ -187,28 +189,6 @@ func (g *Generator) appendEscapedMessage(dst []byte, e *event, nl string, asciiO
 		dst = append(dst, e.fields[i].name...)
 		dst = append(dst, ':', ' ')
 		dst = append(dst, g.escaped(i)...)
-	}
-	return append(dst, '"')
-}
-
-// appendMessage appends the rendered message as a JSON string: the
-// event's title, then "Name: value" per field, separated by nl (already
-// JSON-escaped: `\n` or `\r\n`).
-func appendMessage(dst []byte, e *event, nl string, asciiOnly bool) []byte {
-	if e.message != "" {
-		return appendJSONString(dst, e.message, asciiOnly)
-	}
-	dst = append(dst, '"')
-	dst = appendJSONInner(dst, e.info.title, asciiOnly)
-	if e.info.ch.sysmon {
-		dst = append(dst, ':')
-	}
-	for i := range e.fields {
-		f := &e.fields[i]
-		dst = append(dst, nl...)
-		dst = append(dst, f.name...)
-		dst = append(dst, ':', ' ')
-		dst = appendJSONInner(dst, f.val, asciiOnly)
 	}
 	return append(dst, '"')
 }
@@ -317,6 +297,7 @@ type ecsProcess struct {
 // place for left in winlog.event_data.
 func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	h := e.h
+	g.escapeFields(e, false)
 	var p ecsProcess
 	rest := g.rest[:0]
 	for _, f := range e.fields {
@@ -455,7 +436,7 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	dst = append(dst, `,"host":{"name":`...)
 	dst = appendJSONString(dst, h.collector, false)
 	dst = append(dst, `},"message":`...)
-	dst = appendMessage(dst, e, `\n`, false)
+	dst = g.appendEscapedMessage(dst, e, `\n`, false)
 	dst = append(dst, `,"ecs":{"version":"8.11.0"},"data_stream":{"namespace":"default","type":"logs","dataset":"windows.sysmon_operational"}}`...)
 	return dst
 }
