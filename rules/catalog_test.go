@@ -29,14 +29,10 @@ type catalogCase struct {
 	want bool
 }
 
-// TestCatalogRules compiles each rule of testdata/catalog/ and runs it on
-// hand-made records it must select and reject.
-func TestCatalogRules(t *testing.T) {
-	cases := catalogCases
-	files, _ := os.ReadDir("testdata/catalog")
-	if len(files) != len(cases) {
-		t.Errorf("%d catalog files, %d with cases", len(files), len(cases))
-	}
+// compiledCatalog compiles the rules of testdata/catalog/, then the seed
+// rule, last.
+func compiledCatalog(t *testing.T) []*rules.Compiled {
+	t.Helper()
 	all, err := rules.LoadDir("testdata/catalog")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +41,19 @@ func TestCatalogRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range compiled[:len(all)] {
+	return compiled
+}
+
+// TestCatalogRules compiles each rule of testdata/catalog/ and runs it on
+// hand-made records it must select and reject.
+func TestCatalogRules(t *testing.T) {
+	cases := catalogCases
+	files, _ := os.ReadDir("testdata/catalog")
+	if len(files) != len(cases) {
+		t.Errorf("%d catalog files, %d with cases", len(files), len(cases))
+	}
+	compiled := compiledCatalog(t)
+	for _, c := range compiled[:len(compiled)-1] {
 		name := c.Rule.File[strings.LastIndexByte(c.Rule.File, '/')+1:]
 		t.Run(name, func(t *testing.T) {
 			tcs, ok := cases[name]
@@ -111,14 +119,7 @@ func TestTunedSeed(t *testing.T) {
 // hand-made records, and checks that the prefilter is a necessary
 // condition: a rule that selects a record always has its tokens found.
 func TestRulesTogether(t *testing.T) {
-	all, err := rules.LoadDir("testdata/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := rules.CompileAll(append(all, rules.Default()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	compiled := compiledCatalog(t)
 	var pfs []spl.Prefilter
 	for _, c := range compiled {
 		pfs = append(pfs, c.Program.Prefilter())
