@@ -44,4 +44,8 @@
 //
 // FIELDS.md lists the fields a rule can name; DOCS-DRAFT.md has the user
 // and design documentation drafts.
+//
+// rules and its packages spl, cim, segment and tokenscan import no Kafka
+// client: the detector builds on them, and the detector is pure. rules
+// may import its own packages and window.
 package rules

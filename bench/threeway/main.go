@@ -19,7 +19,8 @@
 // sorted values.
 //
 // This is a benchmark harness, not part of the product: it imports kafka-go
-// directly (the product keeps kafka-go inside stream/ and sink/).
+// directly and no msiguard package (the product keeps kafka-go inside
+// kafkaio, sink and stream).
 //
 // Usage (bench/threeway.sh builds everything and runs it):
 //

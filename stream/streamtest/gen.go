@@ -8,6 +8,9 @@
 // its dead letters turned on; each record carries its kind. The alerts
 // expected are computed from the records by the detector (Expect), not
 // from what the generator meant.
+//
+// It imports detector, rules, window, kafkaio, internal/sysmongen and
+// kafka-go; only tests import it.
 package streamtest
 
 import (
