@@ -1,6 +1,7 @@
 package kafkaio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,18 +113,10 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 	if cfg.FetchBytes < 0 || cfg.Prefetch < 0 || cfg.MaxWait < 0 || cfg.Retries < 0 {
 		return nil, fmt.Errorf("%w: FetchBytes, Prefetch, MaxWait and Retries must not be negative", ErrConfig)
 	}
-	if cfg.FetchBytes == 0 {
-		cfg.FetchBytes = DefaultRangeFetchBytes
-	}
-	if cfg.Prefetch == 0 {
-		cfg.Prefetch = DefaultRangePrefetch
-	}
-	if cfg.MaxWait == 0 {
-		cfg.MaxWait = DefaultRangeMaxWait
-	}
-	if cfg.Retries == 0 {
-		cfg.Retries = DefaultRangeRetries
-	}
+	cfg.FetchBytes = cmp.Or(cfg.FetchBytes, DefaultRangeFetchBytes)
+	cfg.Prefetch = cmp.Or(cfg.Prefetch, DefaultRangePrefetch)
+	cfg.MaxWait = cmp.Or(cfg.MaxWait, DefaultRangeMaxWait)
+	cfg.Retries = cmp.Or(cfg.Retries, DefaultRangeRetries)
 	dialer, err := cfg.Cluster.Dialer()
 	if err != nil {
 		return nil, err

@@ -44,4 +44,8 @@
 //
 // FIELDS.md lists the fields a rule can name; README.md ("Writing and
 // tuning rules") is the user's guide, DESIGN.md ("Rules") the design.
+//
+// rules and its packages spl, cim, segment and tokenscan import no Kafka
+// client: the detector builds on them, and the detector is pure. rules
+// may import its own packages and window.
 package rules

@@ -12,11 +12,11 @@
 // acknowledged, which is what makes an offset safe to commit.
 //
 // Errors no retry can fix (bad credentials, missing ACLs, untrusted
-// certificates, oversized records) stop the producer with a [*kafkaio.FatalError]
-// whose message says what to change; [Classify] recognizes them for the
-// consumer side too.
+// certificates, oversized records) stop the producer with a
+// [*kafkaio.FatalError] whose message says what to change. [RawWriter]
+// writes records as they are given (msiguard gen and the demo).
 //
-// [Cluster] holds the broker addresses, TLS and SASL settings (PLAIN,
-// SCRAM-SHA-256, SCRAM-SHA-512) and builds kafka-go Dialers and Transports;
-// its String forms never include the password.
+// How to reach the brokers (kafkaio.Cluster) and what their errors mean
+// (kafkaio.Classify) are package kafkaio's. sink imports kafkaio and
+// kafka-go, and no other msiguard package.
 package sink

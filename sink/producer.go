@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -109,23 +110,13 @@ func (c *Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defd := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Queue, DefaultQueue)
-	def(&c.CallMessages, DefaultCallMessages)
-	def(&c.CallBytes, DefaultCallBytes)
-	defd(&c.Linger, DefaultLinger)
-	defd(&c.RetryMin, DefaultRetryMin)
-	defd(&c.RetryMax, DefaultRetryMax)
-	defd(&c.WriteTimeout, DefaultWriteTimeout)
+	c.Queue = cmp.Or(c.Queue, DefaultQueue)
+	c.CallMessages = cmp.Or(c.CallMessages, DefaultCallMessages)
+	c.CallBytes = cmp.Or(c.CallBytes, DefaultCallBytes)
+	c.Linger = cmp.Or(c.Linger, DefaultLinger)
+	c.RetryMin = cmp.Or(c.RetryMin, DefaultRetryMin)
+	c.RetryMax = cmp.Or(c.RetryMax, DefaultRetryMax)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = c.RetryMin
 	}
@@ -705,14 +696,19 @@ func (p *Producer) drain(err error) {
 	for {
 		select {
 		case it := <-p.queue:
-			if it.barrier != nil {
-				it.barrier <- err
-			} else {
-				<-p.slots
-			}
+			p.fail(it, err)
 		default:
 			return
 		}
+	}
+}
+
+// fail fails a queued barrier with err, or frees a queued record's slot.
+func (p *Producer) fail(it item, err error) {
+	if it.barrier != nil {
+		it.barrier <- err
+	} else {
+		<-p.slots
 	}
 }
 
@@ -723,11 +719,7 @@ func (p *Producer) failAll() {
 	for {
 		select {
 		case it := <-p.queue:
-			if it.barrier != nil {
-				it.barrier <- err
-			} else {
-				<-p.slots
-			}
+			p.fail(it, err)
 		case ack := <-p.discardReq:
 			close(ack)
 		case <-p.stop:

@@ -88,35 +88,16 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 	// sixteen stalled records, never the blocked one.
 	next := map[string]int{}
 	var stalled []int
-	conn, err := kafka.DialLeader(ctx, "tcp", c.Addrs()[0], topic, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
-	for part := range 3 {
-		lc, err := kafka.DialLeader(ctx, "tcp", c.Addrs()[0], topic, part)
-		if err != nil {
-			t.Fatal(err)
+	for _, m := range readAll(t, c, topic, 3) {
+		v, _ := strconv.Atoi(string(m.Value))
+		if string(m.Key) == "stalled" {
+			stalled = append(stalled, v)
+			continue
 		}
-		last, _ := lc.ReadLastOffset()
-		lc.Seek(0, kafka.SeekAbsolute)
-		for off := int64(0); off < last; off++ {
-			lc.SetReadDeadline(time.Now().Add(5 * time.Second))
-			m, err := lc.ReadMessage(1 << 20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, _ := strconv.Atoi(string(m.Value))
-			if string(m.Key) == "stalled" {
-				stalled = append(stalled, v)
-				continue
-			}
-			if v != next[string(m.Key)] {
-				t.Errorf("key %s: got revision %d, want %d", m.Key, v, next[string(m.Key)])
-			}
-			next[string(m.Key)] = v + 1
+		if v != next[string(m.Key)] {
+			t.Errorf("key %s: got revision %d, want %d", m.Key, v, next[string(m.Key)])
 		}
-		lc.Close()
+		next[string(m.Key)] = v + 1
 	}
 	for k := range keys {
 		if got := next[fmt.Sprint("k", k)]; got != revs {
@@ -128,8 +109,9 @@ func TestProducerOrderAndBarrier(t *testing.T) {
 	}
 }
 
-// TestProducerFatal: an error no retry fixes stops the producer with a
-// *kafkaio.FatalError and fails pending barriers.
+// TestProducerFatal: an error no retry fixes stops the producer: Failed
+// closes at once, without anyone waiting on a flush; Flush and Err then
+// report a *kafkaio.FatalError that names the topic.
 func TestProducerFatal(t *testing.T) {
 	c := kafkatest.Start(t, kafkatest.WithFaults())
 	topic := kafkatest.UniqueName(t, "out")
@@ -137,9 +119,7 @@ func TestProducerFatal(t *testing.T) {
 	fake := c.Fake()
 	fake.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		fake.KeepControl()
-		pr := req.(*kmsg.ProduceRequest)
-		resp := kafkatest.RefuseProduce(pr, kerr.TopicAuthorizationFailed.Code)
-		return resp, nil, true
+		return kafkatest.RefuseProduce(req.(*kmsg.ProduceRequest), kerr.TopicAuthorizationFailed.Code), nil, true
 	})
 	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
 	if err != nil {
@@ -149,12 +129,19 @@ func TestProducerFatal(t *testing.T) {
 	if err := p.Send(context.Background(), kafka.Message{Value: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
+	select {
+	case <-p.Failed():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Failed not closed 10 s after a fatal error")
+	}
 	err = p.Flush(context.Background())
 	var fe *kafkaio.FatalError
 	if !errors.As(err, &fe) || !errors.As(p.Err(), &fe) {
 		t.Fatalf("Flush = %v, Err = %v; want a *kafkaio.FatalError", err, p.Err())
 	}
-	t.Log(err)
+	if !strings.Contains(p.Err().Error(), topic) {
+		t.Errorf("Err = %v, want it to name topic %s", p.Err(), topic)
+	}
 }
 
 func TestClusterValidateAndMask(t *testing.T) {
@@ -261,34 +248,6 @@ func TestProducerReject(t *testing.T) {
 				t.Errorf("stats %+v, want 6 acknowledged", st)
 			}
 		})
-	}
-}
-
-// A fatal error closes Failed at once, whoever waits on it.
-func TestProducerFailedChannel(t *testing.T) {
-	c := kafkatest.Start(t, kafkatest.WithFaults())
-	topic := kafkatest.UniqueName(t, "out")
-	c.CreateTopic(t, topic, 1)
-	fake := c.Fake()
-	fake.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		fake.KeepControl()
-		return kafkatest.RefuseProduce(req.(*kmsg.ProduceRequest), kerr.TopicAuthorizationFailed.Code), nil, true
-	})
-	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test"}, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(context.Background())
-	if err := p.Send(context.Background(), kafka.Message{Value: []byte("x")}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.Failed():
-	case <-time.After(10 * time.Second):
-		t.Fatal("Failed not closed 10 s after a fatal error")
-	}
-	if err := p.Err(); err == nil || !strings.Contains(err.Error(), topic) {
-		t.Errorf("Err = %v, want it to name topic %s", err, topic)
 	}
 }
 

@@ -20,18 +20,20 @@ import (
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/internal/ruletest"
-	"github.com/msiguard/msiguard/internal/sysmontest"
+	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
 )
 
 // attackRecord renders a Sysmon process creation of msiexec by cmd.exe on
-// host at t with command line cmd, in the flat shape.
+// host at t with command line cmd, in the flat shape, with a short message
+// so that the record holds cmd once.
 func attackRecord(host string, t time.Time, pid int, cmd string) []byte {
-	return []byte(sysmontest.Event{
+	return []byte(sysmongen.Event{
 		EventID:  1,
 		Computer: host,
-		UtcTime:  t.UTC().Format(sysmontest.UtcTimeLayout),
+		UtcTime:  t.UTC().Format(sysmongen.UtcTimeLayout),
+		Message:  "Process Create:",
 		Data: map[string]any{
 			"Image": `C:\Windows\System32\msiexec.exe`, "CommandLine": cmd,
 			"ParentImage": `C:\Windows\System32\cmd.exe`, "ProcessId": strconv.Itoa(pid),

@@ -9,7 +9,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
@@ -135,35 +134,21 @@ func (e *env) produce(recs []streamtest.Record) {
 	for i, r := range recs {
 		msgs[i] = kafka.Message{Value: r.Value}
 	}
-	for len(msgs) > 0 {
-		n := min(len(msgs), 2000)
-		if err := w.WriteMessages(context.Background(), msgs[:n]...); err != nil {
-			e.t.Fatalf("producing input: %v", err)
-		}
-		msgs = msgs[n:]
-	}
+	kafkatest.Produce(e.t, w, msgs)
 }
 
 // placed reads the input topic back with positions.
 func (e *env) placed() []streamtest.Placed {
 	e.t.Helper()
-	msgs, err := streamtest.ReadTopic(context.Background(), e.c.Dialer(), e.c.Addrs()[0], e.topic)
+	out, err := streamtest.ReadPlaced(context.Background(), e.c.Dialer(), e.c.Addrs()[0], e.topic)
 	if err != nil {
 		e.t.Fatalf("reading input back: %v", err)
-	}
-	out := make([]streamtest.Placed, len(msgs))
-	for i, m := range msgs {
-		out[i] = streamtest.Placed{Value: m.Value, Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
 	}
 	return out
 }
 
 func (e *env) expected(recs []streamtest.Placed) map[string]*window.Alert {
-	d, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return streamtest.Expect(d, recs, 0)
+	return streamtest.Expect(streamtest.SeedDetector(e.t), recs, 0)
 }
 
 // waitAlerts polls the alerts topic until it holds exactly the expected

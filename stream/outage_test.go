@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
+	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/sink"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
@@ -122,7 +123,7 @@ func TestMatchesTopicOutageCommitsNothingUnacknowledged(t *testing.T) {
 	e.c.CreateTopic(t, probe, 1)
 
 	g := streamtest.New(streamtest.Options{Seed: 5, Hosts: 10})
-	kinds := map[string]streamtest.Kind{}
+	kinds := map[string]sysmongen.Kind{}
 	produced := int64(0)
 	produce := func(n int) {
 		recs := g.Records(n)
@@ -160,7 +161,7 @@ func TestMatchesTopicOutageCommitsNothingUnacknowledged(t *testing.T) {
 	bound := e.endOffsets(e.topic, e.parts)
 	for _, r := range e.placed() {
 		p := int(r.Partition)
-		if r.Offset >= start[p] && r.Offset < bound[p] && kinds[string(r.Value)] == streamtest.Attack {
+		if r.Offset >= start[p] && r.Offset < bound[p] && kinds[string(r.Value)] == sysmongen.KindAttack {
 			bound[p] = r.Offset
 		}
 	}

@@ -47,10 +47,7 @@ func TestEndToEnd(t *testing.T) {
 // detector rejects, the original bytes with reason and source headers.
 func (e *env) checkDLQ(placed []streamtest.Placed) {
 	e.t.Helper()
-	d, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	d := streamtest.SeedDetector(e.t)
 	want := map[string]string{} // "p/off" -> reason
 	for _, r := range placed {
 		if _, _, err := d.Evaluate(r.Value); err != nil {

@@ -41,13 +41,7 @@ func BenchmarkRestore100k(b *testing.B) {
 		bytes += len(v)
 		msgs = append(msgs, kafka.Message{Key: []byte(a.AlertID), Value: v})
 	}
-	for len(msgs) > 0 {
-		n := min(len(msgs), 5000)
-		if err := w.WriteMessages(context.Background(), msgs[:n]...); err != nil {
-			b.Fatal(err)
-		}
-		msgs = msgs[n:]
-	}
+	kafkatest.Produce(b, w, msgs)
 	w.Close()
 	p, err := New(Config{Cluster: kafkaio.Cluster{Brokers: c.Addrs()}, Topic: "sysmon", Group: "g", AlertsTopic: alerts, DLQTopic: "dlq",
 		Logger: slog.New(slog.DiscardHandler)})

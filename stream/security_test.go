@@ -42,14 +42,8 @@ func TestSASLOverTLS(t *testing.T) {
 				cfg := e.config()
 				cfg.Group += "-wrong"
 				cfg.Cluster.SASL = kafkaio.SASL{Mechanism: mech.ours, Username: user, Password: wrong}
-				p, err := New(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
 				start := time.Now()
-				err = p.Run(ctx)
+				err := runUntilFatal(t, cfg)
 				var fe *kafkaio.FatalError
 				if !errors.As(err, &fe) {
 					t.Fatalf("Run = %v, want a *kafkaio.FatalError", err)
@@ -70,13 +64,7 @@ func TestSASLOverTLS(t *testing.T) {
 				cfg := e.config()
 				cfg.Cluster.TLS = &tls.Config{} // system roots: the test CA is not among them
 				cfg.Cluster.SASL = kafkaio.SASL{Mechanism: mech.ours, Username: user, Password: pass}
-				p, err := New(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				err = p.Run(ctx)
+				err := runUntilFatal(t, cfg)
 				var fe *kafkaio.FatalError
 				if !errors.As(err, &fe) || fe.Kind != kafkaio.KindCertUntrusted {
 					t.Fatalf("Run = %v, want a *kafkaio.FatalError of kind KindCertUntrusted", err)
@@ -101,17 +89,24 @@ func TestMissingTopicIsFatal(t *testing.T) {
 	} {
 		cfg := e.config()
 		tc.set(&cfg)
-		p, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		err = p.Run(ctx)
-		cancel()
+		err := runUntilFatal(t, cfg)
 		var fe *kafkaio.FatalError
 		var field *kafkaio.FieldError
 		if !errors.As(err, &fe) || fe.Kind != kafkaio.KindMissingTopic || !errors.As(err, &field) || field.Field != tc.field || !strings.Contains(err.Error(), "does not exist") {
 			t.Errorf("%s missing: Run = %v, want a *kafkaio.FatalError of kind KindMissingTopic naming %s", tc.field, err, tc.field)
 		}
 	}
+}
+
+// runUntilFatal runs a pipeline of cfg, which a test expects to fail on
+// its own, and returns what Run returned (within a minute).
+func runUntilFatal(t *testing.T, cfg Config) error {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return p.Run(ctx)
 }

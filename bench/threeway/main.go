@@ -19,7 +19,8 @@
 // sorted values.
 //
 // This is a benchmark harness, not part of the product: it imports kafka-go
-// directly (the product keeps kafka-go inside stream/ and sink/).
+// directly and no msiguard package (the product keeps kafka-go inside
+// kafkaio, sink and stream).
 //
 // Usage (bench/threeway.sh builds everything and runs it):
 //
@@ -447,6 +448,21 @@ func poll(ctx context.Context, o opts, p *proc, exitOK bool, step func() (bool, 
 
 // waitPrinted waits for a time the process prints (first or last record),
 // sampling it at the poll that sees it.
+// startPrinting starts a contender that prints the time of its first
+// record and waits for that line; the caller stops the process.
+func startPrinting(ctx context.Context, o opts, name string, cmd *exec.Cmd) (*proc, time.Time, sample, error) {
+	p, err := start(name, cmd)
+	if err != nil {
+		return nil, time.Time{}, sample{}, err
+	}
+	first, at, err := waitPrinted(ctx, o, p, p.first)
+	if err != nil {
+		p.stop()
+		return nil, time.Time{}, sample{}, err
+	}
+	return p, first, at, nil
+}
+
 func waitPrinted(ctx context.Context, o opts, p *proc, ch chan time.Time) (time.Time, sample, error) {
 	var t time.Time
 	var s sample
@@ -477,15 +493,11 @@ func runBare(ctx context.Context, o opts, c *kafka.Client, input string, total i
 	if err != nil {
 		return res, err
 	}
-	p, err := start("bare", exec.Command(self, "bare", "--brokers", o.brokers, "--topic", input, "--group", tag, "--records", strconv.FormatInt(total, 10)))
+	p, first, atFirst, err := startPrinting(ctx, o, "bare", exec.Command(self, "bare", "--brokers", o.brokers, "--topic", input, "--group", tag, "--records", strconv.FormatInt(total, 10)))
 	if err != nil {
 		return res, err
 	}
 	defer p.stop()
-	first, atFirst, err := waitPrinted(ctx, o, p, p.first)
-	if err != nil {
-		return res, err
-	}
 	last, atLast, err := waitPrinted(ctx, o, p, p.last)
 	if err != nil {
 		return res, err
@@ -592,15 +604,11 @@ func runStreams(ctx context.Context, o opts, c *kafka.Client, input string, ends
 	}
 	args := append(strings.Fields(o.javaOpts), "-cp", o.peerCP, "msiguard.bench.StreamsPeer",
 		o.brokers, input, alerts, tag, strconv.Itoa(o.peerThreads), strconv.FormatInt(o.peerGrace.Milliseconds(), 10))
-	p, err := start("streams", exec.Command("java", args...))
+	p, first, atFirst, err := startPrinting(ctx, o, "streams", exec.Command("java", args...))
 	if err != nil {
 		return res, err
 	}
 	defer p.stop()
-	first, atFirst, err := waitPrinted(ctx, o, p, p.first)
-	if err != nil {
-		return res, err
-	}
 	// Suppress emits a window only when stream time passes its end + grace:
 	// once all input is committed, every data record is in the repartition
 	// topic; a late flush record on each of its partitions closes every window.

@@ -16,26 +16,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
-
-// buildBinary compiles msiguard into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go tool not found: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "msiguard")
-	cmd := exec.Command(goBin, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestCrashSIGKILL runs the msiguard binary as a subprocess against a
 // broker while a producer writes a known stream, kills it with SIGKILL at
@@ -49,13 +33,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	c := kafkatest.Start(t)
-	topic := kafkatest.UniqueName(t, "sysmon")
-	alerts := kafkatest.UniqueName(t, "alerts")
-	dlq := kafkatest.UniqueName(t, "dlq")
-	group := kafkatest.UniqueName(t, "group")
-	c.CreateTopic(t, topic, 4)
-	c.CreateTopic(t, alerts, 2)
-	c.CreateTopic(t, dlq, 1)
+	rt := newRunTopics(t, c)
 
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -67,7 +45,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	wg.Go(func() {
 		defer close(produced)
 		w := &kafka.Writer{
-			Addr: kafka.TCP(c.Addrs()...), Topic: topic, Balancer: &kafka.RoundRobin{},
+			Addr: kafka.TCP(c.Addrs()...), Topic: rt.topic, Balancer: &kafka.RoundRobin{},
 			BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: c.Transport(t),
 		}
 		defer w.Close()
@@ -89,33 +67,12 @@ func TestCrashSIGKILL(t *testing.T) {
 	defer wg.Wait()
 
 	logDir := t.TempDir()
+	logName := func(n int) string { return filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)) }
 	start := func(n int) *exec.Cmd {
-		cmd := exec.Command(bin, "run",
-			"--brokers", strings.Join(c.Addrs(), ","), "--topic", topic, "--group", group,
-			"--alerts-topic", alerts, "--dlq-topic", dlq,
-			"--idle-timeout", "1s", "--commit-interval", "200ms",
-			"--session-timeout", "6s", "--heartbeat-interval", "500ms", "--rebalance-timeout", "10s",
-			"--shutdown-timeout", "20s", "--log-level", "debug",
-			"--metrics-addr", "") // no metrics server: a fixed port could be taken by another test or a demo
-		logf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { logf.Close() })
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+		// No metrics server: a fixed port could be taken by another test or a demo.
+		return rt.startRun(t, bin, logName(n), "--idle-timeout", "1s", "--metrics-addr", "")
 	}
-	showLog := func(n int) {
-		b, _ := os.ReadFile(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 40 {
-			lines = lines[len(lines)-40:]
-		}
-		t.Logf("run %d log (tail):\n%s", n, strings.Join(lines, "\n"))
-	}
+	showLog := func(n int) { logTail(t, logName(n), 40) }
 
 	const kills = 4
 	for n := range kills {
@@ -127,9 +84,8 @@ func TestCrashSIGKILL(t *testing.T) {
 		})
 		// Kill at a random moment after it joined the group, so that it
 		// dies with work in flight.
-		logName := filepath.Join(logDir, fmt.Sprintf("run-%d.log", n))
 		kafkatest.WaitFor(t, 60*time.Second, func() error {
-			b, _ := os.ReadFile(logName)
+			b, _ := os.ReadFile(logName(n))
 			if !strings.Contains(string(b), "partitions assigned") {
 				return fmt.Errorf("run %d has not joined the group", n)
 			}
@@ -142,26 +98,18 @@ func TestCrashSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd.Wait()
-		b, _ := os.ReadFile(filepath.Join(logDir, fmt.Sprintf("run-%d.log", n)))
+		b, _ := os.ReadFile(logName(n))
 		t.Logf("run %d killed %v after joining (%d generations joined, %d alerts restored at the last)", n, d,
 			strings.Count(string(b), "partitions assigned"), lastRestored(string(b)))
 	}
 	cmd := start(kills)
 	<-produced
 
-	msgs, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], topic)
+	placed, err := streamtest.ReadPlaced(context.Background(), c.Dialer(), c.Addrs()[0], rt.topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	placed := make([]streamtest.Placed, len(msgs))
-	for i, m := range msgs {
-		placed[i] = streamtest.Placed{Value: m.Value, Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
-	}
-	det, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := streamtest.Expect(det, placed, 0)
+	want := streamtest.Expect(streamtest.SeedDetector(t), placed, 0)
 	t.Logf("%d records, %d expected alerts", len(placed), len(want))
 
 	var problems []string
@@ -169,7 +117,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		pub, err := streamtest.ReadAlerts(context.Background(), c.Dialer(), c.Addrs()[0], alerts)
+		pub, err := streamtest.ReadAlerts(context.Background(), c.Dialer(), c.Addrs()[0], rt.alerts)
 		if err == nil {
 			problems = streamtest.Check(pub, want)
 		} else {
@@ -199,7 +147,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	// Dead letters are at least once: copies after a crash share their
 	// key, the source record's position, so a compacted dead-letter topic
 	// or any consumer can drop them.
-	dead, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], dlq)
+	dead, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], rt.dlq)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-
-	"github.com/segmentio/kafka-go"
-
 	"strings"
 	"testing"
+
+	"github.com/segmentio/kafka-go"
 
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream"

@@ -15,7 +15,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/sink"
@@ -261,11 +260,11 @@ func (f *genFlags) plan(now func() time.Time) (genPlan, error) {
 		return bad("--timestamps %q: use now or event", f.timestamps)
 	}
 
-	var shapes []detector.Shape
+	var shapes []sysmongen.Shape
 	if f.shapes != "all" && f.shapes != "" {
 		for _, name := range strings.Split(f.shapes, ",") {
-			s, err := detector.ParseShape(strings.TrimSpace(name))
-			if err != nil || s == detector.ShapeAuto {
+			s, err := sysmongen.ParseShape(strings.TrimSpace(name))
+			if err != nil {
 				return bad("--shapes: unknown shape %q: use all or a comma-separated list of %s", strings.TrimSpace(name), shapeNames(","))
 			}
 			shapes = append(shapes, s)

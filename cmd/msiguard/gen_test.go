@@ -193,11 +193,19 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-func TestGenToKafka(t *testing.T) {
+// plaintextBroker starts the test broker, skipping t unless it takes
+// plaintext connections without SASL (gen's flags here name neither).
+func plaintextBroker(t *testing.T) *kafkatest.Cluster {
+	t.Helper()
 	c := kafkatest.Start(t)
 	if c.SASL() != nil || c.TLSConfig() != nil {
 		t.Skip("plaintext broker needed")
 	}
+	return c
+}
+
+func TestGenToKafka(t *testing.T) {
+	c := plaintextBroker(t)
 	topic := kafkatest.UniqueName(t, "gen")
 	_, stderr, err := genRun(t, "--brokers", strings.Join(c.Addrs(), ","), "--topic", topic, "--partitions", "3",
 		"--count", "5000", "--batch", "700", "--key", "host", "--compression", "lz4", "--timestamps", "event", "--seed", "5")
@@ -250,10 +258,7 @@ func TestGenToKafka(t *testing.T) {
 }
 
 func TestGenToKafkaRateAndInterrupt(t *testing.T) {
-	c := kafkatest.Start(t)
-	if c.SASL() != nil || c.TLSConfig() != nil {
-		t.Skip("plaintext broker needed")
-	}
+	c := plaintextBroker(t)
 	topic := kafkatest.UniqueName(t, "genrate")
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()

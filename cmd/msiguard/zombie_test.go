@@ -18,9 +18,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
-	"github.com/msiguard/msiguard/internal/sysmontest"
+	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/stream/streamtest"
 )
 
@@ -38,31 +37,12 @@ func TestZombieSIGSTOP(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	c := kafkatest.Start(t)
-	topic := kafkatest.UniqueName(t, "sysmon")
-	alerts := kafkatest.UniqueName(t, "alerts")
-	dlq := kafkatest.UniqueName(t, "dlq")
-	group := kafkatest.UniqueName(t, "group")
-	c.CreateTopic(t, topic, 4)
-	c.CreateTopic(t, alerts, 2)
-	c.CreateTopic(t, dlq, 1)
+	rt := newRunTopics(t, c)
 
 	logDir := t.TempDir()
 	start := func(name string) (*exec.Cmd, string) {
-		cmd := exec.Command(bin, "run",
-			"--brokers", strings.Join(c.Addrs(), ","), "--topic", topic, "--group", group,
-			"--alerts-topic", alerts, "--dlq-topic", dlq,
-			"--idle-timeout", "8s", "--commit-interval", "200ms",
-			"--session-timeout", "6s", "--heartbeat-interval", "500ms", "--rebalance-timeout", "10s",
-			"--shutdown-timeout", "20s", "--log-level", "debug", "--metrics-addr", "127.0.0.1:0")
 		logName := filepath.Join(logDir, name+".log")
-		logf, err := os.Create(logName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd := rt.startRun(t, bin, logName, "--idle-timeout", "8s", "--metrics-addr", "127.0.0.1:0")
 		t.Cleanup(func() {
 			cmd.Process.Signal(syscall.SIGCONT)
 			cmd.Process.Signal(syscall.SIGTERM)
@@ -73,30 +53,24 @@ func TestZombieSIGSTOP(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				cmd.Process.Kill()
 			}
-			logf.Close()
 			if t.Failed() {
-				b, _ := os.ReadFile(logName)
-				lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-				if len(lines) > 60 {
-					lines = lines[len(lines)-60:]
-				}
-				t.Logf("%s log (tail):\n%s", name, strings.Join(lines, "\n"))
+				logTail(t, logName, 60)
 			}
 		})
 		return cmd, logName
 	}
 	produce := func(half int, at time.Time) {
 		t.Helper()
-		w := &kafka.Writer{Addr: kafka.TCP(c.Addrs()...), Topic: topic, Balancer: &kafka.RoundRobin{},
+		w := &kafka.Writer{Addr: kafka.TCP(c.Addrs()...), Topic: rt.topic, Balancer: &kafka.RoundRobin{},
 			BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll, Transport: c.Transport(t)}
 		defer w.Close()
 		var msgs []kafka.Message
 		for h := range 20 {
 			for k := range 3 {
 				n := half*3 + k
-				msgs = append(msgs, kafka.Message{Value: []byte(sysmontest.Event{
+				msgs = append(msgs, kafka.Message{Value: []byte(sysmongen.Event{
 					EventID: 1, Computer: fmt.Sprintf("WKS-%02d", h),
-					UtcTime: at.Add(time.Duration(n) * 50 * time.Millisecond).UTC().Format(sysmontest.UtcTimeLayout),
+					UtcTime: at.Add(time.Duration(n) * 50 * time.Millisecond).UTC().Format(sysmongen.UtcTimeLayout),
 					Data: map[string]any{
 						"Image": `C:\Windows\System32\msiexec.exe`, "CommandLine": fmt.Sprintf("msiexec /i %d.msi", n),
 						"ParentImage": `C:\Windows\System32\cmd.exe`, "ProcessId": strconv.Itoa(1000 + n), "User": `CORP\eve`,
@@ -148,19 +122,11 @@ func TestZombieSIGSTOP(t *testing.T) {
 	}
 	t.Logf("member a frozen for %v", time.Since(frozen).Round(time.Millisecond))
 
-	msgs, err := streamtest.ReadTopic(context.Background(), c.Dialer(), c.Addrs()[0], topic)
+	placed, err := streamtest.ReadPlaced(context.Background(), c.Dialer(), c.Addrs()[0], rt.topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	placed := make([]streamtest.Placed, len(msgs))
-	for i, m := range msgs {
-		placed[i] = streamtest.Placed{Value: m.Value, Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
-	}
-	det, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := streamtest.Expect(det, placed, 0)
+	want := streamtest.Expect(streamtest.SeedDetector(t), placed, 0)
 	if len(want) != 20 {
 		t.Fatalf("the plain grouping gives %d alerts, want 20", len(want))
 	}
@@ -171,7 +137,7 @@ func TestZombieSIGSTOP(t *testing.T) {
 		if scrape(metricsA, "msiguard_rebalances_total") < 2 || scrape(metricsA, "msiguard_ready") != 1 {
 			return fmt.Errorf("member a has not rejoined")
 		}
-		pub, err := streamtest.ReadAlerts(context.Background(), c.Dialer(), c.Addrs()[0], alerts)
+		pub, err := streamtest.ReadAlerts(context.Background(), c.Dialer(), c.Addrs()[0], rt.alerts)
 		if err != nil {
 			return err
 		}

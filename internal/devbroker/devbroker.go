@@ -10,7 +10,8 @@
 // broker: no replication, no durability, no authentication by default.
 //
 // kfake is a broker, not a client, so this package does not break the rule
-// that only stream/ and sink/ speak Kafka as clients.
+// that only kafkaio, sink and stream speak Kafka as clients. It imports
+// kfake and kversion, and no msiguard package.
 package devbroker
 
 import (

@@ -94,4 +94,7 @@
 //     authority".
 //
 // Set KAFKATEST_LOG=debug (or info, warn, error) to see kfake's own log.
+//
+// It imports kafka-go and franz-go (kfake, kmsg), and no msiguard package;
+// only tests import it.
 package kafkatest

@@ -422,3 +422,16 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() error) {
 		<-tick.C
 	}
 }
+
+// Produce writes msgs with w, at most 5,000 per WriteMessages call (which
+// sends all it is given at once), failing t on the first error.
+func Produce(t testing.TB, w *kafka.Writer, msgs []kafka.Message) {
+	t.Helper()
+	for len(msgs) > 0 {
+		n := min(len(msgs), 5000)
+		if err := w.WriteMessages(context.Background(), msgs[:n]...); err != nil {
+			t.Fatalf("kafkatest: producing to %s: %v", w.Topic, err)
+		}
+		msgs = msgs[n:]
+	}
+}

@@ -62,17 +62,8 @@ func TestCreateTopicAndUniqueName(t *testing.T) {
 	}
 	c.CreateTopic(t, a, 5)
 	c.CreateTopic(t, a, 5) // already there with that count: fine
-	conn, err := c.Dialer().Dial("tcp", c.Addrs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ps, err := conn.ReadPartitions(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 5 {
-		t.Fatalf("%s has %d partitions, want 5", a, len(ps))
+	if n := partitionsOf(t, c, a); n != 5 {
+		t.Fatalf("%s has %d partitions, want 5", a, n)
 	}
 	t.Logf("real=%v addrs=%v topic=%s", c.Real(), c.Addrs(), a)
 }
@@ -80,6 +71,14 @@ func TestCreateTopicAndUniqueName(t *testing.T) {
 func TestStartTopicsOption(t *testing.T) {
 	topic := kafkatest.UniqueName(t, "seed")
 	c := kafkatest.Start(t, kafkatest.Topics(topic), kafkatest.Partitions(2))
+	if n := partitionsOf(t, c, topic); n != 2 {
+		t.Fatalf("%s has %d partitions, want 2", topic, n)
+	}
+}
+
+// partitionsOf returns how many partitions the broker lists for topic.
+func partitionsOf(t *testing.T, c *kafkatest.Cluster, topic string) int {
+	t.Helper()
 	conn, err := c.Dialer().Dial("tcp", c.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)
@@ -89,9 +88,7 @@ func TestStartTopicsOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 2 {
-		t.Fatalf("%s has %d partitions, want 2", topic, len(ps))
-	}
+	return len(ps)
 }
 
 // TestWriterCompressionReader produces with every codec kafka-go has and reads

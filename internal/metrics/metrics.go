@@ -13,6 +13,9 @@
 // scrape time: nothing is counted twice and the pipeline's hot path does
 // not know Prometheus exists. Names (see Names) are stable: dashboards and
 // alerting rules depend on them, and the README lists them.
+//
+// It imports stream and detector (for their stats and reason names) and
+// client_golang; only cmd/msiguard imports it.
 package metrics
 
 import (

@@ -6,15 +6,14 @@ import (
 	"unsafe"
 )
 
-// jsonSafe[c] is true for the bytes that appear unescaped inside a JSON
-// string: printable ASCII other than '"' and '\\', and every byte of a
-// multi-byte UTF-8 sequence. jsonSafeASCII excludes the latter.
-var jsonSafe, jsonSafeASCII = func() (t, a [256]bool) {
-	for c := 0x20; c < 0x100; c++ {
+// jsonSafe[c] is true for the ASCII bytes that appear unescaped inside a
+// JSON string: printable ASCII other than '"' and '\\'. Other bytes are
+// looked at one rune at a time.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\'
-		a[c] = t[c] && c < utf8.RuneSelf
 	}
-	return t, a
+	return t
 }()
 
 const (
@@ -23,17 +22,16 @@ const (
 )
 
 // jsonSpecial reports, for the 8 bytes of w, whether any may need escaping
-// (a control character, '"', '\\', or with asciiOnly a byte >= 0x80). It
-// may report a byte that needs none (after a real one), never the reverse.
-func jsonSpecial(w uint64, asciiOnly bool) bool {
+// (a control character, '"', '\\', or a byte >= 0x80, which may start
+// invalid UTF-8). It may report a byte that needs none (after a real one),
+// never the reverse.
+func jsonSpecial(w uint64) bool {
 	m := (w - lsb*0x20) &^ w
 	x := w ^ (lsb * '"')
 	m |= (x - lsb) &^ x
 	x = w ^ (lsb * '\\')
 	m |= (x - lsb) &^ x
-	if asciiOnly {
-		m |= w
-	}
+	m |= w
 	return m&msb != 0
 }
 
@@ -54,22 +52,26 @@ func appendJSONString(dst []byte, s string, asciiOnly bool) []byte {
 // Control characters are escaped as \n, \r, \t or \u00XX. With asciiOnly,
 // every non-ASCII rune is written as \uXXXX (a surrogate pair above
 // U+FFFF), as Python's json.dumps does by default: some real exports
-// (OTRF) look like that. s must be valid UTF-8 when asciiOnly is set.
+// (OTRF) look like that. Invalid UTF-8 is written as \ufffd, as
+// encoding/json (and so Winlogbeat) writes it: every record is valid JSON
+// text, whatever a value described by hand holds.
 func appendJSONInner(dst []byte, s string, asciiOnly bool) []byte {
-	safe := &jsonSafe
-	if asciiOnly {
-		safe = &jsonSafeASCII
-	}
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && !jsonSpecial(load64(s, i), asciiOnly) {
+		if i+8 <= len(s) && !jsonSpecial(load64(s, i)) {
 			i += 8
 			continue
 		}
 		c := s[i]
-		if safe[c] {
+		if jsonSafe[c] {
 			i++
 			continue
+		}
+		if c >= utf8.RuneSelf && !asciiOnly {
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size > 1 {
+				i += size
+				continue
+			}
 		}
 		dst = append(dst, s[start:i]...)
 		switch {
@@ -85,9 +87,11 @@ func appendJSONInner(dst []byte, s string, asciiOnly bool) []byte {
 			dst = append(dst, '\\', 't')
 		case c < 0x20:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default: // non-ASCII, asciiOnly
+		default: // non-ASCII: asciiOnly, or not UTF-8
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r > 0xffff {
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, `\ufffd`...)
+			} else if r > 0xffff {
 				r -= 0x10000
 				dst = appendU4(dst, 0xd800+(r>>10))
 				dst = appendU4(dst, 0xdc00+(r&0x3ff))

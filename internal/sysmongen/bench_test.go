@@ -2,8 +2,6 @@ package sysmongen
 
 import (
 	"testing"
-
-	"github.com/msiguard/msiguard/detector"
 )
 
 // BenchmarkNext measures generation throughput (MB/s of record bytes) for
@@ -22,7 +20,7 @@ func BenchmarkNext(b *testing.B) {
 		b.SetBytes(total / int64(b.N))
 	}
 	b.Run("mixed", func(b *testing.B) { run(b, Config{Seed: 1}) })
-	for _, s := range detector.Shapes() {
-		b.Run(s.String(), func(b *testing.B) { run(b, Config{Seed: 1, Shapes: []detector.Shape{s}}) })
+	for _, s := range Shapes() {
+		b.Run(s.String(), func(b *testing.B) { run(b, Config{Seed: 1, Shapes: []Shape{s}}) })
 	}
 }

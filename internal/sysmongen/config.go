@@ -1,12 +1,11 @@
 package sysmongen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/msiguard/msiguard/detector"
 )
 
 // Disabled, given as a rate in Config, turns that kind of record off. (A
@@ -58,8 +57,8 @@ type Config struct {
 	// Shapes are the record shapes to produce; endpoint i ships in
 	// Shapes[i % len(Shapes)], so every shape appears once Hosts >=
 	// len(Shapes). A shape may be listed twice to weight it. Default: the
-	// seven of detector.Shapes(). ShapeAuto is not allowed.
-	Shapes []detector.Shape
+	// seven of Shapes().
+	Shapes []Shape
 	// AttackRate is the fraction of records that are attacks the seed rule
 	// must match (msiexec started by cmd.exe or powershell.exe, modelled on
 	// Atomic Red Team T1218.007). Default 0.001.
@@ -84,6 +83,11 @@ type Config struct {
 	// stream is then out of order by less than Jitter. Default 0: event
 	// times never decrease (unless LateRate is set).
 	Jitter time.Duration
+	// DeadLetterRate is the fraction of records that mention msiexec and
+	// would match but cannot be evaluated or grouped: an attack record cut
+	// in half (malformed), without its computer name (no host), or with an
+	// unparseable UtcTime (bad time), a third of each. Default 0 (none).
+	DeadLetterRate float64
 	// LateRate is the fraction of records (or attack bursts) that arrive
 	// Late behind the others. Default 0 (none).
 	LateRate float64
@@ -94,12 +98,8 @@ type Config struct {
 // withDefaults returns c with its defaults applied and Disabled rates
 // turned into 0.
 func (c Config) withDefaults() Config {
-	if c.Hosts == 0 {
-		c.Hosts = DefaultHosts
-	}
-	if c.Domain == "" {
-		c.Domain = DefaultDomain
-	}
+	c.Hosts = cmp.Or(c.Hosts, DefaultHosts)
+	c.Domain = cmp.Or(c.Domain, DefaultDomain)
 	rate := func(v *float64, def float64) {
 		switch {
 		case *v == 0:
@@ -112,21 +112,18 @@ func (c Config) withDefaults() Config {
 	rate(&c.AttackRate, DefaultAttackRate)
 	rate(&c.DecoyRate, DefaultDecoyRate)
 	rate(&c.ForeignRate, DefaultForeignRate)
+	rate(&c.DeadLetterRate, 0)
 	rate(&c.LateRate, 0)
 	if len(c.Shapes) == 0 {
-		c.Shapes = detector.Shapes()
+		c.Shapes = Shapes()
 	} else {
-		c.Shapes = append([]detector.Shape(nil), c.Shapes...)
+		c.Shapes = slices.Clone(c.Shapes)
 	}
 	if c.Start.IsZero() {
 		c.Start = DefaultStart
 	}
-	if c.EventsPerSecond == 0 {
-		c.EventsPerSecond = DefaultEventsPerSecond
-	}
-	if c.Late == 0 {
-		c.Late = DefaultLate
-	}
+	c.EventsPerSecond = cmp.Or(c.EventsPerSecond, DefaultEventsPerSecond)
+	c.Late = cmp.Or(c.Late, DefaultLate)
 	return c
 }
 
@@ -151,17 +148,17 @@ func (c Config) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"short-name fraction", c.ShortNames}, {"attack rate", c.AttackRate}, {"decoy rate", c.DecoyRate}, {"foreign rate", c.ForeignRate}, {"late rate", c.LateRate}} {
+	}{{"short-name fraction", c.ShortNames}, {"attack rate", c.AttackRate}, {"decoy rate", c.DecoyRate}, {"foreign rate", c.ForeignRate}, {"dead-letter rate", c.DeadLetterRate}, {"late rate", c.LateRate}} {
 		if r.v > 1 || r.v != r.v {
 			return bad("%s %v is not a fraction in [0, 1]", r.name, r.v)
 		}
 	}
-	if sum := c.AttackRate + c.DecoyRate + c.ForeignRate; sum > 0.9 {
-		return bad("attack, decoy and foreign rates add up to %v: leave at least 10%% ordinary noise", sum)
+	if sum := c.AttackRate + c.DecoyRate + c.ForeignRate + c.DeadLetterRate; sum > 0.9 {
+		return bad("attack, decoy, foreign and dead-letter rates add up to %v: leave at least 10%% ordinary noise", sum)
 	}
 	for _, s := range c.Shapes {
-		if !slices.Contains(detector.Shapes(), s) {
-			return bad("shape %v cannot be generated: name a concrete shape (%v)", s, detector.Shapes())
+		if !slices.Contains(Shapes(), s) {
+			return bad("shape %v cannot be generated: name one of %v", s, Shapes())
 		}
 	}
 	if c.Start.Add(c.Late + c.Jitter).Before(c.Start) {
@@ -183,9 +180,13 @@ const (
 	KindForeign
 	// KindAttack must match the seed rule.
 	KindAttack
+	// KindDeadLetter mentions msiexec and would match, but cannot be
+	// evaluated or grouped (Config.DeadLetterRate): the pipeline
+	// dead-letters it.
+	KindDeadLetter
 )
 
-var kindNames = [...]string{"noise", "decoy", "foreign", "attack"}
+var kindNames = [...]string{"noise", "decoy", "foreign", "attack", "dead-letter"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -198,12 +199,13 @@ func (k Kind) String() string {
 // generator's own (immutable, safe to keep).
 type Meta struct {
 	Kind  Kind
-	Shape detector.Shape // the shape the record was written in
+	Shape Shape // the shape the record was written in
 	// Sysmon is false for foreign records.
 	Sysmon  bool
 	EventID int
 	// Host is the endpoint's computer name as the record spells it: what
-	// the detector must report as Match.Host.
+	// the detector must report as Match.Host (a dead letter without a
+	// host leaves it out of the record).
 	Host string
 	// HostIndex is the endpoint's index, 0..Hosts-1.
 	HostIndex int
@@ -223,12 +225,13 @@ type Stats struct {
 	Bytes   int64 // record bytes, without separators
 	// ByShape and ByEventID count records per shape and per event id
 	// (foreign event ids included).
-	ByShape   map[detector.Shape]int64
-	ByEventID map[int]int64
-	Noise     int64
-	Decoys    int64
-	Foreign   int64
-	Attacks   int64
+	ByShape     map[Shape]int64
+	ByEventID   map[int]int64
+	Noise       int64
+	Decoys      int64
+	Foreign     int64
+	Attacks     int64
+	DeadLetters int64
 	// AttackBursts counts incidents: one or more attack records on one
 	// host within one second.
 	AttackBursts int64

@@ -45,6 +45,25 @@
 //     accessed by msiexec.
 //   - noise: everything else, which never contains the token msiexec.
 //
+// Config.DeadLetterRate adds a fourth kind: attack records spoiled as real
+// dead letters are (cut in half, without a computer name, with a UtcTime
+// nothing parses), which the pipeline must dead-letter.
+//
+// # One renderer
+//
+// The renderers here are the only Sysmon renderers in Go (the oracle in
+// scripts/oracle has its own, in Python, on purpose). Tests that need a
+// record the generator does not make describe it as an [Event] and render
+// it with [Event.Render]: the detector's tests through internal/sysmontest,
+// the pipeline's tests directly; stream/streamtest draws the pipeline tests'
+// streams from a Generator.
+//
+// # Imports
+//
+// The standard library only. In particular not the detector, whose own
+// tests render records here; [Shape] mirrors detector.Shape by name and
+// number.
+//
 // # Event time
 //
 // Record n is nominally at Config.Start + n/Config.EventsPerSecond; its

@@ -69,6 +69,7 @@ const (
 	vStr valType = iota
 	vNum
 	vBool
+	vLit // a number or boolean given by hand (Event.Data): bare in every JSON shape
 )
 
 type field struct {
@@ -89,6 +90,14 @@ type event struct {
 	execPID uint32 // the publishing process (Sysmon service, lsass, powershell)
 	execTID uint32
 	fields  []field
+
+	// What the renderers write as given (render.go): the shape's times,
+	// formatted by stamp (or by hand, Event), and the exceptions a record
+	// described by hand or a dead letter may need.
+	ts         [3]string
+	idQuoted   bool   // write the event id as a JSON string where a shape's may be either
+	noComputer bool   // leave the endpoint's computer name out
+	message    string // the rendered message; "" = composed from the fields
 }
 
 // arenaString returns arena[start:] as a string. The bytes are never
@@ -158,6 +167,7 @@ func (g *Generator) begin(h *host, info *eidInfo, t int64) {
 		e.execTID = g.pid()
 	}
 	e.fields = e.fields[:0]
+	e.noComputer = false
 }
 
 // utc formats t as Sysmon's UtcTime.
@@ -179,17 +189,24 @@ func (g *Generator) procGUID(h *host, startSec int64, counter uint16) string {
 }
 
 func appendGUID(dst []byte, prefix, startSec uint32, counter uint16, tail string) []byte {
-	dst = append(dst, '{')
-	dst = appendHexFixed(dst, uint64(prefix), 8)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(startSec&0xffff), 4)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(startSec>>16), 4)
-	dst = append(dst, '-')
+	dst = appendGUIDHead(dst, prefix, startSec)
 	dst = appendHexFixed(dst, uint64(counter&0xff)<<8|uint64(counter>>8), 4)
 	dst = append(dst, '-')
 	dst = append(dst, tail...)
 	return append(dst, '}')
+}
+
+// appendGUIDHead appends what Sysmon's process and logon GUIDs start
+// with: "{", the host's prefix, and a time in seconds, low then high 16
+// bits, each group followed by "-".
+func appendGUIDHead(dst []byte, prefix, sec uint32) []byte {
+	dst = append(dst, '{')
+	dst = appendHexFixed(dst, uint64(prefix), 8)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, uint64(sec&0xffff), 4)
+	dst = append(dst, '-')
+	dst = appendHexFixed(dst, uint64(sec>>16), 4)
+	return append(dst, '-')
 }
 
 // newProc makes up a process just started on h: its GUID and PID.

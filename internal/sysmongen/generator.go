@@ -2,10 +2,9 @@ package sysmongen
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/msiguard/msiguard/detector"
 )
 
 // account is one logon session as Sysmon reports it.
@@ -26,7 +25,7 @@ type host struct {
 	index       int
 	name        string // Computer, as the records spell it
 	short, fqdn string
-	shape       detector.Shape
+	shape       Shape
 	variant     int    // shape sub-variant, see render.go
 	collector   string // the shipper's host name (host.name, NXLog host)
 	envSkew     int64  // added to envelope times (mislabelled local time)
@@ -67,7 +66,7 @@ type Generator struct {
 	late    int64
 
 	// Decision thresholds, cumulative, per non-burst record.
-	pAttack, pDecoy, pForeign float64
+	pAttack, pDecoy, pForeign, pDead float64
 
 	noiseTable   []uint8 // weighted noise event kinds
 	spawnTable   []uint8
@@ -92,6 +91,7 @@ type Generator struct {
 	burstShift int64 // jitter/late subtracted from the burst's times
 	burstLate  bool
 	burstHost  *host
+	deadSteps  []attackStep // scratch for dead letters
 
 	st      statsCounters
 	buckets map[bucketKey]struct{}
@@ -107,6 +107,7 @@ type statsCounters struct {
 	byShape                         [16]int64
 	byEventID                       map[int]int64
 	noise, decoys, foreign, attacks int64
+	deadLetters                     int64
 	bursts, buckets, late           int64
 	minTime, maxTime                int64
 	hasTime                         bool
@@ -146,13 +147,14 @@ func New(cfg Config) (*Generator, error) {
 	g.pAttack = pa
 	g.pDecoy = pa + cfg.DecoyRate*e
 	g.pForeign = g.pDecoy + cfg.ForeignRate*e
+	g.pDead = g.pForeign + cfg.DeadLetterRate*e
 	return g, nil
 }
 
 // Config returns the configuration in use, defaults applied.
 func (g *Generator) Config() Config {
 	c := g.cfg
-	c.Shapes = append([]detector.Shape(nil), c.Shapes...)
+	c.Shapes = slices.Clone(c.Shapes)
 	return c
 }
 
@@ -224,11 +226,11 @@ func (g *Generator) buildHosts() {
 		h.shape = cfg.Shapes[i%len(cfg.Shapes)]
 		round := i / len(cfg.Shapes)
 		switch h.shape {
-		case detector.ShapeWinlogbeat:
+		case ShapeWinlogbeat:
 			h.variant = round % 2 // 0: Winlogbeat 7 (ints), 1: Winlogbeat 8 (strings)
-		case detector.ShapeFlat:
+		case ShapeFlat:
 			h.variant = round % 3 // 0: OTRF export, 1: NXLog, 2: Sentinel export
-		case detector.ShapeXML:
+		case ShapeXML:
 			h.variant = round % 2 // 1: with RenderingInfo
 		}
 		c := collectors[g.intn(len(collectors))]
@@ -236,7 +238,7 @@ func (g *Generator) buildHosts() {
 			c += "." + cfg.Domain
 		}
 		h.collector = c
-		if h.shape == detector.ShapeFlat {
+		if h.shape == ShapeFlat {
 			switch h.variant {
 			case 0:
 				if g.chance(0.5) {
@@ -292,13 +294,7 @@ func itoa(n int) string { return string(appendUint(nil, uint64(n))) }
 // appendLogonGUID formats Sysmon's LogonGuid: prefix, logon time, and the
 // logon id's little-endian bytes.
 func appendLogonGUID(dst []byte, prefix, logonSec uint32, id uint64) []byte {
-	dst = append(dst, '{')
-	dst = appendHexFixed(dst, uint64(prefix), 8)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(logonSec&0xffff), 4)
-	dst = append(dst, '-')
-	dst = appendHexFixed(dst, uint64(logonSec>>16), 4)
-	dst = append(dst, '-')
+	dst = appendGUIDHead(dst, prefix, logonSec)
 	dst = appendHexFixed(dst, id&0xff, 2)
 	dst = appendHexFixed(dst, id>>8&0xff, 2)
 	dst = append(dst, '-')
@@ -335,7 +331,7 @@ func (g *Generator) Next(dst []byte) []byte {
 	i := g.seq
 	g.seq++
 	nominal := g.nominal(i)
-	late := false
+	late, truncate := false, false
 	var h *host
 	m := &g.meta
 	*m = Meta{}
@@ -365,6 +361,11 @@ func (g *Generator) Next(dst []byte) []byte {
 			var d int64
 			d, late = g.shift()
 			g.buildForeign(h, msFloor(nominal-d))
+		case u < g.pDead:
+			h = &g.hosts[g.slots[g.intn(len(g.slots))]]
+			var d int64
+			d, late = g.shift()
+			truncate = g.buildDeadLetter(h, msFloor(nominal-d))
 		default:
 			h = &g.hosts[g.slots[g.intn(len(g.slots))]]
 			var d int64
@@ -374,6 +375,9 @@ func (g *Generator) Next(dst []byte) []byte {
 	}
 	start := len(dst)
 	dst, shape := g.render(dst, &g.ev)
+	if truncate {
+		dst = dst[:start+(len(dst)-start)/2]
+	}
 
 	m.Shape = shape
 	m.Sysmon = g.ev.info.ch.sysmon
@@ -420,6 +424,8 @@ func (g *Generator) count(m *Meta, t int64, n int64) {
 		s.decoys++
 	case KindForeign:
 		s.foreign++
+	case KindDeadLetter:
+		s.deadLetters++
 	case KindAttack:
 		s.attacks++
 		k := bucketKey{int32(m.HostIndex), floorDiv(t, 1e9)}
@@ -467,14 +473,14 @@ func (g *Generator) Stats() Stats {
 	s := &g.st
 	out := Stats{
 		Records: s.records, Bytes: s.bytes,
-		ByShape:   make(map[detector.Shape]int64),
+		ByShape:   make(map[Shape]int64),
 		ByEventID: make(map[int]int64, len(s.byEventID)),
-		Noise:     s.noise, Decoys: s.decoys, Foreign: s.foreign, Attacks: s.attacks,
+		Noise:     s.noise, Decoys: s.decoys, Foreign: s.foreign, Attacks: s.attacks, DeadLetters: s.deadLetters,
 		AttackBursts: s.bursts, AttackBuckets: s.buckets, Late: s.late,
 	}
 	for sh, n := range s.byShape {
 		if n > 0 {
-			out.ByShape[detector.Shape(sh)] = n
+			out.ByShape[Shape(sh)] = n
 		}
 	}
 	for id, n := range s.byEventID {

@@ -66,6 +66,16 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 }
 
+// seedDetector returns the detector of the seed rule.
+func seedDetector(t testing.TB) *detector.Detector {
+	t.Helper()
+	d, err := detector.NewDefault(detector.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // probeRule matches every Sysmon process creation: with it the real
 // detector reads every record (the term "microsoft" is in every provider
 // name) and reports host, time and shape of every event 1.
@@ -74,19 +84,16 @@ func probeRule(t testing.TB) []*rules.Compiled {
 }
 
 func TestDetectorReadsEveryShape(t *testing.T) {
-	seed, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	seed := seedDetector(t)
 	probe, err := detector.New(probeRule(t), detector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fields := seed.Rules()[0].Program.Outputs()
 	col := func(name string) int { return slices.Index(fields, name) }
-	for _, shape := range detector.Shapes() {
+	for _, shape := range Shapes() {
 		t.Run(shape.String(), func(t *testing.T) {
-			g := mustNew(t, Config{Seed: 7, Hosts: 24, Shapes: []detector.Shape{shape}, AttackRate: 0.02, DecoyRate: 0.05, ForeignRate: 0.05})
+			g := mustNew(t, Config{Seed: 7, Hosts: 24, Shapes: []Shape{shape}, AttackRate: 0.02, DecoyRate: 0.05, ForeignRate: 0.05})
 			recs, metas := generate(t, g, scaled(20_000))
 			var attacks, nDecoys, eid1 int
 			scenarios := map[string]bool{}
@@ -147,7 +154,7 @@ func TestDetectorReadsEveryShape(t *testing.T) {
 
 func checkMatch(t *testing.T, i int, rec []byte, got detector.Match, m Meta) {
 	t.Helper()
-	if got.Host != m.Host || got.Time != m.Time.UnixNano() || got.Shape != m.Shape {
+	if got.Host != m.Host || got.Time != m.Time.UnixNano() || got.Shape != detector.Shape(m.Shape) {
 		t.Fatalf("record %d: detector saw host %q time %v shape %v; generator meant %q %v %v\n%s",
 			i, got.Host, time.Unix(0, got.Time).UTC(), got.Shape, m.Host, m.Time, m.Shape, rec)
 	}
@@ -155,12 +162,12 @@ func checkMatch(t *testing.T, i int, rec []byte, got detector.Match, m Meta) {
 
 // checkWellFormed checks rec with the standard library's JSON and XML
 // parsers, independently of the detector.
-func checkWellFormed(t *testing.T, shape detector.Shape, rec []byte) {
+func checkWellFormed(t *testing.T, shape Shape, rec []byte) {
 	t.Helper()
 	if bytes.ContainsAny(rec, "\r\n") {
 		t.Fatalf("record spans lines: %s", rec)
 	}
-	if shape != detector.ShapeXML {
+	if shape != ShapeXML {
 		var v map[string]any
 		if err := json.Unmarshal(rec, &v); err != nil {
 			t.Fatalf("invalid JSON: %v\n%s", err, rec)
@@ -183,10 +190,10 @@ func checkWellFormed(t *testing.T, shape detector.Shape, rec []byte) {
 // shape: the decoded CommandLine of an attack equals what the generator
 // wrote (quotes, backslashes, apostrophes, newlines, non-ASCII).
 func TestValuesRoundTrip(t *testing.T) {
-	seed, _ := detector.NewDefault(detector.Options{})
+	seed := seedDetector(t)
 	col := slices.Index(seed.Rules()[0].Program.Outputs(), "process")
-	for _, shape := range detector.Shapes() {
-		g := mustNew(t, Config{Seed: 3, Hosts: 40, Shapes: []detector.Shape{shape}, AttackRate: 0.2})
+	for _, shape := range Shapes() {
+		g := mustNew(t, Config{Seed: 3, Hosts: 40, Shapes: []Shape{shape}, AttackRate: 0.2})
 		seen := 0
 		for range 3000 {
 			rec := g.Next(nil)
@@ -234,6 +241,9 @@ func TestMix(t *testing.T) {
 	near("Attacks", st.Attacks, DefaultAttackRate)
 	near("Decoys", st.Decoys, DefaultDecoyRate)
 	near("Foreign", st.Foreign, DefaultForeignRate)
+	if st.DeadLetters != 0 {
+		t.Errorf("DeadLetters = %d, want none by default", st.DeadLetters)
+	}
 	if len(st.ByShape) != 7 {
 		t.Errorf("ByShape = %v, want all seven shapes", st.ByShape)
 	}
@@ -267,8 +277,8 @@ func TestMix(t *testing.T) {
 			t.Fatalf("record %d: host %q is its collector", i, h.collector)
 		}
 		switch {
-		case metas[i].Shape == detector.ShapeWinlogbeat, metas[i].Shape == detector.ShapeWinlogbeatECS,
-			metas[i].Shape == detector.ShapeWinlogbeat6, metas[i].Shape == detector.ShapeFlat && h.variant == 1:
+		case metas[i].Shape == ShapeWinlogbeat, metas[i].Shape == ShapeWinlogbeatECS,
+			metas[i].Shape == ShapeWinlogbeat6, metas[i].Shape == ShapeFlat && h.variant == 1:
 			if !bytes.Contains(r, []byte(`"host":{"name":"`+h.collector+`"`)) && !bytes.Contains(r, []byte(`"host":"`+h.collector+`"`)) {
 				t.Fatalf("record %d lacks its collector %q:\n%s", i, h.collector, r)
 			}
@@ -291,7 +301,7 @@ func TestMix(t *testing.T) {
 }
 
 func TestNoiseNeverMentionsMsiexec(t *testing.T) {
-	d, _ := detector.NewDefault(detector.Options{})
+	d := seedDetector(t)
 	g := mustNew(t, Config{Seed: 9, AttackRate: Disabled, DecoyRate: Disabled})
 	var buf []byte
 	for i := range scaled(100_000) {
@@ -364,7 +374,7 @@ func TestEventTime(t *testing.T) {
 		}
 	})
 	t.Run("formats", func(t *testing.T) {
-		g := mustNew(t, Config{Seed: 5, Start: start, Shapes: []detector.Shape{detector.ShapeEVTXList}})
+		g := mustNew(t, Config{Seed: 5, Start: start, Shapes: []Shape{ShapeEVTXList}})
 		rec := string(g.Next(nil))
 		for _, want := range []string{`"2024-10-26 23:59:00.000"`, `"@SystemTime":"2024-10-26 23:59:00.0`} {
 			if !strings.Contains(rec, want) {
@@ -372,6 +382,49 @@ func TestEventTime(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDeadLetters: every dead letter the generator means is dead-lettered
+// by the detector, for the reason its scenario names, in every shape; and
+// nothing else is.
+func TestDeadLetters(t *testing.T) {
+	d := seedDetector(t)
+	want := map[string]detector.Reason{
+		"dead-truncated": detector.ReasonMalformed,
+		"dead-no-host":   detector.ReasonMissingHost,
+		"dead-bad-time":  detector.ReasonBadTime,
+	}
+	for _, shape := range Shapes() {
+		t.Run(shape.String(), func(t *testing.T) {
+			g := mustNew(t, Config{Seed: 4, Hosts: 10, Shapes: []Shape{shape}, DeadLetterRate: 0.05})
+			recs, metas := generate(t, g, scaled(10_000))
+			seen := map[string]int{}
+			for i, rec := range recs {
+				m := metas[i]
+				_, _, err := d.Evaluate(rec)
+				var de *detector.Error
+				errors.As(err, &de)
+				if m.Kind != KindDeadLetter {
+					if err != nil {
+						t.Fatalf("record %d (%s): %v\n%s", i, m.Scenario, err, rec)
+					}
+					continue
+				}
+				seen[m.Scenario]++
+				if de == nil || de.Reason != want[m.Scenario] {
+					t.Fatalf("record %d (%s): Evaluate error %v, want reason %s\n%s", i, m.Scenario, err, want[m.Scenario], rec)
+				}
+			}
+			for scenario := range want {
+				if seen[scenario] == 0 {
+					t.Errorf("no %s record in %d", scenario, len(recs))
+				}
+			}
+			if n := int64(seen["dead-truncated"] + seen["dead-no-host"] + seen["dead-bad-time"]); n != g.Stats().DeadLetters {
+				t.Errorf("Stats().DeadLetters = %d, want %d", g.Stats().DeadLetters, n)
+			}
+		})
+	}
 }
 
 func TestBurstsShareOneSecond(t *testing.T) {
@@ -399,13 +452,13 @@ func TestBurstsShareOneSecond(t *testing.T) {
 }
 
 func TestShapesPerHost(t *testing.T) {
-	shapes := []detector.Shape{detector.ShapeXML, detector.ShapeFlat}
+	shapes := []Shape{ShapeXML, ShapeFlat}
 	g := mustNew(t, Config{Seed: 2, Hosts: 10, Shapes: shapes})
 	_, metas := generate(t, g, 5000)
 	for i, m := range metas {
 		want := shapes[m.HostIndex%2]
-		if !m.Sysmon && want == detector.ShapeWinlogbeatECS {
-			want = detector.ShapeWinlogbeat
+		if !m.Sysmon && want == ShapeWinlogbeatECS {
+			want = ShapeWinlogbeat
 		}
 		if m.Shape != want {
 			t.Fatalf("record %d: host %d in shape %v, want %v", i, m.HostIndex, m.Shape, want)
@@ -425,8 +478,10 @@ func TestConfigValidate(t *testing.T) {
 		{"negative jitter", Config{Jitter: -time.Second}, "jitter"},
 		{"rate above one", Config{AttackRate: 1.5}, "attack rate"},
 		{"rates add up", Config{AttackRate: 0.5, DecoyRate: 0.5}, "add up"},
-		{"auto shape", Config{Shapes: []detector.Shape{detector.ShapeAuto}}, "shape"},
-		{"unknown shape", Config{Shapes: []detector.Shape{99}}, "shape"},
+		{"dead letters add up", Config{AttackRate: 0.5, DeadLetterRate: 0.5}, "add up"},
+		{"dead-letter rate above one", Config{DeadLetterRate: 2}, "dead-letter rate"},
+		{"auto shape", Config{Shapes: []Shape{0}}, "shape"},
+		{"unknown shape", Config{Shapes: []Shape{99}}, "shape"},
 		{"year zero", Config{Start: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)}, "start"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -498,6 +553,13 @@ func TestAppendJSONString(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	// Invalid UTF-8 becomes U+FFFD, as encoding/json writes it.
+	for _, ascii := range []bool{false, true} {
+		s := "a\xff\xfeb\xe2\x82c"
+		if got, want := string(appendJSONString(nil, s, ascii)), `"a\ufffd\ufffdb\ufffd\ufffdc"`; got != want {
+			t.Errorf("appendJSONString(%q, %v) = %s, want %s", s, ascii, got, want)
 		}
 	}
 }

@@ -2,56 +2,113 @@ package sysmongen
 
 import (
 	"strings"
+	"time"
 	"unsafe"
-
-	"github.com/msiguard/msiguard/detector"
 )
 
 // Renderers: one per shape, each writing the members in the order the real
 // shipper does (sysmon-formats.md, PROVENANCE.md of the real datasets).
 // They append to dst and never allocate once dst and the generator's
-// buffers have grown.
+// buffers have grown. They draw no random numbers: the generator's stamp
+// does, and a record described by hand (Event) has none to draw. This is
+// the only Sysmon renderer in Go; scripts/oracle has its own, in Python.
 
 const xmlns = "http://schemas.microsoft.com/win/2004/08/events/event"
 
 // render appends e in its host's shape and returns the shape written.
-func (g *Generator) render(dst []byte, e *event) ([]byte, detector.Shape) {
-	shape := e.h.shape
-	if shape == detector.ShapeWinlogbeatECS && !e.info.ch.sysmon {
+func (g *Generator) render(dst []byte, e *event) ([]byte, Shape) {
+	shape, variant := e.h.shape, e.h.variant
+	if shape == ShapeWinlogbeatECS && !e.info.ch.sysmon {
 		// The sysmon module only maps Sysmon's channel; other channels
 		// reach the topic as plain Winlogbeat 8 records.
-		shape = detector.ShapeWinlogbeat
+		shape, variant = ShapeWinlogbeat, 1
 	}
-	switch shape {
-	case detector.ShapeWinlogbeat:
-		dst = g.renderWinlogbeat(dst, e, e.h.variant == 1 || e.h.shape == detector.ShapeWinlogbeatECS)
-	case detector.ShapeWinlogbeatECS:
-		dst = g.renderECS(dst, e)
-	case detector.ShapeWinlogbeat6:
-		dst = g.renderWinlogbeat6(dst, e)
-	case detector.ShapeFlat:
-		switch e.h.variant {
-		case 1:
-			dst = g.renderNXLog(dst, e)
-		case 2:
-			dst = g.renderSentinel(dst, e)
-		default:
-			dst = g.renderOTRF(dst, e)
-		}
-	case detector.ShapeEVTXList:
-		dst = g.renderEVTXList(dst, e)
-	case detector.ShapeEVTXMap:
-		dst = g.renderEVTXMap(dst, e)
-	case detector.ShapeXML:
-		dst = g.renderXML(dst, e)
-	}
-	return dst, shape
+	g.stamp(e, shape, variant)
+	return g.write(dst, e, shape, variant), shape
 }
 
-func appendJSONTime(dst []byte, ns int64, l timeLayout) []byte {
-	dst = append(dst, '"')
-	dst = appendTime(dst, ns, l)
-	return append(dst, '"')
+// stamp formats e's times for shape into e.ts, as write's renderers use
+// them, drawing the shipper's delays (event.created, ingested, NXLog's
+// receipt).
+func (g *Generator) stamp(e *event, shape Shape, variant int) {
+	ms := func(n int) int64 { return int64(n) * 1e6 }
+	e.idQuoted = shape == ShapeWinlogbeat && variant == 1
+	e.message = ""
+	switch shape {
+	case ShapeWinlogbeat:
+		e.ts[0] = g.timeString(e.logged, layoutISOms)
+		e.ts[1] = g.timeString(e.logged+ms(500+g.intn(2500)), layoutISOms) // event.created
+	case ShapeWinlogbeatECS:
+		e.ts[0] = g.timeString(e.t, layoutISOms)
+		e.ts[1] = g.timeString(e.logged+ms(1000+g.intn(4000)), layoutISOms) // event.ingested
+		e.ts[2] = g.timeString(e.logged+ms(200+g.intn(800)), layoutISOms)   // event.created
+	case ShapeWinlogbeat6:
+		e.ts[0] = g.timeString(e.logged, layoutISOms)
+	case ShapeFlat:
+		switch variant {
+		case 1: // NXLog: EventReceivedTime and EventTime in local time, @timestamp Logstash's
+			local := e.logged + e.h.tzOffset
+			e.ts[0] = g.timeString(local+ms(200+g.intn(2000)), layoutPlain)
+			e.ts[1] = g.timeString(local, layoutPlain)
+			e.ts[2] = g.timeString(e.logged+ms(500+g.intn(3000)), layoutISOms)
+		case 2: // Sentinel: TimeCreated, TimeGenerated
+			e.ts[0] = g.timeString(msFloor(e.logged)+e.h.envSkew, layoutISOms)
+			e.ts[1] = g.timeString(e.logged, layoutISOms)
+		default: // OTRF: TimeCreated and @timestamp
+			e.ts[0] = g.timeString(msFloor(e.logged)+e.h.envSkew, layoutISOms)
+		}
+	case ShapeEVTXList:
+		e.ts[0] = g.timeString(e.logged, layoutSpace7)
+	case ShapeEVTXMap:
+		e.ts[0] = g.timeString(e.logged, layoutISO6)
+	case ShapeXML:
+		e.ts[0] = g.timeString(e.logged, layoutISO7)
+	}
+}
+
+// timeString formats ns in layout l into the arena.
+func (g *Generator) timeString(ns int64, l timeLayout) string {
+	start := len(g.arena)
+	g.arena = appendTime(g.arena, ns, l)
+	return g.arenaString(start)
+}
+
+// write appends e in shape and variant (see buildHosts) with e.ts as its
+// times.
+func (g *Generator) write(dst []byte, e *event, shape Shape, variant int) []byte {
+	switch shape {
+	case ShapeWinlogbeat:
+		return g.renderWinlogbeat(dst, e, variant == 1)
+	case ShapeWinlogbeatECS:
+		return g.renderECS(dst, e)
+	case ShapeWinlogbeat6:
+		return g.renderWinlogbeat6(dst, e)
+	case ShapeFlat:
+		switch variant {
+		case 1:
+			return g.renderNXLog(dst, e)
+		case 2:
+			return g.renderSentinel(dst, e)
+		}
+		return g.renderOTRF(dst, e)
+	case ShapeEVTXList:
+		return g.renderEVTXList(dst, e)
+	case ShapeEVTXMap:
+		return g.renderEVTXMap(dst, e)
+	case ShapeXML:
+		return g.renderXML(dst, e)
+	}
+	panic("sysmongen: no renderer for " + shape.String())
+}
+
+// appendComputer appends member (`,"computer_name":`, say) and the
+// endpoint's name, unless the record leaves it out.
+func appendComputer(dst []byte, e *event, member string, asciiOnly bool) []byte {
+	if e.noComputer {
+		return dst
+	}
+	dst = append(dst, member...)
+	return appendJSONString(dst, e.h.name, asciiOnly)
 }
 
 // appendFields appends fields as JSON members (no braces). typed writes
@@ -66,7 +123,7 @@ func appendFields(dst []byte, fields []field, typed, asciiOnly bool) []byte {
 		dst = append(dst, '"')
 		dst = append(dst, f.name...)
 		dst = append(dst, '"', ':')
-		if typed && f.typ != vStr && f.val != "" {
+		if (typed && f.typ != vStr || f.typ == vLit) && f.val != "" {
 			dst = append(dst, f.val...)
 		} else {
 			dst = appendJSONString(dst, f.val, asciiOnly)
@@ -103,15 +160,25 @@ func (g *Generator) appendEscapedFields(dst []byte, e *event) []byte {
 		}
 		dst = append(dst, '"')
 		dst = append(dst, e.fields[i].name...)
-		dst = append(dst, '"', ':', '"')
+		dst = append(dst, '"', ':')
+		if e.fields[i].typ == vLit {
+			dst = append(dst, g.escaped(i)...)
+			continue
+		}
+		dst = append(dst, '"')
 		dst = append(dst, g.escaped(i)...)
 		dst = append(dst, '"')
 	}
 	return dst
 }
 
-// appendEscapedMessage is appendMessage from g.esc.
+// appendEscapedMessage appends the rendered message as a JSON string: the
+// event's title, then "Name: value" per field (from g.esc), separated by
+// nl (already JSON-escaped: `\n` or `\r\n`).
 func (g *Generator) appendEscapedMessage(dst []byte, e *event, nl string, asciiOnly bool) []byte {
+	if e.message != "" {
+		return appendJSONString(dst, e.message, asciiOnly)
+	}
 	dst = append(dst, '"')
 	dst = appendJSONInner(dst, e.info.title, asciiOnly)
 	if e.info.ch.sysmon {
@@ -126,25 +193,6 @@ func (g *Generator) appendEscapedMessage(dst []byte, e *event, nl string, asciiO
 	return append(dst, '"')
 }
 
-// appendMessage appends the rendered message as a JSON string: the
-// event's title, then "Name: value" per field, separated by nl (already
-// JSON-escaped: `\n` or `\r\n`).
-func appendMessage(dst []byte, e *event, nl string, asciiOnly bool) []byte {
-	dst = append(dst, '"')
-	dst = appendJSONInner(dst, e.info.title, asciiOnly)
-	if e.info.ch.sysmon {
-		dst = append(dst, ':')
-	}
-	for i := range e.fields {
-		f := &e.fields[i]
-		dst = append(dst, nl...)
-		dst = append(dst, f.name...)
-		dst = append(dst, ':', ' ')
-		dst = appendJSONInner(dst, f.val, asciiOnly)
-	}
-	return append(dst, '"')
-}
-
 func logLevel(e *event) string {
 	if e.info.level == 5 {
 		return "verbose"
@@ -152,13 +200,14 @@ func logLevel(e *event) string {
 	return "information"
 }
 
-// renderWinlogbeat writes Winlogbeat 7 (v8=false: event ids as numbers) or
-// 8 (v8: as strings) without the sysmon module.
+// renderWinlogbeat writes Winlogbeat 7 (v8=false: record ids as numbers)
+// or 8 (v8: as strings) without the sysmon module; event ids are strings
+// when e.idQuoted (stamp sets it for Winlogbeat 8).
 func (g *Generator) renderWinlogbeat(dst []byte, e *event, v8 bool) []byte {
 	h := e.h
 	g.escapeFields(e, false)
 	dst = append(dst, `{"@timestamp":`...)
-	dst = appendJSONTime(dst, e.logged, layoutISOms)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `,"message":`...)
 	dst = g.appendEscapedMessage(dst, e, `\n`, false)
 	dst = append(dst, `,"winlog":{"event_data":{`...)
@@ -170,13 +219,13 @@ func (g *Generator) renderWinlogbeat(dst []byte, e *event, v8 bool) []byte {
 	dst = append(dst, `,"thread":{"id":`...)
 	dst = appendUint(dst, uint64(e.execTID))
 	dst = append(dst, `}},"event_id":`...)
-	dst = appendMaybeQuoted(dst, e.info.idText, v8)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"provider_name":"`...)
 	dst = append(dst, e.info.ch.provider...)
 	dst = append(dst, `","provider_guid":"`...)
 	dst = append(dst, e.info.ch.guid...)
-	dst = append(dst, `","computer_name":`...)
-	dst = appendJSONString(dst, h.name, false)
+	dst = append(dst, '"')
+	dst = appendComputer(dst, e, `,"computer_name":`, false)
 	dst = append(dst, `,"task":"`...)
 	dst = append(dst, e.info.task...)
 	dst = append(dst, `","user":{"domain":"NT AUTHORITY","type":"User","identifier":"S-1-5-18","name":"SYSTEM"},"channel":"`...)
@@ -184,9 +233,9 @@ func (g *Generator) renderWinlogbeat(dst []byte, e *event, v8 bool) []byte {
 	dst = append(dst, `","record_id":`...)
 	dst = appendMaybeQuotedUint(dst, e.record, v8)
 	dst = append(dst, `},"event":{"created":`...)
-	dst = appendJSONTime(dst, e.logged+int64(500+g.intn(2500))*1e6, layoutISOms)
+	dst = appendJSONString(dst, e.ts[1], false)
 	dst = append(dst, `,"kind":"event","code":`...)
-	dst = appendMaybeQuoted(dst, e.info.idText, v8)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"action":"`...)
 	dst = append(dst, e.info.task...)
 	dst = append(dst, `","provider":"`...)
@@ -227,6 +276,16 @@ func appendMaybeQuotedUint(dst []byte, n uint64, quoted bool) []byte {
 	return appendUint(dst, n)
 }
 
+// appendPID appends the member "pid" with the number pid, unless pid is
+// empty (a record described by hand may have none).
+func appendPID(dst []byte, pid string) []byte {
+	if pid == "" {
+		return dst
+	}
+	dst = append(dst, `,"pid":`...)
+	return append(dst, pid...)
+}
+
 // ecsProcess holds the Sysmon fields the sysmon module maps to ECS.
 type ecsProcess struct {
 	exe, cmd, pid, guid, cwd, tid     string
@@ -238,6 +297,7 @@ type ecsProcess struct {
 // place for left in winlog.event_data.
 func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	h := e.h
+	g.escapeFields(e, false)
 	var p ecsProcess
 	rest := g.rest[:0]
 	for _, f := range e.fields {
@@ -267,14 +327,17 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 		case "RuleName":
 			p.rn = f.val
 		case "UtcTime":
-			// becomes @timestamp
+			// becomes @timestamp, unless the module cannot parse it
+			if _, err := time.Parse(UtcTimeLayout, f.val); err != nil {
+				rest = append(rest, f)
+			}
 		default:
 			rest = append(rest, f)
 		}
 	}
 	g.rest = rest
 	dst = append(dst, `{"@timestamp":`...)
-	dst = appendJSONTime(dst, e.t, layoutISOms)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `,"agent":{"name":`...)
 	dst = appendJSONString(dst, h.collector, false)
 	dst = append(dst, `,"id":"`...)
@@ -282,8 +345,7 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	dst = append(dst, `","type":"filebeat","version":"8.15.3"},"process":{`...)
 	dst = append(dst, `"entity_id":`...)
 	dst = appendJSONString(dst, p.guid, false)
-	dst = append(dst, `,"pid":`...)
-	dst = append(dst, p.pid...)
+	dst = appendPID(dst, p.pid)
 	dst = append(dst, `,"executable":`...)
 	dst = appendJSONString(dst, p.exe, false)
 	dst = append(dst, `,"name":`...)
@@ -304,8 +366,7 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	if p.pexe != "" {
 		dst = append(dst, `,"parent":{"entity_id":`...)
 		dst = appendJSONString(dst, p.pguid, false)
-		dst = append(dst, `,"pid":`...)
-		dst = append(dst, p.ppid...)
+		dst = appendPID(dst, p.ppid)
 		dst = append(dst, `,"executable":`...)
 		dst = appendJSONString(dst, p.pexe, false)
 		dst = append(dst, `,"name":`...)
@@ -314,9 +375,13 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 		dst = appendJSONString(dst, p.pcmd, false)
 		dst = append(dst, '}')
 	}
-	dst = append(dst, `},"winlog":{"computer_name":`...)
-	dst = appendJSONString(dst, h.name, false)
-	dst = append(dst, `,"process":{"pid":`...)
+	dst = append(dst, `},"winlog":{`...)
+	if !e.noComputer {
+		dst = append(dst, `"computer_name":`...)
+		dst = appendJSONString(dst, h.name, false)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"process":{"pid":`...)
 	dst = appendUint(dst, uint64(e.execPID))
 	dst = append(dst, `,"thread":{"id":`...)
 	dst = appendUint(dst, uint64(e.execTID))
@@ -337,13 +402,13 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	dst = append(dst, `","api":"wineventlog","provider_name":"`...)
 	dst = append(dst, e.info.ch.provider...)
 	dst = append(dst, `","user":{"identifier":"S-1-5-18","domain":"NT AUTHORITY","name":"SYSTEM","type":"User"}},"log":{"level":"information"},"event":{"agent_id_status":"verified","ingested":`...)
-	dst = appendJSONTime(dst, e.logged+int64(1000+g.intn(4000))*1e6, layoutISOms)
+	dst = appendJSONString(dst, e.ts[1], false)
 	dst = append(dst, `,"code":"`...)
 	dst = append(dst, e.info.idText...)
 	dst = append(dst, `","provider":"`...)
 	dst = append(dst, e.info.ch.provider...)
 	dst = append(dst, `","kind":"event","created":`...)
-	dst = appendJSONTime(dst, e.logged+int64(200+g.intn(800))*1e6, layoutISOms)
+	dst = appendJSONString(dst, e.ts[2], false)
 	dst = append(dst, `,"module":"sysmon","action":"`...)
 	dst = append(dst, e.info.task...)
 	dst = append(dst, `",`...)
@@ -371,7 +436,7 @@ func (g *Generator) renderECS(dst []byte, e *event) []byte {
 	dst = append(dst, `,"host":{"name":`...)
 	dst = appendJSONString(dst, h.collector, false)
 	dst = append(dst, `},"message":`...)
-	dst = appendMessage(dst, e, `\n`, false)
+	dst = g.appendEscapedMessage(dst, e, `\n`, false)
 	dst = append(dst, `,"ecs":{"version":"8.11.0"},"data_stream":{"namespace":"default","type":"logs","dataset":"windows.sysmon_operational"}}`...)
 	return dst
 }
@@ -382,11 +447,11 @@ func (g *Generator) renderWinlogbeat6(dst []byte, e *event) []byte {
 	h := e.h
 	g.escapeFields(e, false)
 	dst = append(dst, `{"@timestamp":`...)
-	dst = appendJSONTime(dst, e.logged, layoutISOms)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `,"@metadata":{"beat":"winlogbeat","type":"doc","version":"6.8.23","topic":"winlogbeat"},"level":"Information","record_number":"`...)
 	dst = appendUint(dst, e.record)
-	dst = append(dst, `","opcode":"Info","computer_name":`...)
-	dst = appendJSONString(dst, h.name, false)
+	dst = append(dst, `","opcode":"Info"`...)
+	dst = appendComputer(dst, e, `,"computer_name":`, false)
 	dst = append(dst, `,"task":"`...)
 	dst = append(dst, e.info.task...)
 	dst = append(dst, `","user":{"identifier":"S-1-5-18","name":"SYSTEM","domain":"NT AUTHORITY","type":"User"},"version":`...)
@@ -408,7 +473,7 @@ func (g *Generator) renderWinlogbeat6(dst []byte, e *event) []byte {
 	dst = append(dst, `,"message":`...)
 	dst = g.appendEscapedMessage(dst, e, `\n`, false)
 	dst = append(dst, `,"type":"wineventlog","event_id":`...)
-	dst = append(dst, e.info.idText...)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"process_id":`...)
 	dst = appendUint(dst, uint64(e.execPID))
 	dst = append(dst, `,"event_data":{`...)
@@ -420,8 +485,6 @@ func (g *Generator) renderWinlogbeat6(dst []byte, e *event) []byte {
 // SourceName, TimeCreated and @timestamp (19 h off on some hosts),
 // Message with CRLF, non-ASCII escaped as \uXXXX.
 func (g *Generator) renderOTRF(dst []byte, e *event) []byte {
-	h := e.h
-	env := msFloor(e.logged) + h.envSkew
 	g.escapeFields(e, true)
 	dst = append(dst, `{"SourceName":"`...)
 	dst = append(dst, e.info.ch.provider...)
@@ -433,14 +496,14 @@ func (g *Generator) renderOTRF(dst []byte, e *event) []byte {
 	dst = append(dst, e.info.keywords...)
 	dst = append(dst, `","Channel":"`...)
 	dst = append(dst, e.channel...)
-	dst = append(dst, `","Hostname":`...)
-	dst = appendJSONString(dst, h.name, true)
+	dst = append(dst, '"')
+	dst = appendComputer(dst, e, `,"Hostname":`, true)
 	dst = append(dst, `,"TimeCreated":`...)
-	dst = appendJSONTime(dst, env, layoutISOms)
+	dst = appendJSONString(dst, e.ts[0], true)
 	dst = append(dst, `,"@timestamp":`...)
-	dst = appendJSONTime(dst, env, layoutISOms)
+	dst = appendJSONString(dst, e.ts[0], true)
 	dst = append(dst, `,"EventID":`...)
-	dst = append(dst, e.info.idText...)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"Message":`...)
 	dst = g.appendEscapedMessage(dst, e, `\r\n`, true)
 	dst = append(dst, `,"Task":"`...)
@@ -461,7 +524,6 @@ func nxlogSeverity(level int) (string, string) {
 // EventTime in local time without a zone, host = the collector.
 func (g *Generator) renderNXLog(dst []byte, e *event) []byte {
 	h := e.h
-	local := e.logged + h.tzOffset
 	g.escapeFields(e, false)
 	sevValue, sev := nxlogSeverity(e.info.level)
 	hasEventType := false
@@ -474,9 +536,9 @@ func (g *Generator) renderNXLog(dst []byte, e *event) []byte {
 	dst = append(dst, `{"SeverityValue":`...)
 	dst = append(dst, sevValue...)
 	dst = append(dst, `,"EventReceivedTime":`...)
-	dst = appendJSONTime(dst, local+int64(200+g.intn(2000))*1e6, layoutPlain)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `,"EventID":`...)
-	dst = append(dst, e.info.idText...)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"ExecutionProcessID":`...)
 	dst = appendUint(dst, uint64(e.execPID))
 	dst = append(dst, `,"Channel":"`...)
@@ -484,7 +546,7 @@ func (g *Generator) renderNXLog(dst []byte, e *event) []byte {
 	dst = append(dst, `","host":`...)
 	dst = appendJSONString(dst, h.collector, false)
 	dst = append(dst, `,"AccountType":"User","Opcode":"Info","EventTime":`...)
-	dst = appendJSONTime(dst, local, layoutPlain)
+	dst = appendJSONString(dst, e.ts[1], false)
 	dst = append(dst, `,"SourceModuleType":"im_msvistalog","AccountName":"SYSTEM","Domain":"NT AUTHORITY","@version":"1","OpcodeValue":0,"Severity":"`...)
 	dst = append(dst, sev...)
 	dst = append(dst, `","SourceName":"`...)
@@ -501,7 +563,7 @@ func (g *Generator) renderNXLog(dst []byte, e *event) []byte {
 		dst = append(dst, '"')
 	}
 	dst = append(dst, `,"@timestamp":`...)
-	dst = appendJSONTime(dst, e.logged+int64(500+g.intn(3000))*1e6, layoutISOms)
+	dst = appendJSONString(dst, e.ts[2], false)
 	dst = append(dst, `,"port":`...)
 	dst = append(dst, h.port...)
 	dst = append(dst, `,"RecordNumber":`...)
@@ -514,8 +576,7 @@ func (g *Generator) renderNXLog(dst []byte, e *event) []byte {
 	dst = g.appendEscapedMessage(dst, e, `\r\n`, false)
 	dst = append(dst, ',')
 	dst = g.appendEscapedFields(dst, e)
-	dst = append(dst, `,"Hostname":`...)
-	dst = appendJSONString(dst, h.name, false)
+	dst = appendComputer(dst, e, `,"Hostname":`, false)
 	return append(dst, `,"tags":["sysmon","wec"]}`...)
 }
 
@@ -533,16 +594,16 @@ func (g *Generator) renderSentinel(dst []byte, e *event) []byte {
 	dst = appendUint(dst, uint64(e.info.level))
 	dst = append(dst, `","Channel":"`...)
 	dst = append(dst, e.channel...)
-	dst = append(dst, `","Computer":`...)
-	dst = appendJSONString(dst, h.name, false)
+	dst = append(dst, '"')
+	dst = appendComputer(dst, e, `,"Computer":`, false)
 	dst = append(dst, `,"TimeCreated":`...)
-	dst = appendJSONTime(dst, msFloor(e.logged)+h.envSkew, layoutISOms)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `,"TimeGenerated":`...)
-	dst = appendJSONTime(dst, e.logged, layoutISOms)
+	dst = appendJSONString(dst, e.ts[1], false)
 	dst = append(dst, `,"EventRecordID":"`...)
 	dst = appendUint(dst, e.record)
 	dst = append(dst, `","EventID":`...)
-	dst = append(dst, e.info.idText...)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"Message":`...)
 	dst = g.appendEscapedMessage(dst, e, `\r\n`, false)
 	g.tmp = append(g.tmp[:0], `<EventData xmlns="`+xmlns+`">`...)
@@ -581,7 +642,6 @@ func securityUserID(e *event) string {
 // list of {"@Name", "#text"} (EvtxECmd and similar): every value a string,
 // SystemTime with 7 digits and no zone.
 func (g *Generator) renderEVTXList(dst []byte, e *event) []byte {
-	h := e.h
 	dst = append(dst, `{"Event":{"@xmlns":"`+xmlns+`","System":{"Provider":{"@Name":"`...)
 	dst = append(dst, e.info.ch.provider...)
 	dst = append(dst, `","@Guid":"`...)
@@ -597,7 +657,7 @@ func (g *Generator) renderEVTXList(dst []byte, e *event) []byte {
 	dst = append(dst, `","Opcode":"0","Keywords":"`...)
 	dst = append(dst, e.info.keywords...)
 	dst = append(dst, `","TimeCreated":{"@SystemTime":`...)
-	dst = appendJSONTime(dst, e.logged, layoutSpace7)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `},"EventRecordID":"`...)
 	dst = appendUint(dst, e.record)
 	dst = append(dst, `","Correlation":null,"Execution":{"@ProcessID":"`...)
@@ -606,8 +666,8 @@ func (g *Generator) renderEVTXList(dst []byte, e *event) []byte {
 	dst = appendUint(dst, uint64(e.execTID))
 	dst = append(dst, `"},"Channel":"`...)
 	dst = append(dst, e.channel...)
-	dst = append(dst, `","Computer":`...)
-	dst = appendJSONString(dst, h.name, false)
+	dst = append(dst, '"')
+	dst = appendComputer(dst, e, `,"Computer":`, false)
 	if uid := securityUserID(e); uid != "" {
 		dst = append(dst, `,"Security":{"@UserID":"`...)
 		dst = append(dst, uid...)
@@ -626,7 +686,11 @@ func (g *Generator) renderEVTXList(dst []byte, e *event) []byte {
 		dst = append(dst, '"')
 		if f.val != "" {
 			dst = append(dst, `,"#text":`...)
-			dst = appendJSONString(dst, f.val, false)
+			if f.typ == vLit {
+				dst = append(dst, f.val...)
+			} else {
+				dst = appendJSONString(dst, f.val, false)
+			}
 		}
 		dst = append(dst, '}')
 	}
@@ -636,13 +700,12 @@ func (g *Generator) renderEVTXList(dst []byte, e *event) []byte {
 // renderEVTXMap writes evtx_dump's JSON (format F7): #attributes, typed
 // numbers, SystemTime with 6 digits and Z.
 func (g *Generator) renderEVTXMap(dst []byte, e *event) []byte {
-	h := e.h
 	dst = append(dst, `{"Event":{"#attributes":{"xmlns":"`+xmlns+`"},"System":{"Provider":{"#attributes":{"Name":"`...)
 	dst = append(dst, e.info.ch.provider...)
 	dst = append(dst, `","Guid":"`...)
 	dst = append(dst, e.info.ch.guidUpper...)
 	dst = append(dst, `"}},"EventID":`...)
-	dst = append(dst, e.info.idText...)
+	dst = appendMaybeQuoted(dst, e.info.idText, e.idQuoted)
 	dst = append(dst, `,"Version":`...)
 	dst = appendUint(dst, uint64(e.info.version))
 	dst = append(dst, `,"Level":`...)
@@ -652,7 +715,7 @@ func (g *Generator) renderEVTXMap(dst []byte, e *event) []byte {
 	dst = append(dst, `,"Opcode":0,"Keywords":"`...)
 	dst = append(dst, e.info.keywords...)
 	dst = append(dst, `","TimeCreated":{"#attributes":{"SystemTime":`...)
-	dst = appendJSONTime(dst, e.logged, layoutISO6)
+	dst = appendJSONString(dst, e.ts[0], false)
 	dst = append(dst, `}},"EventRecordID":`...)
 	dst = appendUint(dst, e.record)
 	dst = append(dst, `,"Correlation":null,"Execution":{"#attributes":{"ProcessID":`...)
@@ -661,8 +724,8 @@ func (g *Generator) renderEVTXMap(dst []byte, e *event) []byte {
 	dst = appendUint(dst, uint64(e.execTID))
 	dst = append(dst, `}},"Channel":"`...)
 	dst = append(dst, e.channel...)
-	dst = append(dst, `","Computer":`...)
-	dst = appendJSONString(dst, h.name, false)
+	dst = append(dst, '"')
+	dst = appendComputer(dst, e, `,"Computer":`, false)
 	if uid := securityUserID(e); uid != "" {
 		dst = append(dst, `,"Security":{"#attributes":{"UserID":"`...)
 		dst = append(dst, uid...)
@@ -679,7 +742,6 @@ func (g *Generator) renderEVTXMap(dst []byte, e *event) []byte {
 // as Splunk's XmlWinEventLog stores it; variant 1 adds RenderingInfo (WEF
 // "RenderedText").
 func (g *Generator) renderXML(dst []byte, e *event) []byte {
-	h := e.h
 	dst = append(dst, `<Event xmlns='`+xmlns+`'><System><Provider Name='`...)
 	dst = append(dst, e.info.ch.provider...)
 	dst = append(dst, `' Guid='`...)
@@ -695,7 +757,7 @@ func (g *Generator) renderXML(dst []byte, e *event) []byte {
 	dst = append(dst, `</Task><Opcode>0</Opcode><Keywords>`...)
 	dst = append(dst, e.info.keywords...)
 	dst = append(dst, `</Keywords><TimeCreated SystemTime='`...)
-	dst = appendTime(dst, e.logged, layoutISO7)
+	dst = appendXMLText(dst, e.ts[0])
 	dst = append(dst, `'/><EventRecordID>`...)
 	dst = appendUint(dst, e.record)
 	dst = append(dst, `</EventRecordID><Correlation/><Execution ProcessID='`...)
@@ -704,9 +766,12 @@ func (g *Generator) renderXML(dst []byte, e *event) []byte {
 	dst = appendUint(dst, uint64(e.execTID))
 	dst = append(dst, `'/><Channel>`...)
 	dst = append(dst, e.channel...)
-	dst = append(dst, `</Channel><Computer>`...)
-	dst = appendXMLText(dst, h.name)
-	dst = append(dst, `</Computer>`...)
+	dst = append(dst, `</Channel>`...)
+	if !e.noComputer {
+		dst = append(dst, `<Computer>`...)
+		dst = appendXMLText(dst, e.h.name)
+		dst = append(dst, `</Computer>`...)
+	}
 	if uid := securityUserID(e); uid != "" {
 		dst = append(dst, `<Security UserID='`...)
 		dst = append(dst, uid...)
@@ -724,7 +789,7 @@ func (g *Generator) renderXML(dst []byte, e *event) []byte {
 		dst = append(dst, `</Data>`...)
 	}
 	dst = append(dst, `</EventData>`...)
-	if h.variant == 1 {
+	if e.h.variant == 1 {
 		dst = append(dst, `<RenderingInfo Culture='en-US'><Message>`...)
 		dst = appendXMLText(dst, e.info.title)
 		if e.info.ch.sysmon {

@@ -192,6 +192,33 @@ func (g *Generator) buildAttack(h *host, s *attackStep, t int64) {
 	g.meta.Scenario = s.scenario
 }
 
+// buildDeadLetter builds the msiexec launch of an Atomic Red Team attack
+// and spoils it the way real dead letters are spoiled, a third of the
+// time each: cut in half (Next truncates it when truncate is returned;
+// msiexec is always in the first half), without its computer name, or
+// with a UtcTime nothing parses.
+func (g *Generator) buildDeadLetter(h *host, t int64) (truncate bool) {
+	g.deadSteps = g.incidentLocalMSI(h, t, g.deadSteps[:0])
+	g.buildAttack(h, &g.deadSteps[len(g.deadSteps)-1], t)
+	g.meta.Kind = KindDeadLetter
+	switch g.intn(3) {
+	case 0:
+		g.meta.Scenario = "dead-truncated"
+		return true
+	case 1:
+		g.meta.Scenario = "dead-no-host"
+		g.ev.noComputer = true
+	default:
+		g.meta.Scenario = "dead-bad-time"
+		for i := range g.ev.fields {
+			if g.ev.fields[i].name == "UtcTime" {
+				g.ev.fields[i].val = "yesterday at noon"
+			}
+		}
+	}
+	return false
+}
+
 // decoy is a record that mentions msiexec (or looks like it does) and
 // must not match the seed rule.
 type decoy struct {

@@ -1,5 +1,8 @@
 package sysmongen
 
+// UtcTimeLayout is Sysmon's UtcTime as a time.Parse layout.
+const UtcTimeLayout = "2006-01-02 15:04:05.000"
+
 // Timestamp spellings of the shapes (sysmon-formats.md). Each is appended
 // by appendTime without time.Format's layout interpretation.
 type timeLayout struct {

@@ -7,7 +7,8 @@
 // DestinationPort, ...) and a few envelope fields (EventCode, Channel,
 // SourceName, Computer). CIM fields are computed here from those, by event
 // id, with the add-on's transforms ([Transform]). FIELDS.md in the parent
-// directory is the same table for people, with its sources.
+// directory is the same table for people, with its sources. It imports only
+// the standard library.
 //
 // Sources for the table:
 //   - the add-on's field definitions, TA-microsoft-sysmon 8.1.0

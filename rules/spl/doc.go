@@ -16,4 +16,6 @@
 // record's event id (package cim). [Program.Prefilter] is the necessary
 // condition on raw tokens that package tokenscan tests for many rules in
 // one pass; [Explain] prints what a Program does.
+//
+// It imports rules/cim and rules/segment, and nothing that reads Kafka.
 package spl

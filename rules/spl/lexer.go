@@ -81,6 +81,9 @@ func lexAll(src Text, macros Macros) ([]token, error) {
 	return lx.toks, nil
 }
 
+// punct maps the one-byte tokens to their kinds (tEOF: not one).
+var punct = [256]tokKind{'(': tLParen, ')': tRParen, '|': tPipe, ',': tComma, '=': tEq}
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
@@ -109,20 +112,8 @@ func (lx *lexer) lex(src *Text, via []Position, active []string) error {
 		switch {
 		case isSpace(c):
 			i++
-		case c == '(':
-			emit(tLParen, "(", i)
-			i++
-		case c == ')':
-			emit(tRParen, ")", i)
-			i++
-		case c == '|':
-			emit(tPipe, "|", i)
-			i++
-		case c == ',':
-			emit(tComma, ",", i)
-			i++
-		case c == '=':
-			emit(tEq, "=", i)
+		case punct[c] != tEOF:
+			emit(punct[c], s[i:i+1], i)
 			i++
 		case c == '!' && i+1 < len(s) && s[i+1] == '=':
 			emit(tNe, "!=", i)

@@ -15,7 +15,7 @@
 // this over an Aho-Corasick automaton.
 //
 // A Scanner is immutable and safe for concurrent use; a Hits is one
-// goroutine's result buffer.
+// goroutine's result buffer. It imports rules/spl and rules/segment.
 package tokenscan
 
 import (

@@ -328,6 +328,24 @@ def _user(s):
     return {"name": s}
 
 
+def _ecs_process(d, guid, image, pid=None, cmd=None):
+    """The ECS process (or process.parent) object of the Sysmon fields named:
+    args and command_line, entity_id, executable and name, pid; absent ones
+    are left out."""
+    p = {}
+    if cmd and d.get(cmd):
+        args = _argv(d[cmd])
+        p.update({"args": args, "args_count": len(args), "command_line": d[cmd]})
+    if d.get(guid):
+        p["entity_id"] = d[guid]
+    if d.get(image):
+        p["executable"] = d[image]
+        p["name"] = _win_basename(d[image])
+    if pid and d.get(pid):
+        p["pid"] = int(d[pid])
+    return p
+
+
 def to_ecs(ev, collector):
     d = {k: ("" if v is None else str(v)) for k, v in ev.data}
     ed = {}
@@ -337,14 +355,7 @@ def to_ecs(ev, collector):
     related = {}
     if ev.eid == 1:
         event = {"action": "Process creation", "category": ["process"], "type": ["start"]}
-        if d.get("CommandLine"):
-            args = _argv(d["CommandLine"])
-            proc.update({"args": args, "args_count": len(args), "command_line": d["CommandLine"]})
-        if d.get("ProcessGuid"):
-            proc["entity_id"] = d["ProcessGuid"]
-        if d.get("Image"):
-            proc["executable"] = d["Image"]
-            proc["name"] = _win_basename(d["Image"])
+        proc = _ecs_process(d, "ProcessGuid", "Image", cmd="CommandLine")
         hashes = {}
         pe = {}
         for part in d.get("Hashes", "").split(","):
@@ -357,17 +368,7 @@ def to_ecs(ev, collector):
         if hashes:
             proc["hash"] = hashes
             related["hash"] = list(hashes.values()) + ([pe["imphash"]] if "imphash" in pe else [])
-        parent = {}
-        if d.get("ParentCommandLine"):
-            pargs = _argv(d["ParentCommandLine"])
-            parent.update({"args": pargs, "args_count": len(pargs), "command_line": d["ParentCommandLine"]})
-        if d.get("ParentProcessGuid"):
-            parent["entity_id"] = d["ParentProcessGuid"]
-        if d.get("ParentImage"):
-            parent["executable"] = d["ParentImage"]
-            parent["name"] = _win_basename(d["ParentImage"])
-        if d.get("ParentProcessId"):
-            parent["pid"] = int(d["ParentProcessId"])
+        parent = _ecs_process(d, "ParentProcessGuid", "ParentImage", pid="ParentProcessId", cmd="ParentCommandLine")
         if parent:
             proc["parent"] = parent
         for src, dst in (("Company", "company"), ("Description", "description"),
@@ -388,13 +389,7 @@ def to_ecs(ev, collector):
                 ed[k] = d[k]
     elif ev.eid == 10:
         event = {"action": "Process accessed", "category": ["process"], "type": ["access"]}
-        if d.get("SourceProcessGUID"):
-            proc["entity_id"] = d["SourceProcessGUID"]
-        if d.get("SourceImage"):
-            proc["executable"] = d["SourceImage"]
-            proc["name"] = _win_basename(d["SourceImage"])
-        if d.get("SourceProcessId"):
-            proc["pid"] = int(d["SourceProcessId"])
+        proc = _ecs_process(d, "SourceProcessGUID", "SourceImage", pid="SourceProcessId")
         if d.get("SourceThreadId"):
             proc["thread"] = {"id": int(d["SourceThreadId"])}
         user = _user(d.get("SourceUser"))
@@ -405,13 +400,7 @@ def to_ecs(ev, collector):
     else:
         event = {"action": TASK_NAMES.get(ev.eid, "").split(" (")[0], "category": ["configuration"],
                  "type": ["change"]}
-        if d.get("ProcessGuid"):
-            proc["entity_id"] = d["ProcessGuid"]
-        if d.get("Image"):
-            proc["executable"] = d["Image"]
-            proc["name"] = _win_basename(d["Image"])
-        if d.get("ProcessId"):
-            proc["pid"] = int(d["ProcessId"])
+        proc = _ecs_process(d, "ProcessGuid", "Image", pid="ProcessId")
         user = _user(d.get("User"))
         if ev.eid in (12, 13, 14) and d.get("TargetObject"):
             to = d["TargetObject"]

@@ -82,6 +82,18 @@ def shift(iso_base, hours):
 # ---------------------------------------------------------------------------
 # Flat renderers (three real flavours)
 
+def _flat_fields(o, e, drop, extra):
+    """Adds e's EventData fields at the top level of the flat record o, then
+    removes the keys in drop and adds extra (the cases' variations)."""
+    for k, v in e.data:
+        o[k] = v
+    for k in drop:
+        o.pop(k, None)
+    if extra:
+        o.update(extra)
+    return o
+
+
 def flat_otrf2023(e, envelope_hours=-19, eid_value=None, drop=(), extra=None):
     """F2 style: Hostname, TimeCreated/@timestamp (19 h off), CRLF Message."""
     b, f = e.time
@@ -89,13 +101,7 @@ def flat_otrf2023(e, envelope_hours=-19, eid_value=None, drop=(), extra=None):
     o = {"SourceName": e.provider, "Level": "4", "Channel": e.channel, "Hostname": e.computer,
          "TimeCreated": env, "@timestamp": env, "EventID": e.eid if eid_value is None else eid_value,
          "Message": shapes.message(e).replace("\n", "\r\n"), "Task": str(e.task)}
-    for k, v in e.data:
-        o[k] = v
-    for k in drop:
-        o.pop(k, None)
-    if extra:
-        o.update(extra)
-    return json.dumps(o, ensure_ascii=False)
+    return json.dumps(_flat_fields(o, e, drop, extra), ensure_ascii=False)
 
 
 def flat_nxlog(e, drop=(), extra=None):
@@ -112,13 +118,7 @@ def flat_nxlog(e, drop=(), extra=None):
          "@timestamp": "%s.%sZ" % (shift(b, 0), f[:3]), "port": 64545, "RecordNumber": e.record_id,
          "Task": e.task, "SourceModuleName": "eventlog", "Version": 5, "Hostname": e.computer,
          "tags": ["mordorDataset"]}
-    for k, v in e.data:
-        o[k] = v
-    for k in drop:
-        o.pop(k, None)
-    if extra:
-        o.update(extra)
-    return json.dumps(o, ensure_ascii=False)
+    return json.dumps(_flat_fields(o, e, drop, extra), ensure_ascii=False)
 
 
 def flat_sd2(e, drop=(), extra=None):
@@ -132,13 +132,7 @@ def flat_sd2(e, drop=(), extra=None):
          "Computer": e.computer, "TimeCreated": "%s.%sZ" % (shift(b, 8), f[:3]),
          "TimeGenerated": "%s.%sZ" % (b, f[:3]), "EventRecordID": str(e.record_id), "EventID": e.eid,
          "Message": shapes.message(e).replace("\n", "\r\n"), "EventData": xml, "Task": str(e.task)}
-    for k, v in e.data:
-        o[k] = v
-    for k in drop:
-        o.pop(k, None)
-    if extra:
-        o.update(extra)
-    return dumps(o)
+    return dumps(_flat_fields(o, e, drop, extra))
 
 
 def j(o):
