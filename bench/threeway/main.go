@@ -65,6 +65,7 @@ func main() {
 	var o opts
 	flag.StringVar(&o.brokers, "brokers", os.Getenv("KAFKA_BROKERS"), "bootstrap broker host:port (default $KAFKA_BROKERS)")
 	flag.StringVar(&o.msiguard, "msiguard", "./msiguard", "the built msiguard binary")
+	flag.StringVar(&o.msiguardBase, "msiguard-base", "", "a second msiguard binary (an older commit, say), run as contender msiguard-base against the same topic")
 	flag.StringVar(&o.peerCP, "peer-classpath", "bench/streams-peer/target/classes:bench/streams-peer/target/lib/*", "class path of the Kafka Streams peer")
 	flag.StringVar(&o.javaOpts, "java-opts", "-Xmx1g", "JVM options of the peer, space-separated")
 	flag.IntVar(&o.peerThreads, "peer-threads", 2, "num.stream.threads of the peer")
@@ -88,10 +89,11 @@ func main() {
 }
 
 type opts struct {
-	brokers, msiguard, peerCP, javaOpts, attackRate, only string
-	peerThreads, records, partitions, rounds              int
-	seed                                                  uint64
-	timeout, peerGrace                                    time.Duration
+	brokers, msiguard, msiguardBase, peerCP, javaOpts string
+	attackRate, only                                  string
+	peerThreads, records, partitions, rounds          int
+	seed                                              uint64
+	timeout, peerGrace                                time.Duration
 }
 
 // result is one contender's measurement in one round (see the comment
@@ -159,7 +161,12 @@ func run(ctx context.Context, o opts) error {
 			case "bare":
 				res, err = runBare(ctx, o, client, input, total, tag)
 			case "msiguard":
-				res, err = runMsiguard(ctx, o, client, input, total, tag, expected)
+				res, err = runMsiguard(ctx, o, name, o.msiguard, client, input, total, tag, expected)
+			case "msiguard-base":
+				if o.msiguardBase == "" {
+					return errors.New("contender msiguard-base needs --msiguard-base")
+				}
+				res, err = runMsiguard(ctx, o, name, o.msiguardBase, client, input, total, tag, expected)
 			case "streams":
 				res, err = runStreams(ctx, o, client, input, ends, tag, expected)
 			default:
@@ -173,11 +180,13 @@ func run(ctx context.Context, o opts) error {
 				float64(res.steadyN)/res.cpuSteady, res.rssMB)
 			all[name] = append(all[name], res)
 		}
-		if m, p := all["msiguard"], all["streams"]; len(m) > r && len(p) > r {
-			if err := agree(m[r].alerts, p[r].alerts, expected); err != nil {
-				log.Printf("round %d: AGREEMENT FAILED: %v", r+1, err)
-			} else {
-				log.Printf("round %d: agreement OK: %d alerts, identical buckets, counts and field values", r+1, len(m[r].alerts))
+		for _, other := range []string{"streams", "msiguard-base"} {
+			if m, p := all["msiguard"], all[other]; len(m) > r && len(p) > r {
+				if err := agree(m[r].alerts, p[r].alerts, expected); err != nil {
+					log.Printf("round %d: AGREEMENT with %s FAILED: %v", r+1, other, err)
+				} else {
+					log.Printf("round %d: agreement with %s OK: %d alerts, identical buckets, counts and field values", r+1, other, len(m[r].alerts))
+				}
 			}
 		}
 	}
@@ -203,7 +212,7 @@ func report(o opts, total int64, all map[string][]result) {
 	fmt.Printf("\n%d records (%d partitions, flat shape), %d round(s), medians:\n\n", total, o.partitions, o.rounds)
 	fmt.Println("| consumer | records/s (first record read to last output acknowledged) | CPU s (whole run) | records per CPU s (window) | peak RSS MB | startup s |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
-	for _, name := range []string{"bare", "msiguard", "streams"} {
+	for _, name := range []string{"bare", "msiguard", "msiguard-base", "streams"} {
 		rs := all[name]
 		if len(rs) == 0 {
 			continue
@@ -218,13 +227,16 @@ func report(o opts, total int64, all map[string][]result) {
 		}
 		rw := row{median(a), median(b), median(c), median(d), median(e)}
 		rows[name] = rw
-		label := map[string]string{"bare": "bare kafka-go Reader loop", "msiguard": "msiguard run", "streams": "Kafka Streams peer"}[name]
+		label := map[string]string{"bare": "bare kafka-go Reader loop", "msiguard": "msiguard run", "msiguard-base": "msiguard run (--msiguard-base)", "streams": "Kafka Streams peer"}[name]
 		fmt.Printf("| %s | %.0f | %.2f | %.0f | %.0f | %.1f |\n", label, rw.recS, rw.cpuTot, rw.perCPU, rw.rss, rw.startup)
 	}
 	m, okm := rows["msiguard"]
 	if p, ok := rows["streams"]; ok && okm {
 		fmt.Printf("\nmsiguard / Kafka Streams: %.2fx records/s, %.2fx records per CPU second (target >= 3x), %.2fx peak RSS\n",
 			m.recS/p.recS, m.perCPU/p.perCPU, m.rss/p.rss)
+	}
+	if b, ok := rows["msiguard-base"]; ok && okm {
+		fmt.Printf("msiguard / msiguard-base: %.3fx records/s, %.3fx records per CPU second\n", m.recS/b.recS, m.perCPU/b.perCPU)
 	}
 	if b, ok := rows["bare"]; ok && okm {
 		fmt.Printf("msiguard / bare kafka-go loop: %.0f%% of its records/s (target >= 85%%), %.2fx its CPU per record\n",
@@ -538,8 +550,9 @@ func scrape(url string) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-func runMsiguard(ctx context.Context, o opts, c *kafka.Client, input string, total int64, tag string, expected int) (result, error) {
-	res := result{name: "msiguard"}
+// runMsiguard runs the msiguard binary bin as contender name.
+func runMsiguard(ctx context.Context, o opts, name, bin string, c *kafka.Client, input string, total int64, tag string, expected int) (result, error) {
+	res := result{name: name}
 	alerts := tag + "-alerts"
 	// msiguard wants its alerts (compacted) and dead-letter topics to exist;
 	// it creates its matches topic itself.
@@ -553,7 +566,7 @@ func runMsiguard(ctx context.Context, o opts, c *kafka.Client, input string, tot
 	if err != nil {
 		return res, err
 	}
-	p, err := start("msiguard", exec.Command(o.msiguard, "run", "--brokers", o.brokers, "--topic", input, "--group", tag,
+	p, err := start(name, exec.Command(bin, "run", "--brokers", o.brokers, "--topic", input, "--group", tag,
 		"--alerts-topic", alerts, "--dlq-topic", tag+"-dlq", "--metrics-addr", addr, "--log-level", "warn"))
 	if err != nil {
 		return res, err
