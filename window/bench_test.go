@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -288,4 +289,51 @@ func BenchmarkBounded10M(b *testing.B) {
 		b.ReportMetric(float64(s.Revisable), "revisable")
 		b.ReportMetric(float64(s.Alerts), "alerts")
 	}
+}
+
+// BenchmarkFlood reports the heap adversarial floods hold under the default
+// caps (issue 14; window.Config's DefaultMemoryBudget, DefaultMaxValues),
+// the clock being event time. "hosts": 1M distinct host names of 200-254
+// bytes, one event each with a distinct 1 KB command line, 10k hosts per
+// second of event time. "values": 100k events in one host-second, each with
+// a distinct 200-byte command line and its own process_guid and process_id.
+// The heap is sampled after GC every tenth of the flood.
+func BenchmarkFlood(b *testing.B) {
+	pad := strings.Repeat("x", 254)
+	flood := func(b *testing.B, n int, event func(i int) Event) {
+		for b.Loop() {
+			w := mustNew(b, cimConfig())
+			var peak uint64
+			for i := range n {
+				e := event(i)
+				w.Add(e, time.Unix(0, e.Time), nil)
+				if i%(n/10) == n/10-1 {
+					peak = max(peak, heapInUse())
+				}
+			}
+			s := w.Stats()
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			b.ReportMetric(float64(s.Memory)/(1<<20), "estimate-MB")
+			b.ReportMetric(float64(s.Hosts), "hosts")
+			b.ReportMetric(float64(s.HostsEvicted), "hosts-evicted")
+			b.ReportMetric(float64(s.MemoryEvicted+s.Evicted), "buckets-evicted")
+			b.ReportMetric(float64(s.OmittedValues), "omitted-values")
+		}
+	}
+	b.Run("hosts", func(b *testing.B) {
+		flood(b, 1_000_000, func(i int) Event {
+			v := cimValues(i, i)
+			v[1] = pad[:200+i%55] + strconv.Itoa(i) + pad + pad + pad + pad[:3]
+			return Event{Host: strconv.Itoa(i) + pad[:200+i%55], Time: ts(int64(i/10_000), int64(i%1000)),
+				Values: v, Source: Source{Topic: "sysmon", Partition: int32(i % 8), Offset: int64(i / 8)}}
+		})
+	})
+	b.Run("values", func(b *testing.B) {
+		flood(b, 100_000, func(i int) Event {
+			v := cimValues(1, i)
+			v[1] = pad[:190] + strconv.Itoa(1_000_000+i)
+			return Event{Host: "WKS-0001.corp.example", Time: ts(0, int64(i%1000)), Values: v,
+				Source: Source{Topic: "sysmon", Partition: int32(i % 8), Offset: int64(i / 8)}}
+		})
+	})
 }
