@@ -53,8 +53,8 @@
 //
 // Memory is bounded by the block pool (Workers+3 buffers); allocation is per
 // block and per hit, never per record. BENCHMARKS.md has the figures: about
-// 4.5 GB/s on the project's 2 cores over real recordings, four times
-// `grep -ci msiexec`.
+// 6 GB/s on the project's 2 cores over real recordings in the page cache,
+// four times `grep -ci msiexec`.
 //
 // # Topics
 //

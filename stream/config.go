@@ -70,8 +70,8 @@ type Config struct {
 	Grace, IdleTimeout, Retain time.Duration
 	// RetainBuckets caps the emitted alerts each partition of the matches
 	// topic keeps revisable (window.Config.RetainBuckets): with the seed
-	// rule about 1.3 KB each (BenchmarkBytesPerBucket), so the cap bounds an
-	// instance's memory at roughly RetainBuckets × 1.3 KB per matches
+	// rule about 1.7 KB each (BenchmarkBytesPerBucket), so the cap bounds an
+	// instance's memory at roughly RetainBuckets × 1.7 KB per matches
 	// partition it is assigned.
 	// Beyond it the oldest are forgotten before Retain, and a later event
 	// for one becomes a late alert. Default 100k.

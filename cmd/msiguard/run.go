@@ -98,7 +98,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "emit a host's alert once that host's own events are this far past its second (rarely what happens first: a host seldom matches twice within seconds, see --idle-timeout)")
 	fs.DurationVar(&f.idle, "idle-timeout", window.DefaultIdleTimeout, "emit a bucket that received nothing for this long, by the wall clock: in practice what sets alert latency (median about this plus half a second)")
 	fs.DurationVar(&f.retain, "retain", window.DefaultRetain, "how long an emitted alert stays revisable by late events, at least")
-	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.3 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
+	fs.IntVar(&f.retainBuckets, "retain-buckets", window.DefaultRetainBuckets, "at most this many emitted alerts stay revisable per matches partition, about 1.7 KB each: the memory cap (beyond it the oldest are forgotten early and a later event for one becomes a late alert)")
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	f.capFlags.register(fs)
 	f.ruleFlags.register(fs)
