@@ -81,6 +81,13 @@ func main() {
 	if o.brokers == "" {
 		log.Fatal("--brokers (or KAFKA_BROKERS) is required")
 	}
+	base := slices.Contains(strings.Split(o.only, ","), "msiguard-base")
+	switch {
+	case base && o.msiguardBase == "":
+		log.Fatal("contender msiguard-base needs --msiguard-base BIN")
+	case !base && o.msiguardBase != "":
+		log.Fatal("--msiguard-base is given but --only does not list msiguard-base")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
@@ -151,6 +158,7 @@ func run(ctx context.Context, o opts) error {
 
 	names := strings.Split(o.only, ",")
 	all := map[string][]result{}
+	disagreed := 0
 	for r := range o.rounds {
 		for i := range names {
 			name := names[(i+r)%len(names)]
@@ -163,9 +171,6 @@ func run(ctx context.Context, o opts) error {
 			case "msiguard":
 				res, err = runMsiguard(ctx, o, name, o.msiguard, client, input, total, tag, expected)
 			case "msiguard-base":
-				if o.msiguardBase == "" {
-					return errors.New("contender msiguard-base needs --msiguard-base")
-				}
 				res, err = runMsiguard(ctx, o, name, o.msiguardBase, client, input, total, tag, expected)
 			case "streams":
 				res, err = runStreams(ctx, o, client, input, ends, tag, expected)
@@ -182,8 +187,9 @@ func run(ctx context.Context, o opts) error {
 		}
 		for _, other := range []string{"streams", "msiguard-base"} {
 			if m, p := all["msiguard"], all[other]; len(m) > r && len(p) > r {
-				if err := agree(m[r].alerts, p[r].alerts, expected); err != nil {
+				if err := agree(m[r].alerts, p[r].alerts, other, expected); err != nil {
 					log.Printf("round %d: AGREEMENT with %s FAILED: %v", r+1, other, err)
+					disagreed++
 				} else {
 					log.Printf("round %d: agreement with %s OK: %d alerts, identical buckets, counts and field values", r+1, other, len(m[r].alerts))
 				}
@@ -191,6 +197,9 @@ func run(ctx context.Context, o opts) error {
 		}
 	}
 	report(o, total, all)
+	if disagreed > 0 {
+		return fmt.Errorf("%d agreement checks failed (see the log)", disagreed)
+	}
 	return nil
 }
 
@@ -812,7 +821,8 @@ func parsePeerAlerts(recs [][]byte) (map[bucket]alert, error) {
 	return out, nil
 }
 
-func agree(ours, peer map[bucket]alert, expected int) error {
+// agree compares msiguard's alerts with another contender's (named other).
+func agree(ours, peer map[bucket]alert, other string, expected int) error {
 	var problems []string
 	if expected >= 0 && len(ours) != expected {
 		problems = append(problems, fmt.Sprintf("msiguard has %d alerts, gen expected %d", len(ours), expected))
@@ -823,18 +833,18 @@ func agree(ours, peer map[bucket]alert, expected int) error {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("bucket %v only in msiguard", b))
 		case a.count != p.count:
-			problems = append(problems, fmt.Sprintf("bucket %v: event_count %d vs peer %d", b, a.count, p.count))
+			problems = append(problems, fmt.Sprintf("bucket %v: event_count %d vs %s %d", b, a.count, other, p.count))
 		default:
 			ja, _ := json.Marshal(a.fields) // map keys are sorted by encoding/json
 			jp, _ := json.Marshal(p.fields)
 			if !bytes.Equal(ja, jp) {
-				problems = append(problems, fmt.Sprintf("bucket %v: fields differ:\n  msiguard %s\n  peer     %s", b, ja, jp))
+				problems = append(problems, fmt.Sprintf("bucket %v: fields differ:\n  msiguard %s\n  %s %s", b, ja, other, jp))
 			}
 		}
 	}
 	for b := range peer {
 		if _, ok := ours[b]; !ok {
-			problems = append(problems, fmt.Sprintf("bucket %v only in the peer", b))
+			problems = append(problems, fmt.Sprintf("bucket %v only in %s", b, other))
 		}
 	}
 	if len(problems) == 0 {
