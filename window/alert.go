@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -371,25 +370,9 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // jsonLen is len(appendString(nil, s)).
-//
-// Values are mostly ASCII with backslashes (Windows paths), so it takes
-// eight bytes at a time wherever they hold no control character and
-// nothing beyond ASCII (word8), and goes byte by byte (or rune by rune)
-// elsewhere: byte by byte throughout, this loop took 13% of a one-event
-// alert's time in BenchmarkAddStream.
 func jsonLen(s string) int {
-	n, i := 2, 0
-	for i < len(s) {
-		if i+8 <= len(s) {
-			b := s[i : i+8]
-			x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-			if extra, ok := word8(x); ok {
-				n += 8 + extra
-				i += 8
-				continue
-			}
-		}
+	n := 2
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -415,27 +398,6 @@ func jsonLen(s string) int {
 		i += size
 	}
 	return n
-}
-
-// word8 returns how many of the eight bytes of x appendString escapes
-// with one more byte ('"' and '\\'), or ok false if one of them is not
-// ASCII or is a control character (the caller then goes byte by byte).
-// Word-at-a-time tests from Bit Twiddling Hacks: with every byte below
-// 0x80, subtracting 0x20 from all at once sets a high bit only if some
-// byte is below 0x20; zeroBytes marks exactly the zero bytes of v.
-func word8(x uint64) (extra int, ok bool) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	if x&highs != 0 || (x-0x20*ones)&highs != 0 {
-		return 0, false
-	}
-	return bits.OnesCount64(zeroBytes(x^('"'*ones)) | zeroBytes(x^('\\'*ones))), true
-}
-
-// zeroBytes returns v with the high bit of each of its zero bytes set and
-// every other bit clear.
-func zeroBytes(v uint64) uint64 {
-	const low7 = 0x7f7f7f7f7f7f7f7f
-	return ^((v&low7 + low7) | v | low7)
 }
 
 // alertJSON is the wire form UnmarshalJSON decodes.

@@ -2,7 +2,6 @@ package window
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -32,42 +31,6 @@ func TestJSONLen(t *testing.T) {
 			if got, want := sourceLen(src), len(appendSource(nil, src)); got != want {
 				t.Fatalf("sourceLen(%+v) = %d, AppendJSON writes %d", src, got, want)
 			}
-		}
-	}
-}
-
-// word8 against the rule it implements, for every byte value at every
-// position of a word of plain bytes, and for every pair of byte values in
-// the two lowest positions (where a borrow or carry would start).
-func TestWord8(t *testing.T) {
-	want := func(b [8]byte) (int, bool) {
-		extra := 0
-		for _, c := range b {
-			if c < 0x20 || c >= 0x80 {
-				return 0, false
-			}
-			if c == '"' || c == '\\' {
-				extra++
-			}
-		}
-		return extra, true
-	}
-	check := func(b [8]byte) {
-		e, ok := word8(binary.LittleEndian.Uint64(b[:]))
-		if we, wok := want(b); e != we || ok != wok {
-			t.Fatalf("word8(%q) = %d, %v; want %d, %v", b[:], e, ok, we, wok)
-		}
-	}
-	for pos := range 8 {
-		for c := range 256 {
-			b := [8]byte{'a', '\\', 'a', '"', 'a', 'a', '\\', 'a'}
-			b[pos] = byte(c)
-			check(b)
-		}
-	}
-	for c0 := range 256 {
-		for c1 := range 256 {
-			check([8]byte{byte(c0), byte(c1), '~', ' ', '!', '"', '\\', ']'})
 		}
 	}
 }
