@@ -132,6 +132,9 @@ func TestAdversarialInput(t *testing.T) {
 		switch orig {
 		case strconv.Itoa(len(malformed)):
 			sawMalformed = true
+			if r := header(d, HeaderReason); r != "malformed" {
+				t.Errorf("dead letter of the unterminated 5 MiB record has reason %q, the README's table says malformed", r)
+			}
 			sum := sha256.Sum256(malformed)
 			if len(d.Value) != DefaultDeadLetterBytes || !strings.HasPrefix(string(malformed), string(d.Value)) ||
 				header(d, HeaderOriginalSHA256) != hex.EncodeToString(sum[:]) || header(d, HeaderTruncated) != "true" {
@@ -139,6 +142,9 @@ func TestAdversarialInput(t *testing.T) {
 			}
 		case strconv.Itoa(len(deep)):
 			sawDeep = true
+			if r := header(d, HeaderReason); r != "too_deep" {
+				t.Errorf("dead letter of the 100,000-deep record has reason %q, the README's table says too_deep", r)
+			}
 		}
 	}
 	if !sawMalformed || !sawDeep {
