@@ -3,8 +3,6 @@ package cim
 // The Sysmon names below follow Sysmon's event schema (sysmon -s, schema
 // 4.90); keep them sorted.
 
-import "slices"
-
 // Source is a raw field a [Record] supplies: an envelope field or a Sysmon
 // EventData field. Its name (String) is the field's name in rules.
 type Source uint8
@@ -226,45 +224,24 @@ func (s Source) IsEnvelope() bool { return EventCode <= s && s <= Computer }
 // array of this size by Source.
 const NumSources = int(numSources)
 
-// aliases are other names rules may use for a source: EventID (the add-on's
-// FIELDALIAS-eventid = EventCode AS EventID), EventChannel (its
-// [sysmon-channel] name for <Channel>) and host (msiguard's host is the
-// endpoint's computer name, rule-semantics.md).
-var aliases = map[string]Source{"EventID": EventCode, "EventChannel": Channel, "host": Computer}
+// byName maps every source's name, and the other names rules may use for
+// one, to the source: EventID (the add-on's FIELDALIAS-eventid = EventCode
+// AS EventID), EventChannel (its [sysmon-channel] name for <Channel>) and
+// host (msiguard's host is the endpoint's computer name, rule-semantics.md).
+// One map lookup: the detector calls SourceByName for every member of every
+// record that hits the prefilter.
+var byName = func() map[string]Source {
+	m := make(map[string]Source, numSources+2)
+	for s := Source(1); s < numSources; s++ {
+		m[sourceNames[s]] = s
+	}
+	m["EventID"], m["EventChannel"], m["host"] = EventCode, Channel, Computer
+	return m
+}()
 
 // SourceByName returns the source a rule's field name refers to. Names are
 // case-sensitive, as Splunk's field names are.
 func SourceByName(name string) (Source, bool) {
-	if s, ok := aliases[name]; ok {
-		return s, true
-	}
-	i, ok := slices.BinarySearch(sortedNames[:], name)
-	if !ok {
-		return NoSource, false
-	}
-	return sortedSources[i], true
+	s, ok := byName[name]
+	return s, ok
 }
-
-var sortedNames, sortedSources = func() (names [numSources - 1]string, srcs [numSources - 1]Source) {
-	type pair struct {
-		n string
-		s Source
-	}
-	ps := make([]pair, 0, numSources-1)
-	for s := Source(1); s < numSources; s++ {
-		ps = append(ps, pair{sourceNames[s], s})
-	}
-	slices.SortFunc(ps, func(a, b pair) int {
-		if a.n < b.n {
-			return -1
-		}
-		if a.n > b.n {
-			return 1
-		}
-		return 0
-	})
-	for i, p := range ps {
-		names[i], srcs[i] = p.n, p.s
-	}
-	return
-}()
