@@ -95,17 +95,7 @@ func (d *Detector) Rules() []*rules.Compiled { return slices.Clone(d.rules) }
 // each side by a Splunk breaker or the edge of raw). A record for which it
 // returns false cannot match and needs no further work. It does not
 // allocate or retain raw.
-func (d *Detector) Prefilter(raw []byte) bool {
-	h := d.hits.Get().(*tokenscan.Hits)
-	defer d.hits.Put(h)
-	d.scanner.Scan(raw, h)
-	for i := range d.rules {
-		if h.Has(i) {
-			return true
-		}
-	}
-	return false
-}
+func (d *Detector) Prefilter(raw []byte) bool { return d.scanner.Any(raw) }
 
 // Match is a record that a rule selected, ready to be grouped.
 type Match struct {

@@ -197,6 +197,27 @@ func trailingZeros(x uint64) int {
 	return n
 }
 
+// Any reports whether some rule's condition holds in raw: Scan without a
+// Hits to keep, for the common question asked of every record. With at
+// most 64 rules and 64 tokens its result buffer lives on the stack; it
+// does not allocate or retain raw.
+func (s *Scanner) Any(raw []byte) bool {
+	if s.numRules > 64 || len(s.tokens) > 64 {
+		h := s.NewHits()
+		s.Scan(raw, h)
+		for _, w := range h.rules {
+			if w != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	var r, t, seen [1]uint64
+	h := Hits{rules: r[:], tokens: t[:], seen: seen[:]}
+	s.Scan(raw, &h)
+	return r[0] != 0
+}
+
 // Scan finds which rules' conditions hold in raw and writes them to h. It
 // does not allocate or retain raw.
 func (s *Scanner) Scan(raw []byte, h *Hits) {

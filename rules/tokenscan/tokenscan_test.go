@@ -146,3 +146,46 @@ var lolbins = []string{
 	"mspub", "ntdsutil", "procdump", "rcsi", "remote", "sqldumper", "sqlps", "sqltoolsps", "squirrel", "te",
 	"tracker", "update", "vsjitdebugger", "winword", "wsl", "adplus", "agentexecutor", "appvlp", "bcp", "vssadmin",
 }
+
+// TestAny checks Any against Scan's rule list, on scanners whose result
+// fits the stack (a few rules, with and without an unconditional one) and
+// one that does not (every lolbin, more than 64 rules and tokens).
+func TestAny(t *testing.T) {
+	many := single(lolbins...)
+	for len(many) <= 64 {
+		many = append(many, single(lolbins...)...)
+	}
+	recs := [][]byte{[]byte("nothing here"), []byte(`C:\Windows\msiexec.exe`), []byte("rundll32.exe javascript:x"),
+		[]byte("rundll32.exe"), []byte("certutil -urlcache -f"), []byte("zzzz forfiles zzzz")}
+	recs = append(recs, corpus(t)...)
+	for name, pfs := range map[string][]spl.Prefilter{
+		"conditions": {{Clauses: [][]string{{"msiexec"}}}, {Clauses: [][]string{{"rundll32"}, {"javascript", "vbscript"}}},
+			{Clauses: [][]string{{"certutil"}, {"urlcache"}}}},
+		"with an unconditional rule": {{Clauses: [][]string{{"msiexec"}}}, {}},
+		"more than 64 rules":         many,
+	} {
+		s, err := New(pfs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := s.NewHits()
+		some := 0
+		for _, rec := range recs {
+			s.Scan(rec, h)
+			want := len(h.Rules(nil)) > 0
+			if want {
+				some++
+			}
+			if got := s.Any(rec); got != want {
+				t.Errorf("%s: Any(%.40q) = %v, Scan found rules %v", name, rec, got, h.Rules(nil))
+			}
+		}
+		if some == 0 || some == len(recs) && name != "with an unconditional rule" {
+			t.Errorf("%s: %d of %d records hit: the cases do not tell true from false", name, some, len(recs))
+		}
+	}
+	s, _ := New(single(lolbins[:10]...))
+	if n := testing.AllocsPerRun(5, func() { s.Any(recs[1]) }); n != 0 {
+		t.Errorf("Any allocates %v times with 10 rules", n)
+	}
+}
