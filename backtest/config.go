@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -107,21 +108,11 @@ func (c Config) validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Workers == 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	if c.BlockSize == 0 {
-		c.BlockSize = DefaultBlockSize
-	}
-	if c.MaxLineBytes == 0 {
-		c.MaxLineBytes = max(DefaultMaxLineBytes, c.BlockSize)
-	}
-	if c.BatchRecords == 0 {
-		c.BatchRecords = DefaultBatchRecords
-	}
-	if c.DeadLetterBytes == 0 {
-		c.DeadLetterBytes = deadletter.DefaultPrefixBytes
-	}
+	c.Workers = cmp.Or(c.Workers, runtime.GOMAXPROCS(0))
+	c.BlockSize = cmp.Or(c.BlockSize, DefaultBlockSize)
+	c.MaxLineBytes = cmp.Or(c.MaxLineBytes, max(DefaultMaxLineBytes, c.BlockSize))
+	c.BatchRecords = cmp.Or(c.BatchRecords, DefaultBatchRecords)
+	c.DeadLetterBytes = cmp.Or(c.DeadLetterBytes, deadletter.DefaultPrefixBytes)
 	c.Window.Backtest = true
 	return c
 }

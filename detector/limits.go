@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -47,12 +48,8 @@ func (l Limits) Validate() error {
 
 // WithDefaults returns l with each zero limit set to its default.
 func (l Limits) WithDefaults() Limits {
-	if l.MaxValueBytes == 0 {
-		l.MaxValueBytes = DefaultMaxValueBytes
-	}
-	if l.MaxHostBytes == 0 {
-		l.MaxHostBytes = DefaultMaxHostBytes
-	}
+	l.MaxValueBytes = cmp.Or(l.MaxValueBytes, DefaultMaxValueBytes)
+	l.MaxHostBytes = cmp.Or(l.MaxHostBytes, DefaultMaxHostBytes)
 	return l
 }
 

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -246,36 +247,24 @@ func (c *Config) matchesTopic() string {
 }
 
 func (c Config) withDefaults() Config {
-	defd := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defi := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
 	c.MatchesTopic = c.matchesTopic()
-	defd(&c.Grace, window.DefaultGrace)
-	defd(&c.IdleTimeout, window.DefaultIdleTimeout)
-	defd(&c.Retain, window.DefaultRetain)
-	defd(&c.RestoreLookback, DefaultRestoreLookback)
-	defd(&c.CommitInterval, DefaultCommitInterval)
-	defd(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	defd(&c.SessionTimeout, DefaultSessionTimeout)
-	defd(&c.HeartbeatInterval, DefaultHeartbeatInterval)
-	defd(&c.RebalanceTimeout, DefaultRebalanceTimeout)
-	defd(&c.FetchMaxWait, DefaultFetchMaxWait)
-	defi(&c.RetainBuckets, window.DefaultRetainBuckets)
-	defi(&c.MaxSources, window.DefaultMaxSources)
-	defi(&c.FetchMaxBytes, DefaultFetchMaxBytes)
-	defi(&c.AlertQueue, DefaultAlertQueue)
-	defi(&c.RecordQueue, DefaultRecordQueue)
-	defi(&c.MaxValues, window.DefaultMaxValues)
-	if c.WindowMemory == 0 {
-		c.WindowMemory = window.DefaultMemoryBudget
-	}
+	c.Grace = cmp.Or(c.Grace, window.DefaultGrace)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, window.DefaultIdleTimeout)
+	c.Retain = cmp.Or(c.Retain, window.DefaultRetain)
+	c.RestoreLookback = cmp.Or(c.RestoreLookback, DefaultRestoreLookback)
+	c.CommitInterval = cmp.Or(c.CommitInterval, DefaultCommitInterval)
+	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, DefaultShutdownTimeout)
+	c.SessionTimeout = cmp.Or(c.SessionTimeout, DefaultSessionTimeout)
+	c.HeartbeatInterval = cmp.Or(c.HeartbeatInterval, DefaultHeartbeatInterval)
+	c.RebalanceTimeout = cmp.Or(c.RebalanceTimeout, DefaultRebalanceTimeout)
+	c.FetchMaxWait = cmp.Or(c.FetchMaxWait, DefaultFetchMaxWait)
+	c.RetainBuckets = cmp.Or(c.RetainBuckets, window.DefaultRetainBuckets)
+	c.MaxSources = cmp.Or(c.MaxSources, window.DefaultMaxSources)
+	c.FetchMaxBytes = cmp.Or(c.FetchMaxBytes, DefaultFetchMaxBytes)
+	c.AlertQueue = cmp.Or(c.AlertQueue, DefaultAlertQueue)
+	c.RecordQueue = cmp.Or(c.RecordQueue, DefaultRecordQueue)
+	c.MaxValues = cmp.Or(c.MaxValues, window.DefaultMaxValues)
+	c.WindowMemory = cmp.Or(c.WindowMemory, window.DefaultMemoryBudget)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -155,35 +156,15 @@ func (c Config) Validate() error {
 
 // withDefaults returns c with every zero optional field set to its default.
 func (c Config) withDefaults() Config {
-	if c.Span == 0 {
-		c.Span = DefaultSpan
-	}
-	if c.Grace == 0 {
-		c.Grace = DefaultGrace
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.Retain == 0 {
-		c.Retain = DefaultRetain
-	}
-	if c.RetainBuckets == 0 {
-		c.RetainBuckets = DefaultRetainBuckets
-	}
-	if c.RetainHosts == 0 {
-		c.RetainHosts = DefaultRetainHosts
-	}
-	if c.MaxSources == 0 {
-		c.MaxSources = DefaultMaxSources
-	}
-	if c.MaxValues == 0 {
-		c.MaxValues = DefaultMaxValues
-	}
-	if c.MaxAlertBytes == 0 {
-		c.MaxAlertBytes = DefaultMaxAlertBytes
-	}
-	if c.MemoryBudget == 0 {
-		c.MemoryBudget = DefaultMemoryBudget
-	}
+	c.Span = cmp.Or(c.Span, DefaultSpan)
+	c.Grace = cmp.Or(c.Grace, DefaultGrace)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.Retain = cmp.Or(c.Retain, DefaultRetain)
+	c.RetainBuckets = cmp.Or(c.RetainBuckets, DefaultRetainBuckets)
+	c.RetainHosts = cmp.Or(c.RetainHosts, DefaultRetainHosts)
+	c.MaxSources = cmp.Or(c.MaxSources, DefaultMaxSources)
+	c.MaxValues = cmp.Or(c.MaxValues, DefaultMaxValues)
+	c.MaxAlertBytes = cmp.Or(c.MaxAlertBytes, DefaultMaxAlertBytes)
+	c.MemoryBudget = cmp.Or(c.MemoryBudget, DefaultMemoryBudget)
 	return c
 }
