@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"slices"
 	"testing"
 )
@@ -12,6 +13,7 @@ func TestMatchRecordRoundTrip(t *testing.T) {
 		{},
 		{RuleID: "msiguard-test.22001", Topic: "sysmon", Partition: 3, Offset: 1 << 40, Floor: 17, Time: -5, Host: "WKS-001.corp.example",
 			Values: []string{`CORP\alice`, "", `msiexec /q /i "x.msi"`, "ünïcode"}},
+		{Partition: -1, Offset: math.MaxInt64, Floor: -1, Time: math.MinInt64},
 	} {
 		b := appendMatch(nil, &m)
 		var got matchRecord
