@@ -126,7 +126,7 @@ func TestComposeMatchesCode(t *testing.T) {
 			t.Errorf("msiguard service sets %s, which no run flag reads", k)
 		}
 	}
-	f, err := parseRunFlags(runArgs[1:], func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
+	f, err := parseRunFlags(runArgs[1:], func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatalf("msiguard service command %v: %v", runArgs, err)
 	}
@@ -274,7 +274,7 @@ func TestComposeContainers(t *testing.T) {
 	if _, _, err := parseFlags(newHealthcheckFlagSet(hf), &healthcheckHelp, test[3:], envLookup(nil), io.Discard); err != nil {
 		t.Fatalf("healthcheck flags %q: %v", test[3:], err)
 	}
-	rf, err := parseRunFlags(composeCommand(t, "msiguard", svcs["msiguard"])[1:], envLookup(nil), io.Discard)
+	rf, err := parseRunFlags(composeCommand(t, "msiguard", svcs["msiguard"])[1:], envLookup(nil), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,12 +104,20 @@ func newDemoFlagSet(f *demoFlags) *flag.FlagSet {
 
 // parseDemoFlags parses args, then fills every flag not given on the
 // command line from its environment variable.
-func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*demoFlags, error) {
-	f := &demoFlags{}
+func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) (f *demoFlags, err error) {
+	f = &demoFlags{}
 	fs := newDemoFlagSet(f)
+	defer func() {
+		if err != nil {
+			f, err = nil, reportUsage(stderr, fs, &demoHelp, lookupEnv, err)
+		}
+	}()
 	given, _, err := parseFlags(fs, &demoHelp, args, lookupEnv, stdout)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := f.logger(io.Discard); err != nil {
+		return nil, err // a bad --log-level, reported in the --log-format asked for
 	}
 	if err := positiveFlags(fs, "grace", "idle-timeout", "max-sources"); err != nil {
 		return nil, err
@@ -135,7 +143,7 @@ func parseDemoFlags(args []string, lookupEnv func(string) (string, bool), stdout
 
 // demoCommand is msiguard demo.
 func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseDemoFlags(args, nil, stdout)
+	f, err := parseDemoFlags(args, nil, stdout, stderr)
 	if err != nil {
 		return err
 	}

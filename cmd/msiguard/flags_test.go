@@ -84,7 +84,7 @@ func TestConnFlagsEverywhere(t *testing.T) {
 func TestEnvFillsUnsetFlags(t *testing.T) {
 	t.Run("run", func(t *testing.T) {
 		env := map[string]string{"MSIGUARD_GROUP": "g-env", "MSIGUARD_TOPIC": "t-env", "MSIGUARD_TLS_SERVER_NAME": "kafka.example", "MSIGUARD_METRICS_ADDR": ""}
-		f, err := parseRunFlags([]string{"--topic", "t-flag"}, envLookup(env), io.Discard)
+		f, err := parseRunFlags([]string{"--topic", "t-flag"}, envLookup(env), io.Discard, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestEnvFillsUnsetFlags(t *testing.T) {
 	})
 	t.Run("demo", func(t *testing.T) {
 		env := map[string]string{"MSIGUARD_RATE": "50", "MSIGUARD_HOSTS": "7", "MSIGUARD_METRICS_ADDR": "127.0.0.1:9999"}
-		f, err := parseDemoFlags([]string{"--hosts", "8"}, envLookup(env), io.Discard)
+		f, err := parseDemoFlags([]string{"--hosts", "8"}, envLookup(env), io.Discard, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,13 +154,13 @@ func TestEnvBadValue(t *testing.T) {
 		var err error
 		switch tc.cmd {
 		case "run":
-			_, err = parseRunFlags(nil, lookup, io.Discard)
+			_, err = parseRunFlags(nil, lookup, io.Discard, io.Discard)
 		case "backtest":
 			_, err = parseBacktestFlags(nil, lookup, io.Discard)
 		case "gen":
 			_, err = parseGenFlags(nil, lookup, io.Discard)
 		case "demo":
-			_, err = parseDemoFlags(nil, lookup, io.Discard)
+			_, err = parseDemoFlags(nil, lookup, io.Discard, io.Discard)
 		case "dev-broker":
 			_, err = parseDevBrokerFlags(nil, lookup, io.Discard)
 		}
@@ -214,7 +214,7 @@ func TestConnFlagsCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"--brokers", "a:1, b:2", "--sasl-mechanism", "SCRAM-SHA-512", "--sasl-username", "u", "--sasl-password-file", pw, "--tls-server-name", "kafka.example"}
-	rf, err := parseRunFlags(append(args, "--topic", "t"), envLookup(nil), io.Discard)
+	rf, err := parseRunFlags(append(args, "--topic", "t"), envLookup(nil), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

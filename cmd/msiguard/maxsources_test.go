@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestMaxSources(t *testing.T) {
 	}
 	check("demo", r.stdout, 1)
 
-	f, err := parseRunFlags([]string{"--brokers", "k:9092", "--topic", "t", "--max-sources", "7"}, envLookup(nil), nil)
+	f, err := parseRunFlags([]string{"--brokers", "k:9092", "--topic", "t", "--max-sources", "7"}, envLookup(nil), nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,11 +124,19 @@ func shapeNames(sep string) string {
 
 // parseRunFlags parses args, then fills every flag not given on the command
 // line from its environment variable.
-func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*runFlags, error) {
-	f := &runFlags{}
+func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) (f *runFlags, err error) {
+	f = &runFlags{}
 	fs := newRunFlagSet(f)
+	defer func() {
+		if err != nil {
+			f, err = nil, reportUsage(stderr, fs, &runHelp, lookupEnv, err)
+		}
+	}()
 	if _, _, err := parseFlags(fs, &runHelp, args, lookupEnv, stdout); err != nil {
 		return nil, err
+	}
+	if _, err := f.logger(io.Discard); err != nil {
+		return nil, err // a bad --log-level, reported in the --log-format asked for
 	}
 	if err := positiveFlags(fs, "grace", "idle-timeout", "retain", "retain-buckets", "max-sources", "restore-lookback", "commit-interval",
 		"shutdown-timeout", "session-timeout", "heartbeat-interval", "rebalance-timeout"); err != nil {
@@ -142,7 +150,7 @@ func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout 
 
 // runCommand is msiguard run.
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseRunFlags(args, nil, stdout)
+	f, err := parseRunFlags(args, nil, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestEnvAndFlags(t *testing.T) {
 		"MSIGUARD_RETAIN_BUCKETS": "5000",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	f, err := parseRunFlags([]string{"--topic", "from-flag"}, lookup, nil)
+	f, err := parseRunFlags([]string{"--topic", "from-flag"}, lookup, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 	} {
 		lookup := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
 		err := func() error {
-			f, err := parseRunFlags(tc.args, lookup, nil)
+			f, err := parseRunFlags(tc.args, lookup, nil, io.Discard)
 			if err != nil {
 				return err
 			}
