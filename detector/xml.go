@@ -95,18 +95,7 @@ func readXMLStd(raw []byte, r *record) *Error {
 			}
 			switch {
 			case path[1] == "System":
-				switch t.Name.Local {
-				case "EventID":
-					capDst = &r.eventID
-				case "Channel":
-					capDst = &r.channel
-				case "Computer":
-					capDst = &r.host
-				case "Provider":
-					setFirst(&r.provider, xmlStdAttr(t, "Name"))
-				case "TimeCreated":
-					setFirst(&r.eventTime, xmlStdAttr(t, "SystemTime"))
-				}
+				capDst = r.systemElement(t.Name.Local, xmlStdAttr(t, "Name"), xmlStdAttr(t, "SystemTime"))
 				if capDst != nil {
 					capDepth, capData, capText = 3, false, capText[:0]
 				}
@@ -141,6 +130,26 @@ func readXMLStd(raw []byte, r *record) *Error {
 	}
 	if path[0] != "Event" {
 		return &Error{Reason: ReasonUnknownShape, Shape: ShapeXML, Detail: "XML root element is <" + clip(path[0]) + ">, not <Event>"}
+	}
+	return nil
+}
+
+// systemElement applies what r reads from the attributes of
+// Event/System/name (Provider's Name, TimeCreated's SystemTime) and returns
+// where the element's text goes (EventID, Channel, Computer), or nil. Both
+// XML readers call it, so they read the same elements into the same fields.
+func (r *record) systemElement(name, nameAttr, systemTime string) *string {
+	switch name {
+	case "EventID":
+		return &r.eventID
+	case "Channel":
+		return &r.channel
+	case "Computer":
+		return &r.host
+	case "Provider":
+		setFirst(&r.provider, nameAttr)
+	case "TimeCreated":
+		setFirst(&r.eventTime, systemTime)
 	}
 	return nil
 }
@@ -316,18 +325,7 @@ func xmlFast(s string, r *record) bool {
 		if depth == 3 && stack[0] == "Event" {
 			switch {
 			case stack[1] == "System":
-				switch name {
-				case "EventID":
-					capDst = &r.eventID
-				case "Channel":
-					capDst = &r.channel
-				case "Computer":
-					capDst = &r.host
-				case "Provider":
-					setFirst(&r.provider, nameAttr)
-				case "TimeCreated":
-					setFirst(&r.eventTime, systemTime)
-				}
+				capDst = r.systemElement(name, nameAttr, systemTime)
 				if capDst != nil {
 					capStart, capData = i, false
 				}
