@@ -1,8 +1,6 @@
 package detector
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 // TestGolden runs each corpus in testdata/golden/<case>/ — real records from
@@ -34,8 +34,8 @@ func TestGolden(t *testing.T) {
 			if _, err := os.Stat(input); err != nil {
 				input = filepath.Join(dir, "input.xml.txt")
 			}
-			lines := readLines(t, input)
-			want := readLines(t, filepath.Join(dir, "want.jsonl"))
+			lines := corpus.Lines(t, input)
+			want := corpus.Lines(t, filepath.Join(dir, "want.jsonl"))
 			if len(want) != len(lines) {
 				t.Fatalf("%d input lines, %d expected results", len(lines), len(want))
 			}
@@ -91,21 +91,6 @@ func goldenResult(d *Detector, line int, raw []byte) map[string]any {
 	return out
 }
 
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		lines = append(lines, append([]byte(nil), sc.Bytes()...))
-	}
-	return lines
-}
-
 func mustUnmarshalFile(t *testing.T, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -138,7 +123,7 @@ func TestOracleFile(t *testing.T) {
 		t.Skip("set MSIGUARD_ORACLE_INPUT and MSIGUARD_ORACLE_WANT")
 	}
 	d := termVariant(t, os.Getenv("MSIGUARD_ORACLE_TERM"))
-	lines, want := readLines(t, input), readLines(t, wantPath)
+	lines, want := corpus.Lines(t, input), corpus.Lines(t, wantPath)
 	if len(lines) != len(want) {
 		t.Fatalf("%d input lines, %d expected results", len(lines), len(want))
 	}

@@ -1,29 +1,18 @@
 package detector
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 // hostileRecords are records built to make the prefilter (and, for those
 // holding the token, evaluation) work hard, of about n bytes each
 // (issue 14 item 6).
-func hostileRecords(n int) []struct{ name, raw string } {
-	fill := func(unit string) string { return strings.Repeat(unit, n/len(unit)+1)[:n] }
-	jsonRecord := `{"EventID":1,"Computer":"WS01","UtcTime":"2025-01-02 03:04:05.678","ParentImage":"C:\\Windows\\System32\\cmd.exe","CommandLine":"` + fill("msiexec ") + `"}`
-	xmlRecord := `<Event><System><EventID>1</EventID><Computer>WS01</Computer></System><EventData><Data Name='UtcTime'>2025-01-02 03:04:05.678</Data><Data Name='ParentImage'>C:\Windows\System32\cmd.exe</Data><Data Name='CommandLine'>` + fill("msiexec &amp; ") + `</Data></EventData></Event>`
-	return []struct{ name, raw string }{
-		{"msiexec-spaced", fill("msiexec ")},
-		{"msiexecmsiexec", fill("msiexec")},
-		{"MSIEXECMSIEXEC", fill("MSIEXEC")},
-		{"xXxX", fill("xX")},
-		{"xxxx", fill("x")},
-		{"xmsiexec", fill("xmsiexec ")},
-		{"pct41msiexec", fill("%41msiexec")},
-		{"no-anchor", fill("a")},
-		{"json-match", jsonRecord},
-		{"xml-match", xmlRecord},
-	}
+func hostileRecords(n int) []corpus.Record {
+	jsonRecord := `{"EventID":1,"Computer":"WS01","UtcTime":"2025-01-02 03:04:05.678","ParentImage":"C:\\Windows\\System32\\cmd.exe","CommandLine":"` + corpus.Fill("msiexec ", n) + `"}`
+	xmlRecord := `<Event><System><EventID>1</EventID><Computer>WS01</Computer></System><EventData><Data Name='UtcTime'>2025-01-02 03:04:05.678</Data><Data Name='ParentImage'>C:\Windows\System32\cmd.exe</Data><Data Name='CommandLine'>` + corpus.Fill("msiexec &amp; ", n) + `</Data></EventData></Event>`
+	return append(corpus.Hostile(n), corpus.Record{Name: "json-match", Raw: jsonRecord}, corpus.Record{Name: "xml-match", Raw: xmlRecord})
 }
 
 // BenchmarkHostile times the prefilter and the whole evaluation on the
@@ -36,15 +25,15 @@ func BenchmarkHostile(b *testing.B) {
 		n    int
 	}{{"1MB", 1 << 20}, {"4MB", 4 << 20}} {
 		for _, h := range hostileRecords(size.n) {
-			raw := []byte(h.raw)
-			b.Run("prefilter/"+h.name+"/"+size.name, func(b *testing.B) {
+			raw := []byte(h.Raw)
+			b.Run("prefilter/"+h.Name+"/"+size.name, func(b *testing.B) {
 				b.SetBytes(int64(len(raw)))
 				b.ReportAllocs()
 				for b.Loop() {
 					d.Prefilter(raw)
 				}
 			})
-			b.Run("evaluate/"+h.name+"/"+size.name, func(b *testing.B) {
+			b.Run("evaluate/"+h.Name+"/"+size.name, func(b *testing.B) {
 				b.SetBytes(int64(len(raw)))
 				b.ReportAllocs()
 				for b.Loop() {

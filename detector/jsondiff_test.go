@@ -47,21 +47,8 @@ func diffJSONShape(body []byte, shape Shape, root *jnode, rootReason Reason) str
 	if err != nil {
 		return ""
 	}
-	pairs := []struct{ what, got, want string }{
-		{"shape", r.shape.String(), ref.shape.String()},
-		{"event id", r.eventID, ref.eventID},
-		{"channel", r.channel, ref.channel},
-		{"provider", r.provider, ref.provider},
-		{"host", r.host, ref.host},
-		{"event time", r.eventTime, ref.evtTime},
-	}
-	for name, f := range sysFieldNames() {
-		pairs = append(pairs, struct{ what, got, want string }{name, r.data[f], ref.data[name]})
-	}
-	for _, p := range pairs {
-		if fixUTF8(p.got) != p.want {
-			return fmt.Sprintf("shape %v: %s = %q, reference %q", shape, p.what, p.got, p.want)
-		}
+	if d := diffRecords(r, ref); d != "" {
+		return fmt.Sprintf("shape %v: %s", shape, d)
 	}
 	return ""
 }

@@ -3,6 +3,8 @@ package detector
 import (
 	"strings"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 // TestNearMiss: an XML Sysmon process creation that mentions msiexec but
@@ -10,7 +12,7 @@ import (
 // parent; the golden case synthetic-xml line 7 (<EventID Qualifiers="">,
 // the oracle says nomatch) is one. Expectations follow NearMiss's doc.
 func TestNearMiss(t *testing.T) {
-	golden := readLines(t, "testdata/golden/synthetic-xml/input.xml.txt")[6]
+	golden := corpus.Lines(t, "testdata/golden/synthetic-xml/input.xml.txt")[6]
 	if !strings.Contains(string(golden), "<EventID Qualifiers=''>1</EventID>") {
 		t.Fatalf("synthetic-xml line 7 is not the Qualifiers case: %.200s", golden)
 	}

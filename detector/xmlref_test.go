@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 type xnode struct {
@@ -284,7 +286,7 @@ func xmlTestRecords(t *testing.T) [][]byte {
 	records = append(records, xmlEdgeRecords...)
 	files, _ := filepath.Glob("testdata/golden/*/input.xml.txt")
 	for _, f := range files {
-		records = append(records, readLines(t, f)...)
+		records = append(records, corpus.Lines(t, f)...)
 	}
 	return records
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msiguard/msiguard/internal/corpus"
+
 	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/rules/spl"
 	"github.com/msiguard/msiguard/rules/tokenscan"
@@ -133,7 +135,7 @@ func TestRulesTogether(t *testing.T) {
 	files = append(files, "../detector/testdata/nomatch-corpus.jsonl")
 	var lines [][]byte
 	for _, f := range files {
-		lines = append(lines, readLines(t, f)...)
+		lines = append(lines, corpus.Lines(t, f)...)
 	}
 	for _, cs := range catalogCases {
 		for _, c := range cs {

@@ -1,8 +1,6 @@
 package rules_test
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,24 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msiguard/msiguard/internal/corpus"
+
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/rules"
 )
-
-func readLines(t *testing.T, path string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		out = append(out, append([]byte(nil), sc.Bytes()...))
-	}
-	return out
-}
 
 // TestSeedRuleSelectsAsDetector compiles the seed rule from its YAML file
 // and checks, on every record of detector/testdata/golden/*/input.* and of
@@ -99,10 +84,10 @@ func TestSeedRuleSelectsAsDetector(t *testing.T) {
 		t.Run(cs.name, func(t *testing.T) {
 			c, d := progs[cs.term], dets[cs.term]
 			outs := c.Program.Outputs()
-			lines := readLines(t, cs.input)
+			lines := corpus.Lines(t, cs.input)
 			var want [][]byte
 			if cs.want != "" {
-				want = readLines(t, cs.want)
+				want = corpus.Lines(t, cs.want)
 			}
 			for i, line := range lines {
 				total++

@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -168,33 +169,24 @@ func (w *inputWorker) deadLetter(offset int64, value []byte, err error) error {
 
 func (w *inputWorker) flushCounters() {
 	c := &w.p.c
-	if w.consumed > 0 {
-		c.consumed.Add(w.consumed)
-		w.consumed = 0
+	flushCount(&c.consumed, &w.consumed)
+	flushCount(&c.hits, &w.hits)
+	flushCount(&c.matches, &w.matches)
+	flushCount(&c.truncatedValues, &w.truncated)
+	for i := range w.near {
+		flushCount(&c.nearMisses[i], &w.near[i])
 	}
-	if w.hits > 0 {
-		c.hits.Add(w.hits)
-		w.hits = 0
+	for i := range w.dead {
+		flushCount(&c.deadLetters[i], &w.dead[i])
 	}
-	if w.matches > 0 {
-		c.matches.Add(w.matches)
-		w.matches = 0
-	}
-	if w.truncated > 0 {
-		c.truncatedValues.Add(w.truncated)
-		w.truncated = 0
-	}
-	for i, n := range w.near {
-		if n > 0 {
-			c.nearMisses[i].Add(n)
-			w.near[i] = 0
-		}
-	}
-	for i, n := range w.dead {
-		if n > 0 {
-			c.deadLetters[i].Add(n)
-			w.dead[i] = 0
-		}
+}
+
+// flushCount adds a worker's local count *n to the shared counter c and
+// zeroes it; a zero count costs no atomic operation.
+func flushCount(c *atomic.Int64, n *int64) {
+	if *n != 0 {
+		c.Add(*n)
+		*n = 0
 	}
 }
 

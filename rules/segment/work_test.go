@@ -3,23 +3,9 @@ package segment
 import (
 	"strings"
 	"testing"
-)
 
-// hostileRecords are records built to make the prefilter work hard, of
-// about n bytes each (issue 14 item 6).
-func hostileRecords(n int) []struct{ name, raw string } {
-	fill := func(unit string) string { return strings.Repeat(unit, n/len(unit)+1)[:n] }
-	return []struct{ name, raw string }{
-		{"msiexec-spaced", fill("msiexec ")},
-		{"msiexecmsiexec", fill("msiexec")},
-		{"MSIEXECMSIEXEC", fill("MSIEXEC")},
-		{"xXxX", fill("xX")},
-		{"xxxx", fill("x")},
-		{"xmsiexec", fill("xmsiexec ")},
-		{"pct41msiexec", fill("%41msiexec")},
-		{"no-anchor", fill("a")},
-	}
-}
+	"github.com/msiguard/msiguard/internal/corpus"
+)
 
 // TestMatchWorkIsLinear counts Match's work on hostile 1 MB and 4 MB
 // records: every byte is handed to bytes.IndexByte at most once per case of
@@ -29,17 +15,17 @@ func hostileRecords(n int) []struct{ name, raw string } {
 func TestMatchWorkIsLinear(t *testing.T) {
 	p := NewPattern("msiexec", Any, Any)
 	for _, n := range []int{1 << 20, 4 << 20} {
-		for _, h := range hostileRecords(n) {
+		for _, h := range corpus.Hostile(n) {
 			var w work
-			b := []byte(h.raw)
+			b := []byte(h.Raw)
 			got := p.walk(b, &w)
-			anchors := strings.Count(h.raw, "x") + strings.Count(h.raw, "X")
+			anchors := strings.Count(h.Raw, "x") + strings.Count(h.Raw, "X")
 			if w.searched > 2*len(b) || w.checks > anchors {
 				t.Errorf("%s, %d bytes: %d bytes searched, %d checks; want at most %d and %d",
-					h.name, len(b), w.searched, w.checks, 2*len(b), anchors)
+					h.Name, len(b), w.searched, w.checks, 2*len(b), anchors)
 			}
-			if got != plainToken(h.raw, "msiexec") {
-				t.Errorf("%s: Match = %v, plain token test = %v", h.name, got, !got)
+			if got != plainToken(h.Raw, "msiexec") {
+				t.Errorf("%s: Match = %v, plain token test = %v", h.Name, got, !got)
 			}
 		}
 	}

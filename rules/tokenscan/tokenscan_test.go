@@ -1,12 +1,11 @@
 package tokenscan
 
 import (
-	"bufio"
-	"bytes"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 
 	"github.com/msiguard/msiguard/rules/segment"
 	"github.com/msiguard/msiguard/rules/spl"
@@ -61,7 +60,7 @@ func TestAgreesWithPattern(t *testing.T) {
 		}
 		check(rec)
 	}
-	for _, l := range corpus(t) {
+	for _, l := range nomatchCorpus(t) {
 		check(l)
 	}
 }
@@ -107,7 +106,7 @@ func TestScanAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := s.NewHits()
-	lines := corpus(t)
+	lines := nomatchCorpus(t)
 	if n := testing.AllocsPerRun(5, func() {
 		for _, l := range lines {
 			s.Scan(l, h)
@@ -117,19 +116,8 @@ func TestScanAllocs(t *testing.T) {
 	}
 }
 
-func corpus(t testing.TB) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile("../../detector/testdata/nomatch-corpus.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		out = append(out, append([]byte(nil), sc.Bytes()...))
-	}
-	return out
+func nomatchCorpus(t testing.TB) [][]byte {
+	return corpus.Lines(t, "../../detector/testdata/nomatch-corpus.jsonl")
 }
 
 // lolbins are 100 tokens the catalog's rules look for: Windows binaries
@@ -157,7 +145,7 @@ func TestAny(t *testing.T) {
 	}
 	recs := [][]byte{[]byte("nothing here"), []byte(`C:\Windows\msiexec.exe`), []byte("rundll32.exe javascript:x"),
 		[]byte("rundll32.exe"), []byte("certutil -urlcache -f"), []byte("zzzz forfiles zzzz")}
-	recs = append(recs, corpus(t)...)
+	recs = append(recs, nomatchCorpus(t)...)
 	for name, pfs := range map[string][]spl.Prefilter{
 		"conditions": {{Clauses: [][]string{{"msiexec"}}}, {Clauses: [][]string{{"rundll32"}, {"javascript", "vbscript"}}},
 			{Clauses: [][]string{{"certutil"}, {"urlcache"}}}},
