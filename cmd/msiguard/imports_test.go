@@ -34,6 +34,7 @@ var mayImport = map[string][]string{
 	"internal/devbroker":   {},
 	"internal/sysmongen":   {},
 	// Test support.
+	"internal/corpus":     {},
 	"internal/kafkatest":  {},
 	"internal/ruletest":   {"rules"},
 	"internal/sysmontest": {"internal/sysmongen"},
