@@ -7,14 +7,13 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// warnIfNotCompacted logs a warning when the alerts topic's cleanup.policy
+// warnIfNotCompacted logs a warning when an alerts topic's cleanup.policy
 // does not include compact: with delete only, the topic loses alerts by
 // age instead of keeping the latest revision of each alert_id, and a
 // restart restores less than --restore-lookback promises once retention
 // is shorter. A broker that refuses DescribeConfigs (an ACL, an old or
 // partial implementation) is noted at debug level: the check is advice.
-func (p *Pipeline) warnIfNotCompacted(ctx context.Context) {
-	topic := p.cfg.AlertsTopic
+func (p *Pipeline) warnIfNotCompacted(ctx context.Context, topic string) {
 	resp, err := p.client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
 		ResourceType: kafka.ResourceTypeTopic, ResourceName: topic, ConfigNames: []string{"cleanup.policy"},
 	}}})

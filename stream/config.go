@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,13 @@ type Config struct {
 	// DLQTopic receives the records the detector could not evaluate or
 	// group. Required; it must exist.
 	DLQTopic string
+	// RuleAlertsTopics sends the alerts of the rule with each id (a key) to
+	// that topic instead of AlertsTopic. Each topic must exist and should be
+	// compacted, as AlertsTopic; restore and the tail for stale records read
+	// every alerts topic, and take from each only the alerts of the rules
+	// routed to it. Every id must be one of Rules' (a rule loaded later by
+	// Reload may be routed too). Default: every rule to AlertsTopic.
+	RuleAlertsTopics map[string]string
 	// MatchesTopic is the internal repartition topic (matches keyed by
 	// host). Default AlertsTopic + ".matches"; created at startup with the
 	// input topic's partition count when missing.
@@ -168,6 +177,18 @@ func (c *Config) Validate() error {
 		}
 		names[t.v] = t.field
 	}
+	for _, id := range slices.Sorted(maps.Keys(c.RuleAlertsTopics)) {
+		t := c.RuleAlertsTopics[id]
+		if err := validTopicName(t); err != nil || t == "" {
+			if t == "" {
+				err = errors.New("is empty")
+			}
+			return bad("RuleAlertsTopics", fmt.Sprintf("rule %s: topic %q: %v", id, t, err))
+		}
+		if f := names[t]; f != "" && f != "AlertsTopic" {
+			return bad("RuleAlertsTopics", fmt.Sprintf("rule %s: topic %q is the %s: alerts need a topic of their own", id, t, f), f)
+		}
+	}
 	if c.Shape >= detector.Shape(len(detector.Shapes())+1) {
 		return bad("Shape", fmt.Sprintf("%d is unknown", c.Shape))
 	}
@@ -209,6 +230,11 @@ func (c *Config) Validate() error {
 		}
 		ids[r.Rule.ID] = true
 	}
+	for _, id := range slices.Sorted(maps.Keys(c.RuleAlertsTopics)) {
+		if !slices.ContainsFunc(d.Rules, func(r *rules.Compiled) bool { return r.Rule.ID == id }) {
+			return bad("RuleAlertsTopics", fmt.Sprintf("names rule %s, which is not among the rules loaded", id), "Rules")
+		}
+	}
 	if err := c.Limits.Validate(); err != nil {
 		return bad("Limits", err.Error(), "MaxValueBytes", "MaxHostBytes")
 	}
@@ -244,6 +270,26 @@ func (c *Config) matchesTopic() string {
 		return c.MatchesTopic
 	}
 	return c.AlertsTopic + MatchesSuffix
+}
+
+// alertsTopicOf returns the topic the alerts of rule id go to.
+func (c *Config) alertsTopicOf(id string) string {
+	if t, ok := c.RuleAlertsTopics[id]; ok {
+		return t
+	}
+	return c.AlertsTopic
+}
+
+// alertsTopics returns every topic alerts go to: AlertsTopic, then the
+// other topics of RuleAlertsTopics, sorted.
+func (c *Config) alertsTopics() []string {
+	out := []string{c.AlertsTopic}
+	for _, t := range slices.Sorted(maps.Values(c.RuleAlertsTopics)) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (c Config) withDefaults() Config {
@@ -314,6 +360,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("topic", d.Topic),
 		slog.String("group", d.Group),
 		slog.String("alerts_topic", d.AlertsTopic),
+		slog.Any("rule_alerts_topics", d.RuleAlertsTopics),
 		slog.String("dlq_topic", d.DLQTopic),
 		slog.String("matches_topic", d.MatchesTopic),
 		slog.String("shape", d.Shape.String()),

@@ -163,12 +163,18 @@ func (e *env) waitAlerts(want map[string]*window.Alert, timeout time.Duration) m
 // waitAlertsBy is waitAlerts with check in place of streamtest.Check.
 func (e *env) waitAlertsBy(want map[string]*window.Alert, timeout time.Duration, check func(map[string][]streamtest.Published) []string) map[string][]streamtest.Published {
 	e.t.Helper()
+	return e.waitTopicAlerts(e.alerts, want, timeout, check)
+}
+
+// waitTopicAlerts is waitAlertsBy on the alerts topic topic.
+func (e *env) waitTopicAlerts(topic string, want map[string]*window.Alert, timeout time.Duration, check func(map[string][]streamtest.Published) []string) map[string][]streamtest.Published {
+	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var problems []string
 	for {
-		pub, err := streamtest.ReadAlerts(context.Background(), e.c.Dialer(), e.c.Addrs()[0], e.alerts)
+		pub, err := streamtest.ReadAlerts(context.Background(), e.c.Dialer(), e.c.Addrs()[0], topic)
 		if err == nil {
 			problems = check(pub)
 			if len(problems) == 0 {
@@ -181,7 +187,7 @@ func (e *env) waitAlertsBy(want map[string]*window.Alert, timeout time.Duration,
 			if len(problems) > 20 {
 				problems = append(problems[:20], fmt.Sprintf("... and %d more", len(problems)-20))
 			}
-			e.t.Fatalf("alerts topic not as expected after %v (%d expected alerts):\n%s", timeout, len(want), strings.Join(problems, "\n"))
+			e.t.Fatalf("alerts topic %s not as expected after %v (%d expected alerts):\n%s", topic, timeout, len(want), strings.Join(problems, "\n"))
 		}
 		<-tick.C
 	}

@@ -99,8 +99,10 @@ func (p *Pipeline) sizes(limits map[string]int, rs []*rules.Compiled) (deadLette
 		mostFields = max(mostFields, len(r.Program.Outputs()))
 	}
 	alertNeed := c.maxAlertBytes() + recordOverhead + alertIDLen + len(HeaderRuleID) + longestID + len(HeaderRevision) + 10 + len(HeaderRuleVersion) + 12
-	if l := limits[c.AlertsTopic]; alertNeed > l {
-		return 0, &TopicLimitError{Topic: c.AlertsTopic, Field: "MaxAlertBytes", Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of MaxAlertBytes %d", c.maxAlertBytes())}
+	for _, t := range c.alertsTopics() {
+		if l := limits[t]; alertNeed > l {
+			return 0, &TopicLimitError{Topic: t, Field: "MaxAlertBytes", Limit: l, Need: alertNeed, What: fmt.Sprintf("an alert of MaxAlertBytes %d", c.maxAlertBytes())}
+		}
 	}
 	lim := c.Limits.WithDefaults()
 	matchNeed := recordOverhead + 64 + len(c.Topic) + longestID + 2*lim.MaxHostBytes + mostFields*(lim.MaxValueBytes+binaryLenBytes)

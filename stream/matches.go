@@ -244,6 +244,7 @@ func (w *matchesWorker) emit(a *window.Alert) {
 		return
 	}
 	msg := kafka.Message{
+		Topic: w.p.cfg.alertsTopicOf(a.RuleID),
 		Key:   []byte(a.AlertID),
 		Value: a.AppendJSON(make([]byte, 0, 1024)),
 		Headers: []kafka.Header{

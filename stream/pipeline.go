@@ -259,7 +259,7 @@ func (p *Pipeline) runOnce(ctx context.Context) (err error) {
 		return err
 	}
 	alerts, err := sink.NewProducer(sink.Config{
-		Cluster: &p.cfg.Cluster, Name: "alerts topic " + p.cfg.AlertsTopic, Queue: p.cfg.AlertQueue, Logger: p.log,
+		Cluster: &p.cfg.Cluster, Name: "alerts topic " + strings.Join(p.cfg.alertsTopics(), ", "), Queue: p.cfg.AlertQueue, Logger: p.log,
 		MaxRecordBytes: p.limits, Reject: p.rejectAlert,
 	}, p.cfg.AlertsTopic)
 	if err != nil {

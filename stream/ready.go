@@ -3,6 +3,7 @@ package stream
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/msiguard/msiguard/sink"
@@ -68,7 +69,7 @@ func (p *Pipeline) Ready() error {
 	p.prodMu.Lock()
 	prods := [2]*sink.Producer{p.alerts, p.records}
 	p.prodMu.Unlock()
-	names := [2]string{"alerts topic " + p.cfg.AlertsTopic, "matches or dead-letter topic (" + p.cfg.MatchesTopic + ", " + p.cfg.DLQTopic + ")"}
+	names := [2]string{"alerts topic " + strings.Join(p.cfg.alertsTopics(), ", "), "matches or dead-letter topic (" + p.cfg.MatchesTopic + ", " + p.cfg.DLQTopic + ")"}
 	r := &p.ready
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -84,7 +85,7 @@ func (p *Pipeline) Ready() error {
 	case r.inParts+r.mPart == 0:
 		return fmt.Errorf("%w: generation %d assigned this member no partition (more members than partitions?)", ErrNotReady, r.gen)
 	case !r.restored:
-		return fmt.Errorf("%w: generation %d: restoring published alerts from %s", ErrNotReady, r.gen, p.cfg.AlertsTopic)
+		return fmt.Errorf("%w: generation %d: restoring published alerts from %s", ErrNotReady, r.gen, strings.Join(p.cfg.alertsTopics(), ", "))
 	}
 	for i, prod := range prods {
 		st := prod.Stats()

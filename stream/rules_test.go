@@ -2,13 +2,16 @@ package stream
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/internal/sysmongen"
+	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/stream/streamtest"
 	"github.com/msiguard/msiguard/window"
@@ -176,4 +179,126 @@ func TestReload(t *testing.T) {
 		return streamtest.Check(pub, w)
 	})
 	m.stop(t, 25*time.Second)
+}
+
+// TestRuleAlertsTopics routes every rule of the test catalog but the seed
+// to a second alerts topic (Config.RuleAlertsTopics): each topic must hold
+// exactly the alerts of the rules routed to it, as computed for each rule
+// alone. A restarted member must then restore the alerts of both topics
+// (RestoredAlerts counts every expected alert, not only the seed's), so
+// that the records after the restart revise them instead of publishing
+// them again as revision 1, and both topics must still hold exactly what
+// all the records make.
+func TestRuleAlertsTopics(t *testing.T) {
+	e := newEnv(t, 4)
+	other := e.alerts + ".routed"
+	e.c.CreateTopic(t, other, 3)
+	g, err := sysmongen.New(sysmongen.Config{Seed: 11, Hosts: 16, AttackRate: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]streamtest.Record, 4000)
+	for i := range recs {
+		recs[i].Value = g.Next(nil)
+	}
+
+	cs := ruletest.Catalog(t)
+	seedID := rules.Default().ID
+	route := map[string]string{}
+	for _, c := range cs {
+		if c.Rule.ID != seedID {
+			route[c.Rule.ID] = other
+		}
+	}
+	// expect returns the alerts each topic must hold after the records
+	// placed so far, each rule's computed alone.
+	expect := func() (byTopic map[string]map[string]*window.Alert) {
+		placed := e.placed()
+		byTopic = map[string]map[string]*window.Alert{e.alerts: {}, other: {}}
+		for _, c := range cs {
+			d, err := detector.New([]*rules.Compiled{c}, detector.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			topic := e.alerts
+			if c.Rule.ID != seedID {
+				topic = other
+			}
+			maps.Copy(byTopic[topic], streamtest.Expect(d, placed, 0))
+		}
+		return byTopic
+	}
+	check := func(topic string, want map[string]*window.Alert) func(map[string][]streamtest.Published) []string {
+		return func(pub map[string][]streamtest.Published) []string {
+			problems := streamtest.Check(pub, want)
+			for id, rs := range pub {
+				for _, r := range rs {
+					if got := route[r.RuleID]; (got == "" && topic != e.alerts) || (got != "" && got != topic) {
+						problems = append(problems, fmt.Sprintf("alert %s of rule %s is on topic %s", id, r.RuleID, topic))
+					}
+				}
+			}
+			return problems
+		}
+	}
+
+	e.produce(recs[:2000])
+	want := expect()
+	if len(want[e.alerts]) == 0 || len(want[other]) == 0 {
+		t.Fatalf("the stream alerts on one topic only: %d seed alerts, %d routed", len(want[e.alerts]), len(want[other]))
+	}
+	cfg := e.config()
+	cfg.Rules = cs
+	cfg.RuleAlertsTopics = route
+	m := e.start(cfg)
+	for topic, w := range want {
+		e.waitTopicAlerts(topic, w, 90*time.Second, check(topic, w))
+	}
+	e.waitCommitted(30 * time.Second)
+	m.stop(t, 25*time.Second)
+
+	e.produce(recs[2000:])
+	m = e.start(cfg)
+	final := expect()
+	for topic, w := range final {
+		e.waitTopicAlerts(topic, w, 90*time.Second, check(topic, w))
+	}
+	e.waitCommitted(30 * time.Second)
+	m.stop(t, 25*time.Second)
+	if got, n := m.p.Stats().RestoredAlerts, int64(len(want[e.alerts])+len(want[other])); got != n {
+		t.Errorf("the restarted member restored %d alerts, want %d (%d from %s, %d from %s)", got, n, len(want[e.alerts]), e.alerts, len(want[other]), other)
+	}
+	t.Logf("alerts: %d on %s, %d on %s", len(final[e.alerts]), e.alerts, len(final[other]), other)
+}
+
+// TestRuleAlertsTopicsValidate: a route to an unknown rule, to an invalid
+// or empty name, or to a topic the pipeline uses for something else is a
+// FieldError for RuleAlertsTopics; a route to AlertsTopic itself is fine.
+func TestRuleAlertsTopicsValidate(t *testing.T) {
+	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq"}
+	seed := rules.Default().ID
+	for _, tc := range []struct {
+		route map[string]string
+		want  string // in the error; "" for none
+	}{
+		{map[string]string{seed: "alerts.seed"}, ""},
+		{map[string]string{seed: "alerts"}, ""},
+		{map[string]string{"no.such.rule": "alerts.x"}, "names rule no.such.rule, which is not among the rules loaded"},
+		{map[string]string{seed: ""}, "is empty"},
+		{map[string]string{seed: "bad topic"}, "not allowed"},
+		{map[string]string{seed: "dlq"}, "is the DLQTopic"},
+		{map[string]string{seed: "in"}, "is the Topic"},
+		{map[string]string{seed: "alerts.matches"}, "is the MatchesTopic"},
+	} {
+		c := base
+		c.RuleAlertsTopics = tc.route
+		err := c.Validate()
+		var fe *kafkaio.FieldError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.route, err)
+		case tc.want != "" && (!errors.As(err, &fe) || fe.Field != "RuleAlertsTopics" || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: err = %v, want a RuleAlertsTopics FieldError containing %q", tc.route, err, tc.want)
+		}
+	}
 }

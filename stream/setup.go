@@ -59,7 +59,8 @@ func (p *Pipeline) setup(ctx context.Context) error {
 	if err := p.probe(ctx); err != nil {
 		return err
 	}
-	md, err := p.metadata(ctx, c.Topic, c.AlertsTopic, c.DLQTopic, c.MatchesTopic)
+	alertsTopics := c.alertsTopics()
+	md, err := p.metadata(ctx, append([]string{c.Topic, c.DLQTopic, c.MatchesTopic}, alertsTopics...)...)
 	if err != nil {
 		return err
 	}
@@ -73,11 +74,19 @@ func (p *Pipeline) setup(ctx context.Context) error {
 		}
 		return len(t.Partitions) == 0, nil
 	}
-	for _, t := range []struct{ field, name, how string }{
+	need := []struct{ field, name, how string }{
 		{"Topic", c.Topic, "it should be the topic your shippers write Sysmon events to"},
-		{"AlertsTopic", c.AlertsTopic, "check its name or create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + c.AlertsTopic + " --config cleanup.policy=compact"},
 		{"DLQTopic", c.DLQTopic, "check its name or create it, e.g. kafka-topics.sh --create --topic " + c.DLQTopic},
-	} {
+	}
+	for i, t := range alertsTopics {
+		field := "AlertsTopic"
+		if i > 0 {
+			field = "RuleAlertsTopics"
+		}
+		need = append(need, struct{ field, name, how string }{field, t,
+			"check its name or create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + t + " --config cleanup.policy=compact"})
+	}
+	for _, t := range need {
 		gone, err := missing(t.name)
 		if err != nil {
 			return err
@@ -90,7 +99,9 @@ func (p *Pipeline) setup(ctx context.Context) error {
 			}
 		}
 	}
-	p.warnIfNotCompacted(ctx)
+	for _, t := range alertsTopics {
+		p.warnIfNotCompacted(ctx, t)
+	}
 	n := len(md[c.Topic].Partitions)
 	gone, err := missing(c.MatchesTopic)
 	if err != nil {
@@ -104,7 +115,7 @@ func (p *Pipeline) setup(ctx context.Context) error {
 		n = len(md[c.MatchesTopic].Partitions)
 	}
 	p.matchesPartitions = n
-	limits := p.topicLimits(ctx, c.AlertsTopic, c.MatchesTopic, c.DLQTopic)
+	limits := p.topicLimits(ctx, append([]string{c.MatchesTopic, c.DLQTopic}, alertsTopics...)...)
 	if err := p.sizeFor(limits); err != nil {
 		return &kafkaio.FatalError{Kind: kafkaio.KindTopicLimit, Err: err, Hint: "lower the cap, or raise max.message.bytes of that topic (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=N)"}
 	}

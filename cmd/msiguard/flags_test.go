@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,5 +285,43 @@ func TestBacktestEnvDestinations(t *testing.T) {
 	}
 	if got := mustRead(t, in); !bytes.Equal(got, data) {
 		t.Error("the input was overwritten")
+	}
+}
+
+// TestRuleAlertsTopicFlag: --rule-alerts-topic ID=TOPIC repeats, its
+// variable takes a comma-separated list, the routes reach the pipeline's
+// Config, and a value without "=" or a rule routed to two topics is a
+// usage error naming the flag.
+func TestRuleAlertsTopicFlag(t *testing.T) {
+	f, err := parseRunFlags([]string{"--topic", "t", "--rule-alerts-topic", "a.1=alerts.a", "--rule-alerts-topic", "b.2=alerts.b"}, envLookup(nil), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a.1": "alerts.a", "b.2": "alerts.b"}
+	if !maps.Equal(f.ruleTopics, want) {
+		t.Errorf("flags: %v, want %v", f.ruleTopics, want)
+	}
+	f, err = parseRunFlags([]string{"--brokers", "k:9092", "--topic", "t"}, envLookup(map[string]string{"MSIGUARD_RULE_ALERTS_TOPIC": "a.1=alerts.a, b.2=alerts.b"}), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(f.ruleTopics, want) {
+		t.Errorf("environment: %v, want %v", f.ruleTopics, want)
+	}
+	cfg, err := f.config(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(cfg.RuleAlertsTopics, want) {
+		t.Errorf("Config.RuleAlertsTopics = %v, want %v", cfg.RuleAlertsTopics, want)
+	}
+	for _, args := range [][]string{
+		{"--rule-alerts-topic", "alerts.a"},
+		{"--rule-alerts-topic", "a.1=alerts.a", "--rule-alerts-topic", "a.1=alerts.b"},
+	} {
+		_, err := parseRunFlags(append([]string{"--topic", "t"}, args...), envLookup(nil), io.Discard, io.Discard)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--rule-alerts-topic") {
+			t.Errorf("%q: err = %v, want a usage error naming --rule-alerts-topic", args, err)
+		}
 	}
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/msiguard/msiguard/rules"
 )
@@ -66,4 +69,37 @@ func (r *ruleFlags) compile() ([]*rules.Compiled, error) {
 		}
 	}
 	return rules.CompileAll(rs, macros)
+}
+
+// ruleTopics is --rule-alerts-topic: rule id to alerts topic, from
+// repeated ID=TOPIC values or one comma-separated list (its environment
+// variable).
+type ruleTopics map[string]string
+
+func (r *ruleTopics) String() string {
+	if r == nil || len(*r) == 0 {
+		return ""
+	}
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(*r)) {
+		out = append(out, id+"="+(*r)[id])
+	}
+	return strings.Join(out, ",")
+}
+
+func (r *ruleTopics) Set(v string) error {
+	for _, kv := range strings.Split(v, ",") {
+		id, topic, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || id == "" || topic == "" {
+			return fmt.Errorf("want RULE_ID=TOPIC (the rule's id, as msiguard rules explain prints it), not %q", kv)
+		}
+		if *r == nil {
+			*r = ruleTopics{}
+		}
+		if prev, dup := (*r)[id]; dup && prev != topic {
+			return fmt.Errorf("rule %s is routed twice (%s and %s)", id, prev, topic)
+		}
+		(*r)[id] = topic
+	}
+	return nil
 }

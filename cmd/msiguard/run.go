@@ -74,6 +74,7 @@ type runFlags struct {
 	ruleFlags
 	logFlags
 	metricsAddr string
+	ruleTopics  ruleTopics
 }
 
 var runHelp = cmdHelp{
@@ -93,6 +94,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.group, "group", "msiguard", "consumer group id; every instance of one deployment uses the same")
 	fs.StringVar(&f.alerts, "alerts-topic", "msiguard.alerts", "alerts topic (should be compacted), keyed by alert_id")
 	fs.StringVar(&f.dlq, "dlq-topic", "msiguard.dlq", "dead-letter topic for records that cannot be evaluated or grouped")
+	fs.Var(&f.ruleTopics, "rule-alerts-topic", "send the alerts of the rule with id `ID=TOPIC` to TOPIC instead of --alerts-topic (repeatable; comma-separated in the environment); the topic must exist, compacted like --alerts-topic")
 	fs.StringVar(&f.matches, "matches-topic", "", "internal topic of matches keyed by host (default <alerts-topic>.matches)")
 	fs.StringVar(&f.shape, "shape", "auto", "record shape: auto, "+shapeNames(", "))
 	fs.DurationVar(&f.grace, "grace", window.DefaultGrace, "emit a host's alert once that host's own events are this far past its second (rarely what happens first: a host seldom matches twice within seconds, see --idle-timeout)")
@@ -272,8 +274,9 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		Rules:   rs,
 		Cluster: *cluster,
 		Topic:   f.topic, Group: f.group, AlertsTopic: f.alerts, DLQTopic: f.dlq, MatchesTopic: f.matches,
-		Shape: shape,
-		Grace: f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
+		RuleAlertsTopics: f.ruleTopics,
+		Shape:            shape,
+		Grace:            f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
 		RetainBuckets: f.retainBuckets, MaxSources: f.maxSources,
 		MaxValues: f.maxValues, MaxAlertBytes: int(f.maxAlertBytes), WindowMemory: int64(f.windowMemory),
 		Limits: f.limits(), DeadLetterBytes: int(f.deadLetterBytes),
