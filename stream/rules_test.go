@@ -26,14 +26,7 @@ import (
 // each rule's alerts.
 func TestManyRulesLive(t *testing.T) {
 	e := newEnv(t, 4)
-	g, err := sysmongen.New(sysmongen.Config{Seed: 5, Hosts: 24, AttackRate: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]streamtest.Record, 6000)
-	for i := range recs {
-		recs[i].Value = g.Next(nil)
-	}
+	recs := generated(t, sysmongen.Config{Seed: 5, Hosts: 24, AttackRate: 0.01}, 6000)
 	e.produce(recs)
 	placed := e.placed()
 
@@ -90,15 +83,7 @@ func TestManyRulesLive(t *testing.T) {
 func TestReload(t *testing.T) {
 	e := newEnv(t, 4)
 	gen := func(seed uint64, start time.Time, n int) []streamtest.Record {
-		g, err := sysmongen.New(sysmongen.Config{Seed: seed, Hosts: 24, AttackRate: 0.01, Start: start})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs := make([]streamtest.Record, n)
-		for i := range recs {
-			recs[i].Value = g.Next(nil)
-		}
-		return recs
+		return generated(t, sysmongen.Config{Seed: seed, Hosts: 24, AttackRate: 0.01, Start: start}, n)
 	}
 	seed := ruletest.Seed(t)
 	cs := ruletest.Catalog(t)
@@ -193,14 +178,7 @@ func TestRuleAlertsTopics(t *testing.T) {
 	e := newEnv(t, 4)
 	other := e.alerts + ".routed"
 	e.c.CreateTopic(t, other, 3)
-	g, err := sysmongen.New(sysmongen.Config{Seed: 11, Hosts: 16, AttackRate: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]streamtest.Record, 4000)
-	for i := range recs {
-		recs[i].Value = g.Next(nil)
-	}
+	recs := generated(t, sysmongen.Config{Seed: 11, Hosts: 16, AttackRate: 0.01}, 4000)
 
 	cs := ruletest.Catalog(t)
 	seedID := rules.Default().ID
@@ -301,4 +279,18 @@ func TestRuleAlertsTopicsValidate(t *testing.T) {
 			t.Errorf("%v: err = %v, want a RuleAlertsTopics FieldError containing %q", tc.route, err, tc.want)
 		}
 	}
+}
+
+// generated returns n records of a generator configured by cfg.
+func generated(t *testing.T, cfg sysmongen.Config, n int) []streamtest.Record {
+	t.Helper()
+	g, err := sysmongen.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]streamtest.Record, n)
+	for i := range recs {
+		recs[i].Value = g.Next(nil)
+	}
+	return recs
 }
