@@ -19,7 +19,11 @@ import (
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultRestoreLookback   = time.Hour
+	DefaultRestoreLookback = time.Hour
+	// RestoreSlack is what the default RestoreLookback adds to 2 x Retain
+	// for long Retains: room for the time between an alert's emission and
+	// its record's timestamp.
+	RestoreSlack             = time.Minute
 	DefaultCommitInterval    = time.Second
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultSessionTimeout    = 10 * time.Second
@@ -108,7 +112,10 @@ type Config struct {
 
 	// RestoreLookback is how far back in the alerts topic to read published
 	// alerts before consuming matches, so that a replay re-emits nothing
-	// already published. It must exceed Retain. Default 1h.
+	// already published. The window keeps an emitted bucket revisable for up
+	// to twice Retain after its latest emission, so RestoreLookback must
+	// exceed 2 x Retain. Default 1h, or 2 x Retain + RestoreSlack when that
+	// is longer.
 	RestoreLookback time.Duration
 	// CommitInterval is how often offsets are committed (each commit waits
 	// for the acknowledgement of what it covers). Default 1s.
@@ -217,8 +224,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	d := c.withDefaults()
-	if d.RestoreLookback <= d.Retain {
-		return bad("RestoreLookback", fmt.Sprintf("%v must exceed Retain (%v): alerts still revisable must be restored after a restart", d.RestoreLookback, d.Retain), "Retain")
+	if d.RestoreLookback <= 2*d.Retain {
+		return bad("RestoreLookback", fmt.Sprintf("%v must exceed twice Retain (%v): a bucket stays revisable up to 2 x Retain after its latest emission, and one not restored after a restart would be published again as revision 1", d.RestoreLookback, d.Retain), "Retain")
 	}
 	if d.HeartbeatInterval*3 > d.SessionTimeout {
 		return bad("HeartbeatInterval", fmt.Sprintf("%v must be at most a third of SessionTimeout (%v)", d.HeartbeatInterval, d.SessionTimeout), "SessionTimeout")
@@ -297,7 +304,7 @@ func (c Config) withDefaults() Config {
 	c.Grace = cmp.Or(c.Grace, window.DefaultGrace)
 	c.IdleTimeout = cmp.Or(c.IdleTimeout, window.DefaultIdleTimeout)
 	c.Retain = cmp.Or(c.Retain, window.DefaultRetain)
-	c.RestoreLookback = cmp.Or(c.RestoreLookback, DefaultRestoreLookback)
+	c.RestoreLookback = cmp.Or(c.RestoreLookback, max(DefaultRestoreLookback, 2*c.Retain+RestoreSlack))
 	c.CommitInterval = cmp.Or(c.CommitInterval, DefaultCommitInterval)
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, DefaultShutdownTimeout)
 	c.SessionTimeout = cmp.Or(c.SessionTimeout, DefaultSessionTimeout)

@@ -94,3 +94,33 @@ func TestRetainBucketsCapEvicts(t *testing.T) {
 	t.Logf("%d expected alerts, %d late alerts for buckets forgotten early", len(want), late)
 	m.stop(t, 25*time.Second)
 }
+
+// TestRestoreLookbackCoversTwiceRetain: a bucket stays revisable up to
+// twice Retain after its latest emission, so RestoreLookback must exceed
+// 2 x Retain, and its default grows with Retain past 1h.
+func TestRestoreLookbackCoversTwiceRetain(t *testing.T) {
+	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq"}
+	for _, tc := range []struct {
+		retain, lookback, want time.Duration // want 0: a RestoreLookback error
+	}{
+		{0, 0, time.Hour},                                      // defaults: Retain 10m
+		{20 * time.Minute, 0, time.Hour},                       // 2 x 20m + 1m < 1h
+		{40 * time.Minute, 0, 81 * time.Minute},                // 2 x 40m + 1m
+		{40 * time.Minute, 81 * time.Minute, 81 * time.Minute}, // explicit, enough
+		{40 * time.Minute, 80 * time.Minute, 0},                // exactly twice: too short
+		{40 * time.Minute, 70 * time.Minute, 0},                // more than Retain, less than twice
+	} {
+		c := base
+		c.Retain, c.RestoreLookback = tc.retain, tc.lookback
+		err := c.Validate()
+		var fe *kafkaio.FieldError
+		switch {
+		case tc.want == 0 && (!errors.As(err, &fe) || fe.Field != "RestoreLookback"):
+			t.Errorf("Retain %v, RestoreLookback %v: err = %v, want a RestoreLookback FieldError", tc.retain, tc.lookback, err)
+		case tc.want != 0 && err != nil:
+			t.Errorf("Retain %v, RestoreLookback %v: %v", tc.retain, tc.lookback, err)
+		case tc.want != 0 && c.withDefaults().RestoreLookback != tc.want:
+			t.Errorf("Retain %v, RestoreLookback %v: effective %v, want %v", tc.retain, tc.lookback, c.withDefaults().RestoreLookback, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,5 +134,50 @@ func TestRebalanceMembersJoinLeaveCrash(t *testing.T) {
 	m4.stop(t, 25*time.Second)
 	for i, m := range []*member{m1, m2, m3, m4} {
 		t.Logf("m%d: %+v", i+1, m.p.Stats())
+	}
+}
+
+// TestRestoreBetweenRetainAndTwice: the window keeps an emitted bucket
+// revisable for up to twice Retain after its latest emission
+// (window.TestRetainBounds), so a restart must restore alerts that old
+// (issue 16, item 4). With Retain 40m and RestoreLookback left to its
+// default, one member publishes a bucket; a second starts on a clock 70
+// minutes later (older than Retain, younger than twice it) and receives one
+// more event of the same host-second. It must restore the alert and publish
+// revision 2 with both events, not a second revision 1: with the old
+// default lookback of 1h it did the latter.
+func TestRestoreBetweenRetainAndTwice(t *testing.T) {
+	e := newEnv(t, 2)
+	var shift atomic.Int64
+	cfg := e.config()
+	cfg.Retain = 40 * time.Minute
+	cfg.now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	if d := cfg.withDefaults().RestoreLookback; d <= 2*cfg.Retain {
+		t.Fatalf("default RestoreLookback %v for Retain %v", d, cfg.Retain)
+	}
+	at := time.Date(2025, 3, 6, 10, 0, 0, 0, time.UTC)
+	e.produce([]streamtest.Record{{Value: attackRecord("WS-RETAIN-01", at.Add(100*time.Millisecond), 4100, "msiexec /q /i first.msi")}})
+	m := e.start(cfg)
+	e.waitAlerts(e.expected(e.placed()), 60*time.Second)
+	e.waitCommitted(30 * time.Second)
+	m.stop(t, 25*time.Second)
+
+	shift.Store(int64(70 * time.Minute))
+	e.produce([]streamtest.Record{{Value: attackRecord("WS-RETAIN-01", at.Add(600*time.Millisecond), 4200, "msiexec /q /i second.msi")}})
+	m = e.start(cfg)
+	want := e.expected(e.placed())
+	pub := e.waitAlerts(want, 60*time.Second)
+	e.waitCommitted(30 * time.Second)
+	m.stop(t, 25*time.Second)
+	if len(want) != 1 {
+		t.Fatalf("want one bucket, the expectation has %d", len(want))
+	}
+	for id, recs := range pub {
+		if last := recs[len(recs)-1].Alert; last.Revision != 2 || last.EventCount != 2 {
+			t.Errorf("alert %s: latest is revision %d with %d events, want revision 2 with both", id, last.Revision, last.EventCount)
+		}
+	}
+	if got := m.p.Stats().RestoredAlerts; got != 1 {
+		t.Errorf("the member on the later clock restored %d alerts, want 1", got)
 	}
 }

@@ -325,3 +325,30 @@ func TestRuleAlertsTopicFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreLookbackDefault: without --restore-lookback run leaves the
+// lookback to the pipeline, whose default grows with --retain; given (flag
+// or environment), it is passed as it is.
+func TestRestoreLookbackDefault(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{[]string{"--retain", "40m"}, nil, 0},
+		{[]string{"--retain", "40m", "--restore-lookback", "90m"}, nil, 90 * time.Minute},
+		{[]string{"--retain", "40m"}, map[string]string{"MSIGUARD_RESTORE_LOOKBACK": "2h"}, 2 * time.Hour},
+	} {
+		f, err := parseRunFlags(append([]string{"--brokers", "k:9092", "--topic", "t"}, tc.args...), envLookup(tc.env), io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := f.config(slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.RestoreLookback != tc.want {
+			t.Errorf("%q %v: RestoreLookback %v, want %v", tc.args, tc.env, cfg.RestoreLookback, tc.want)
+		}
+	}
+}

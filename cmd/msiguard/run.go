@@ -75,6 +75,9 @@ type runFlags struct {
 	logFlags
 	metricsAddr string
 	ruleTopics  ruleTopics
+	// lookbackSet: --restore-lookback was given (flag or environment);
+	// otherwise the pipeline's default, which grows with --retain, applies.
+	lookbackSet bool
 }
 
 var runHelp = cmdHelp{
@@ -104,7 +107,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	f.capFlags.register(fs)
 	f.ruleFlags.register(fs)
-	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances (must exceed --retain)")
+	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances; must exceed twice --retain, and by default is 1h or twice --retain plus 1m, whichever is longer")
 	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
 	fs.DurationVar(&f.session, "session-timeout", stream.DefaultSessionTimeout, "consumer group session timeout: a crashed instance's partitions move after it")
@@ -134,9 +137,11 @@ func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout,
 			f, err = nil, reportUsage(stderr, fs, &runHelp, lookupEnv, err)
 		}
 	}()
-	if _, _, err := parseFlags(fs, &runHelp, args, lookupEnv, stdout); err != nil {
+	given, fromEnv, err := parseFlags(fs, &runHelp, args, lookupEnv, stdout)
+	if err != nil {
 		return nil, err
 	}
+	f.lookbackSet = given["restore-lookback"] || fromEnv["restore-lookback"]
 	if _, err := f.logger(io.Discard); err != nil {
 		return nil, err // a bad --log-level, reported in the --log-format asked for
 	}
@@ -276,7 +281,7 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		Topic:   f.topic, Group: f.group, AlertsTopic: f.alerts, DLQTopic: f.dlq, MatchesTopic: f.matches,
 		RuleAlertsTopics: f.ruleTopics,
 		Shape:            shape,
-		Grace:            f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.lookback,
+		Grace:            f.grace, IdleTimeout: f.idle, Retain: f.retain, RestoreLookback: f.restoreLookback(),
 		RetainBuckets: f.retainBuckets, MaxSources: f.maxSources,
 		MaxValues: f.maxValues, MaxAlertBytes: int(f.maxAlertBytes), WindowMemory: int64(f.windowMemory),
 		Limits: f.limits(), DeadLetterBytes: int(f.deadLetterBytes),
@@ -284,4 +289,13 @@ func (f *runFlags) config(log *slog.Logger) (stream.Config, error) {
 		SessionTimeout: f.session, HeartbeatInterval: f.heartbeat, RebalanceTimeout: f.rebalance,
 		Logger: log,
 	}, nil
+}
+
+// restoreLookback is --restore-lookback when given, else 0 for the
+// pipeline's default (stream.Config.RestoreLookback).
+func (f *runFlags) restoreLookback() time.Duration {
+	if f.lookbackSet {
+		return f.lookback
+	}
+	return 0
 }
