@@ -1,7 +1,9 @@
 package spl
 
 import (
+	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Text is SPL source and where it came from.
@@ -103,6 +105,18 @@ func wordStop(s string, i int) bool {
 
 func (lx *lexer) lex(src *Text, via []Position, active []string) error {
 	s := src.Body
+	if !utf8.ValidString(s) {
+		// SPL is text; field globs and regexes could not be compiled.
+		off := 0
+		for off < len(s) {
+			r, n := utf8.DecodeRuneInString(s[off:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			off += n
+		}
+		return &Error{Pos: src.position(off), Via: via, Msg: fmt.Sprintf("byte 0x%02x is not valid UTF-8: SPL must be UTF-8 text", s[off])}
+	}
 	i := 0
 	emit := func(k tokKind, text string, off int) {
 		lx.toks = append(lx.toks, token{kind: k, text: text, pos: src.position(off), via: via})

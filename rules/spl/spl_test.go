@@ -240,6 +240,8 @@ func TestRefusals(t *testing.T) {
 		{"a | bin span=1s | stats values(*) as * by _time, host", "values(*) needs a | table before it"},
 		{"a | table _time host user | search process=x" + tail, "rule.yml:1:36: field process is not kept by | table"},
 		{"index=main" + tail, "field index is not supported"},
+		// FuzzCompile's find: a glob with invalid UTF-8 made regexp.MustCompile panic.
+		{"a | table _time host \xfe*" + tail, "rule.yml:1:22: byte 0xfe is not valid UTF-8"},
 		{"a `nosuch`" + tail, "rule.yml:1:3: unknown macro `nosuch`"},
 		{"a `loop`" + tail, "macros.yml:1:1: macro `loop` expands into itself (in a macro used at rule.yml:1:3)"},
 		{"a `m(x)`" + tail, "rule.yml:1:3: macro `m(x)` takes arguments"},
