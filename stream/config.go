@@ -21,8 +21,7 @@ import (
 const (
 	DefaultRestoreLookback = time.Hour
 	// RestoreSlack is what the default RestoreLookback adds to 2 x Retain
-	// for long Retains: room for the time between an alert's emission and
-	// its record's timestamp.
+	// for long Retains (see Config.RestoreLookback).
 	RestoreSlack             = time.Minute
 	DefaultCommitInterval    = time.Second
 	DefaultShutdownTimeout   = 30 * time.Second
@@ -64,8 +63,10 @@ type Config struct {
 	// that topic instead of AlertsTopic. Each topic must exist and should be
 	// compacted, as AlertsTopic; restore and the tail for stale records read
 	// every alerts topic, and take from each only the alerts of the rules
-	// routed to it. Every id must be one of Rules' (a rule loaded later by
-	// Reload may be routed too). Default: every rule to AlertsTopic.
+	// routed to it. Every id must be one of Rules' when New is called; Reload
+	// may then drop a routed rule (its route stays, unused, with a warning)
+	// and bring it back. The routes cannot change without a restart.
+	// Default: every rule to AlertsTopic.
 	RuleAlertsTopics map[string]string
 	// MatchesTopic is the internal repartition topic (matches keyed by
 	// host). Default AlertsTopic + ".matches"; created at startup with the
@@ -112,10 +113,13 @@ type Config struct {
 
 	// RestoreLookback is how far back in the alerts topic to read published
 	// alerts before consuming matches, so that a replay re-emits nothing
-	// already published. The window keeps an emitted bucket revisable for up
-	// to twice Retain after its latest emission, so RestoreLookback must
-	// exceed 2 x Retain. Default 1h, or 2 x Retain + RestoreSlack when that
-	// is longer.
+	// already published. A restarted member replays the matches of every
+	// bucket still revisable when it stopped, whose alerts were published up
+	// to Retain before that, so it survives a downtime of up to
+	// RestoreLookback - Retain without publishing such a bucket again as
+	// revision 1. RestoreLookback must exceed 2 x Retain (a downtime of
+	// Retain at least). Default 1h, or 2 x Retain + RestoreSlack when that is
+	// longer.
 	RestoreLookback time.Duration
 	// CommitInterval is how often offsets are committed (each commit waits
 	// for the acknowledgement of what it covers). Default 1s.
@@ -224,8 +228,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	d := c.withDefaults()
-	if d.RestoreLookback <= 2*d.Retain {
-		return bad("RestoreLookback", fmt.Sprintf("%v must exceed twice Retain (%v): a bucket stays revisable up to 2 x Retain after its latest emission, and one not restored after a restart would be published again as revision 1", d.RestoreLookback, d.Retain), "Retain")
+	if d.RestoreLookback/2 <= d.Retain { // 2*Retain could overflow
+		return bad("RestoreLookback", fmt.Sprintf("%v must exceed twice Retain (%v): a restarted member must read back the alerts of the buckets revisable when it stopped, up to Retain older than that, and a downtime of Retain at least must not publish them again as revision 1", d.RestoreLookback, d.Retain), "Retain")
 	}
 	if d.HeartbeatInterval*3 > d.SessionTimeout {
 		return bad("HeartbeatInterval", fmt.Sprintf("%v must be at most a third of SessionTimeout (%v)", d.HeartbeatInterval, d.SessionTimeout), "SessionTimeout")
@@ -301,6 +305,7 @@ func (c *Config) alertsTopics() []string {
 
 func (c Config) withDefaults() Config {
 	c.MatchesTopic = c.matchesTopic()
+	c.RuleAlertsTopics = maps.Clone(c.RuleAlertsTopics) // the caller's map may change
 	c.Grace = cmp.Or(c.Grace, window.DefaultGrace)
 	c.IdleTimeout = cmp.Or(c.IdleTimeout, window.DefaultIdleTimeout)
 	c.Retain = cmp.Or(c.Retain, window.DefaultRetain)

@@ -95,9 +95,10 @@ func TestRetainBucketsCapEvicts(t *testing.T) {
 	m.stop(t, 25*time.Second)
 }
 
-// TestRestoreLookbackCoversTwiceRetain: a bucket stays revisable up to
-// twice Retain after its latest emission, so RestoreLookback must exceed
-// 2 x Retain, and its default grows with Retain past 1h.
+// TestRestoreLookbackCoversTwiceRetain: RestoreLookback must exceed
+// 2 x Retain (so that a downtime of Retain does not republish revisable
+// buckets, see Config.RestoreLookback), and its default grows with Retain
+// past 1h.
 func TestRestoreLookbackCoversTwiceRetain(t *testing.T) {
 	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq"}
 	for _, tc := range []struct {

@@ -137,15 +137,16 @@ func TestRebalanceMembersJoinLeaveCrash(t *testing.T) {
 	}
 }
 
-// TestRestoreBetweenRetainAndTwice: the window keeps an emitted bucket
-// revisable for up to twice Retain after its latest emission
-// (window.TestRetainBounds), so a restart must restore alerts that old
-// (issue 16, item 4). With Retain 40m and RestoreLookback left to its
-// default, one member publishes a bucket; a second starts on a clock 70
-// minutes later (older than Retain, younger than twice it) and receives one
-// more event of the same host-second. It must restore the alert and publish
-// revision 2 with both events, not a second revision 1: with the old
-// default lookback of 1h it did the latter.
+// TestRestoreBetweenRetainAndTwice: a member stopped while a bucket was
+// revisable does not commit the bucket's matches, so its successor replays
+// them and must read back the bucket's alert however long the downtime
+// was, up to RestoreLookback - Retain (issue 16, item 4). With Retain 40m
+// and RestoreLookback left to its default (81m), one member publishes a
+// bucket; a second starts on a clock 70 minutes later (longer than Retain,
+// shorter than twice it) and receives one more event of the same
+// host-second. It must restore the alert and publish revision 2 with both
+// events, not a second revision 1: with the old default lookback of 1h it
+// did the latter.
 func TestRestoreBetweenRetainAndTwice(t *testing.T) {
 	e := newEnv(t, 2)
 	var shift atomic.Int64

@@ -81,7 +81,7 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--shape", "csv"}, nil, "unknown shape"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--sasl-mechanism", "gssapi"}, nil, "scram-sha-512"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--sasl-mechanism", "plain", "--sasl-username", "u"}, nil, "password"},
-		{[]string{"--brokers", "k:9092", "--topic", "t", "--retain", "2h"}, nil, "--restore-lookback"},
+		{[]string{"--brokers", "k:9092", "--topic", "t", "--retain", "2h", "--restore-lookback", "3h"}, nil, "--restore-lookback"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--retain-buckets", "-1"}, nil, "--retain-buckets"},
 		{[]string{"--brokers", "k:9092", "--topic", "t", "--alerts-topic", "t"}, nil, "each must be its own topic"},
 		{[]string{"--brokers", "k:9092", "--topic", "t"}, map[string]string{"MSIGUARD_IDLE_TIMEOUT": "soon"}, "MSIGUARD_IDLE_TIMEOUT"},
