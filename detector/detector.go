@@ -95,7 +95,14 @@ func (d *Detector) Rules() []*rules.Compiled { return slices.Clone(d.rules) }
 // each side by a Splunk breaker or the edge of raw). A record for which it
 // returns false cannot match and needs no further work. It does not
 // allocate or retain raw.
-func (d *Detector) Prefilter(raw []byte) bool { return d.scanner.Any(raw) }
+func (d *Detector) Prefilter(raw []byte) bool {
+	if !d.scanner.Large() {
+		return d.scanner.Any(raw, nil)
+	}
+	h := d.hits.Get().(*tokenscan.Hits)
+	defer d.hits.Put(h)
+	return d.scanner.Any(raw, h)
+}
 
 // Match is a record that a rule selected, ready to be grouped.
 type Match struct {

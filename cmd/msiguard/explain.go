@@ -56,7 +56,7 @@ var kindHint = map[kafkaio.Kind]string{
 	kafkaio.KindSASLAuth:       "check --sasl-username, the password (--sasl-password-file or MSIGUARD_SASL_PASSWORD) and --sasl-mechanism: the broker must hold credentials for this user under this mechanism",
 	kafkaio.KindSASLMechanism:  "the broker does not enable this --sasl-mechanism; use one listed in its sasl.enabled.mechanisms",
 	kafkaio.KindSASLState:      "SASL handshake out of order; check that the port is a SASL listener and --sasl-mechanism matches it",
-	kafkaio.KindTopicACL:       "the user lacks a topic ACL: it needs Read and Describe on --topic and --matches-topic, Write and Describe on --alerts-topic, --dlq-topic and --matches-topic, Read on --alerts-topic (restore)",
+	kafkaio.KindTopicACL:       "the user lacks a topic ACL: it needs Read and Describe on --topic and --matches-topic, Write and Describe on --alerts-topic (and every --rule-alerts-topic), --dlq-topic and --matches-topic, Read on the alerts topics (restore)",
 	kafkaio.KindGroupACL:       "the user lacks Read on the consumer group named by --group",
 	kafkaio.KindClusterACL:     "the user lacks a cluster ACL (Create, to create --matches-topic); create that topic yourself or grant Create",
 	kafkaio.KindInvalidTopic:   "a topic name is invalid; check --topic, --alerts-topic, --dlq-topic and --matches-topic",

@@ -197,15 +197,23 @@ func trailingZeros(x uint64) int {
 	return n
 }
 
+// Large reports whether the Scanner has more than 64 rules or tokens, so
+// that Any needs a scratch Hits.
+func (s *Scanner) Large() bool { return s.numRules > 64 || len(s.tokens) > 64 }
+
 // Any reports whether some rule's condition holds in raw: Scan without a
-// Hits to keep, for the common question asked of every record. With at
-// most 64 rules and 64 tokens its result buffer lives on the stack; it
-// does not allocate or retain raw.
-func (s *Scanner) Any(raw []byte) bool {
-	if s.numRules > 64 || len(s.tokens) > 64 {
-		h := s.NewHits()
-		s.Scan(raw, h)
-		for _, w := range h.rules {
+// Hits to keep, for the common question asked of every record. Unless the
+// Scanner is Large its result buffer lives on the stack and scratch is not
+// used; a Large one scans into scratch (from NewHits; nil allocates one).
+// It does not retain raw, and allocates only for a Large Scanner given no
+// scratch.
+func (s *Scanner) Any(raw []byte, scratch *Hits) bool {
+	if s.Large() {
+		if scratch == nil {
+			scratch = s.NewHits()
+		}
+		s.Scan(raw, scratch)
+		for _, w := range scratch.rules {
 			if w != 0 {
 				return true
 			}

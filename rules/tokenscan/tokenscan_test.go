@@ -164,7 +164,7 @@ func TestAny(t *testing.T) {
 			if want {
 				some++
 			}
-			if got := s.Any(rec); got != want {
+			if got := s.Any(rec, nil); got != want {
 				t.Errorf("%s: Any(%.40q) = %v, Scan found rules %v", name, rec, got, h.Rules(nil))
 			}
 		}
@@ -173,7 +173,12 @@ func TestAny(t *testing.T) {
 		}
 	}
 	s, _ := New(single(lolbins[:10]...))
-	if n := testing.AllocsPerRun(5, func() { s.Any(recs[1]) }); n != 0 {
+	if n := testing.AllocsPerRun(5, func() { s.Any(recs[1], nil) }); n != 0 {
 		t.Errorf("Any allocates %v times with 10 rules", n)
+	}
+	s, _ = New(many)
+	scratch := s.NewHits()
+	if n := testing.AllocsPerRun(5, func() { s.Any(recs[1], scratch) }); !s.Large() || n != 0 {
+		t.Errorf("Any with a scratch Hits allocates %v times with %d rules (Large %v)", n, len(many), s.Large())
 	}
 }
