@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/kafkaio"
@@ -293,4 +294,27 @@ func generated(t *testing.T, cfg sysmongen.Config, n int) []streamtest.Record {
 		recs[i].Value = g.Next(nil)
 	}
 	return recs
+}
+
+// TestReloadKeepsRoutes: a reload that drops a routed rule is accepted (its
+// route waits, with a warning) and the routes stay as New checked them.
+func TestReloadKeepsRoutes(t *testing.T) {
+	cs := ruletest.Catalog(t)
+	routed := cs[1].Rule.ID
+	p, err := New(Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq",
+		Rules: cs, RuleAlertsTopics: map[string]string{routed: "alerts.routed"}, Logger: kafkatest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := p.Reload(func() ([]*rules.Compiled, error) { return cs[:1], nil })
+	if err != nil || !changed {
+		t.Fatalf("reload without the routed rule: changed %v, err %v", changed, err)
+	}
+	if got := p.cfg.alertsTopicOf(routed); got != "alerts.routed" {
+		t.Errorf("after the reload rule %s goes to %q, want alerts.routed", routed, got)
+	}
+	if _, err := New(Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq",
+		Rules: cs[:1], RuleAlertsTopics: map[string]string{routed: "alerts.routed"}}); err == nil {
+		t.Error("New accepted a route to a rule that is not loaded")
+	}
 }
