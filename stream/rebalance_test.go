@@ -142,14 +142,16 @@ func TestRebalanceMembersJoinLeaveCrash(t *testing.T) {
 // them and must read back the bucket's alert however long the downtime
 // was, up to RestoreLookback - Retain (issue 16, item 4). With Retain 40m
 // and RestoreLookback left to its default (81m), one member publishes a
-// bucket; a second starts on a clock 70 minutes later (longer than Retain,
-// shorter than twice it) and receives one more event of the same
-// host-second. It must restore the alert and publish revision 2 with both
-// events, not a second revision 1: with the old default lookback of 1h it
-// did the latter.
+// bucket on a clock 70 minutes behind (longer than Retain, shorter than
+// twice it; behind rather than ahead because Kafka 4 refuses records
+// stamped more than an hour ahead); a second starts on the true clock and
+// receives one more event of the same host-second. It must restore the
+// alert and publish revision 2 with both events, not a second revision 1:
+// with the old default lookback of 1h it did the latter.
 func TestRestoreBetweenRetainAndTwice(t *testing.T) {
 	e := newEnv(t, 2)
 	var shift atomic.Int64
+	shift.Store(int64(-70 * time.Minute))
 	cfg := e.config()
 	cfg.Retain = 40 * time.Minute
 	cfg.now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
@@ -163,7 +165,7 @@ func TestRestoreBetweenRetainAndTwice(t *testing.T) {
 	e.waitCommitted(30 * time.Second)
 	m.stop(t, 25*time.Second)
 
-	shift.Store(int64(70 * time.Minute))
+	shift.Store(0)
 	e.produce([]streamtest.Record{{Value: attackRecord("WS-RETAIN-01", at.Add(600*time.Millisecond), 4200, "msiexec /q /i second.msi")}})
 	m = e.start(cfg)
 	want := e.expected(e.placed())
