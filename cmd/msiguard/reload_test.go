@@ -19,38 +19,9 @@ import (
 // with the file replaced by a valid rule, the rules are reloaded. SIGTERM
 // then stops it with exit 0.
 func TestRunSIGHUP(t *testing.T) {
-	bin := cliBinary(t)
-	c := kafkatest.Start(t)
-	topic, alerts, dlq := kafkatest.UniqueName(t, "sysmon"), kafkatest.UniqueName(t, "alerts"), kafkatest.UniqueName(t, "dlq")
-	c.CreateTopic(t, topic, 2)
-	c.CreateTopic(t, alerts, 1)
-	c.CreateTopic(t, dlq, 1)
 	dir := t.TempDir()
 	copyFile(t, "../../rules/24143.44553.yml", filepath.Join(dir, "24143.44553.yml"))
-	logName := filepath.Join(t.TempDir(), "run.log")
-	logf, err := os.Create(logName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "run", "--brokers", strings.Join(c.Addrs(), ","), "--topic", topic, "--group", kafkatest.UniqueName(t, "group"),
-		"--alerts-topic", alerts, "--dlq-topic", dlq, "--rules", dir,
-		"--session-timeout", "6s", "--heartbeat-interval", "500ms", "--rebalance-timeout", "10s", "--metrics-addr", "")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitLog := func(what string, n int) {
-		t.Helper()
-		kafkatest.WaitFor(t, 60*time.Second, func() error {
-			b, _ := os.ReadFile(logName)
-			if got := strings.Count(string(b), what); got < n {
-				return fmt.Errorf("%q appears %d times in the log, want %d:\n%s", what, got, n, b)
-			}
-			return nil
-		})
-	}
+	cmd, logName, waitLog := startRulesRun(t, "--rules", dir)
 	waitLog("partitions assigned", 1)
 
 	bad := filepath.Join(dir, "bad.yml")
@@ -79,6 +50,90 @@ func TestRunSIGHUP(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		b, _ := os.ReadFile(logName)
 		t.Fatalf("after SIGTERM: %v\n%s", err, b)
+	}
+}
+
+// startRulesRun starts msiguard run with args against a fresh broker and
+// topics, its output in the returned log file; waitLog(what, n) waits until
+// what appears n times in it.
+func startRulesRun(t *testing.T, args ...string) (cmd *exec.Cmd, logName string, waitLog func(what string, n int)) {
+	t.Helper()
+	bin := cliBinary(t)
+	c := kafkatest.Start(t)
+	topic, alerts, dlq := kafkatest.UniqueName(t, "sysmon"), kafkatest.UniqueName(t, "alerts"), kafkatest.UniqueName(t, "dlq")
+	c.CreateTopic(t, topic, 2)
+	c.CreateTopic(t, alerts, 1)
+	c.CreateTopic(t, dlq, 1)
+	logName = filepath.Join(t.TempDir(), "run.log")
+	logf, err := os.Create(logName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logf.Close() })
+	cmd = exec.Command(bin, append([]string{"run", "--brokers", strings.Join(c.Addrs(), ","), "--topic", topic, "--group", kafkatest.UniqueName(t, "group"),
+		"--alerts-topic", alerts, "--dlq-topic", dlq,
+		"--session-timeout", "6s", "--heartbeat-interval", "500ms", "--rebalance-timeout", "10s", "--metrics-addr", ""}, args...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitLog = func(what string, n int) {
+		t.Helper()
+		kafkatest.WaitFor(t, 60*time.Second, func() error {
+			b, _ := os.ReadFile(logName)
+			if got := strings.Count(string(b), what); got < n {
+				return fmt.Errorf("%q appears %d times in the log, want %d:\n%s", what, got, n, b)
+			}
+			return nil
+		})
+	}
+	return cmd, logName, waitLog
+}
+
+// TestRunRulesPoll: with --rules-poll, msiguard run reloads when what the
+// rule files compile to changes, without a signal. A rule file that does
+// not compile is refused once, not at every check while it stays broken;
+// replacing it with a good rule switches the rule set.
+func TestRunRulesPoll(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, "../../rules/24143.44553.yml", filepath.Join(dir, "24143.44553.yml"))
+	cmd, logName, waitLog := startRulesRun(t, "--rules", dir, "--rules-poll", "100ms")
+	waitLog("partitions assigned", 1)
+
+	// Each change is one rename, so that no check sees a half-written file:
+	// the broken file appears; a good one joins it (the same error: no new
+	// reload); the broken one goes.
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad+".tmp", []byte("id: 'x.1'\ntitle: bad\nlogic_format: Splunk\nlogic: 'EventCode=1 | eval x=1'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bad+".tmp", bad); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("rule reload refused", 1)
+	good := filepath.Join(dir, "net-teams.yml")
+	copyFile(t, "../../rules/testdata/noise/net-teams.yml", good+".tmp")
+	if err := os.Rename(good+".tmp", good); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(bad); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("rules reloaded", 1)
+	waitLog("partitions assigned", 2)
+	b, _ := os.ReadFile(logName)
+	if n := strings.Count(string(b), "msg=\"rule reload refused;"); n != 1 {
+		t.Errorf("the broken rule file was refused %d times, want once:\n%s", n, b)
+	}
+	if n := strings.Count(string(b), "the rule files changed"); n != 2 {
+		t.Errorf("%d reloads for the rule files' changes, want 2 (the broken file, the good one):\n%s", n, b)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v", err)
 	}
 }
 

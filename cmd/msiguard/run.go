@@ -53,7 +53,8 @@ offsets committed, the group left; then msiguard exits 0 (1 if the drain did not
 finish within --shutdown-timeout: nothing is lost, uncommitted records are read
 again on restart).
 
-SIGHUP reloads the rules (--rule, --rules, --macros read again). A rule that
+SIGHUP reloads the rules (--rule, --rules, --macros read again); with
+--rules-poll, so does a change in what those files compile to. A rule that
 does not load or compile is logged with its file, line and column and the
 running rules stay (msiguard_rule_reload_failures_total; still ready). A
 changed rule set is switched to as on a restart: drain, rejoin, restore; alerts
@@ -78,6 +79,7 @@ type runFlags struct {
 	// lookbackSet: --restore-lookback was given (flag or environment);
 	// otherwise the pipeline's default, which grows with --retain, applies.
 	lookbackSet bool
+	rulesPoll   time.Duration
 }
 
 var runHelp = cmdHelp{
@@ -107,6 +109,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.IntVar(&f.maxSources, "max-sources", window.DefaultMaxSources, maxSourcesUsage)
 	f.capFlags.register(fs)
 	f.ruleFlags.register(fs)
+	fs.DurationVar(&f.rulesPoll, "rules-poll", 0, "also reload the rules, as SIGHUP does, when what the --rule, --rules and --macros files compile to changes, checking this often (0: only on SIGHUP)")
 	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances: a member down for up to this less --retain resumes without republishing; must exceed twice --retain, and by default is 1h or twice --retain plus 1m, whichever is longer")
 	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
@@ -142,6 +145,9 @@ func parseRunFlags(args []string, lookupEnv func(string) (string, bool), stdout,
 		return nil, err
 	}
 	f.lookbackSet = given["restore-lookback"] || fromEnv["restore-lookback"]
+	if f.rulesPoll < 0 {
+		return nil, fmt.Errorf("%w: --rules-poll %v is negative (0 reloads only on SIGHUP)", errUsage, f.rulesPoll)
+	}
 	if _, err := f.logger(io.Discard); err != nil {
 		return nil, err // a bad --log-level, reported in the --log-format asked for
 	}
@@ -175,7 +181,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
 	defer stopMetrics()
-	defer reloadOnHangup(p, f.compile, log)()
+	defer reloadRules(p, f.compile, f.rulesPoll, log)()
 	err = p.Run(ctx) // logs the effective configuration, secrets masked
 	st := p.Stats()
 	counts := []any{"records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
@@ -188,22 +194,40 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return err
 }
 
-// reloadOnHangup reloads the rules (compile: the --rule, --rules and
-// --macros files read again) on every SIGHUP until the returned stop is
-// called. A reload that fails is logged and counted by the pipeline; the
-// running rules stay.
-func reloadOnHangup(p *stream.Pipeline, compile func() ([]*rules.Compiled, error), log *slog.Logger) (stop func()) {
+// reloadRules reloads the rules (compile: the --rule, --rules and --macros
+// files read again) on every SIGHUP and, when poll is positive, whenever
+// what they compile to (each rule's id and version, or the error) differs
+// from the last check, until the returned stop is called. A reload that
+// fails is logged and counted by the pipeline once per change; the running
+// rules stay.
+func reloadRules(p *stream.Pipeline, compile func() ([]*rules.Compiled, error), poll time.Duration, log *slog.Logger) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	var tick <-chan time.Time
+	stopTick := func() {}
+	if poll > 0 {
+		t := time.NewTicker(poll)
+		tick, stopTick = t.C, t.Stop
+	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
+	last := rulesFingerprint(compile())
 	go func() {
 		defer close(finished)
 		for {
 			select {
 			case <-hup:
 				log.Info("SIGHUP: reloading the rules")
-				p.Reload(compile) // logs what it did
+				rs, err := compile()
+				last = rulesFingerprint(rs, err)
+				p.Reload(func() ([]*rules.Compiled, error) { return rs, err }) // logs what it did
+			case <-tick:
+				rs, err := compile()
+				if fp := rulesFingerprint(rs, err); fp != last {
+					last = fp
+					log.Info("the rule files changed: reloading the rules")
+					p.Reload(func() ([]*rules.Compiled, error) { return rs, err })
+				}
 			case <-done:
 				return
 			}
@@ -211,9 +235,23 @@ func reloadOnHangup(p *stream.Pipeline, compile func() ([]*rules.Compiled, error
 	}()
 	return func() {
 		signal.Stop(hup)
+		stopTick()
 		close(done)
 		<-finished
 	}
+}
+
+// rulesFingerprint identifies what the rule files compile to: each rule's
+// id and version in order, or the error.
+func rulesFingerprint(rs []*rules.Compiled, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(r.Rule.ID + "@" + r.Version() + "\n")
+	}
+	return b.String()
 }
 
 // pipeline builds the pipeline the flags describe.
