@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -241,9 +242,22 @@ func LoadDir(dir string) ([]*Rule, error) {
 	var names []string
 	for _, e := range entries {
 		n := e.Name()
-		if e.Type().IsRegular() && (strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".yaml")) && !IsMacrosFile(n) {
-			names = append(names, n)
+		if !(strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".yaml")) || IsMacrosFile(n) {
+			continue
 		}
+		switch {
+		case e.Type().IsRegular():
+		case e.Type()&fs.ModeSymlink != 0:
+			// A Kubernetes config map mounts each file as a symlink; one
+			// that points to a directory is skipped, a dangling one read
+			// (and reported).
+			if st, err := os.Stat(filepath.Join(dir, n)); err == nil && st.IsDir() {
+				continue
+			}
+		default:
+			continue
+		}
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	for i, n := range names {

@@ -128,6 +128,24 @@ func TestLoadDir(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "c.yml")+": rule id one is also the id of "+filepath.Join(dir, "a.yml")) {
 		t.Errorf("duplicate ids: %v", err)
 	}
+	// A Kubernetes config map's layout: each file a symlink into a
+	// timestamped directory through ..data.
+	cm := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(cm, "..2026_12_04"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cm, "..2026_12_04", "r.yml"), []byte("id: cm\n"+logic), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][2]string{{"..2026_12_04", "..data"}, {"..data/r.yml", "r.yml"}, {"..2026_12_04", "dir.yml"}} {
+		if err := os.Symlink(l[0], filepath.Join(cm, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rs, err := LoadDir(cm); err != nil || len(rs) != 1 || rs[0].ID != "cm" {
+		t.Errorf("config-map layout: LoadDir = %v, %v; want the rule cm", rs, err)
+	}
+
 	write("c.yml", "id: three\nlogic: a\n")
 	write("d.yml", "id: four\nextra: 1\n"+logic)
 	_, err = LoadDir(dir)

@@ -161,7 +161,9 @@ func (p *Pipeline) Reload(load func() ([]*rules.Compiled, error)) (changed bool,
 	if len(rs) == 0 {
 		return false, fmt.Errorf("%w: no rules", ErrReloadRefused)
 	}
-	next := p.cfg
+	p.rulesMu.Lock()
+	next := p.cfg // apply writes cfg.Rules under rulesMu
+	p.rulesMu.Unlock()
 	next.Rules = rs
 	next.RuleAlertsTopics = nil // checked by New; a reload may drop a routed rule
 	if err := next.Validate(); err != nil {

@@ -93,13 +93,20 @@ func startRulesRun(t *testing.T, args ...string) (cmd *exec.Cmd, logName string,
 
 // TestRunRulesPoll: with --rules-poll, msiguard run reloads when what the
 // rule files compile to changes, without a signal. A rule file that does
-// not compile is refused once, not at every check while it stays broken;
+// not compile is refused once, not at every check while it stays broken
+// (the test lets several checks pass, counted by their debug lines);
 // replacing it with a good rule switches the rule set.
 func TestRunRulesPoll(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, "../../rules/24143.44553.yml", filepath.Join(dir, "24143.44553.yml"))
-	cmd, logName, waitLog := startRulesRun(t, "--rules", dir, "--rules-poll", "100ms")
+	cmd, logName, waitLog := startRulesRun(t, "--rules", dir, "--rules-poll", "50ms", "--log-level", "debug")
 	waitLog("partitions assigned", 1)
+	const checked = "rule files checked"
+	moreChecks := func(n int) {
+		t.Helper()
+		b, _ := os.ReadFile(logName)
+		waitLog(checked, strings.Count(string(b), checked)+n)
+	}
 
 	// Each change is one rename, so that no check sees a half-written file:
 	// the broken file appears; a good one joins it (the same error: no new
@@ -112,16 +119,19 @@ func TestRunRulesPoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLog("rule reload refused", 1)
+	moreChecks(4)
 	good := filepath.Join(dir, "net-teams.yml")
 	copyFile(t, "../../rules/testdata/noise/net-teams.yml", good+".tmp")
 	if err := os.Rename(good+".tmp", good); err != nil {
 		t.Fatal(err)
 	}
+	moreChecks(4)
 	if err := os.Remove(bad); err != nil {
 		t.Fatal(err)
 	}
 	waitLog("rules reloaded", 1)
 	waitLog("partitions assigned", 2)
+	moreChecks(4)
 	b, _ := os.ReadFile(logName)
 	if n := strings.Count(string(b), "msg=\"rule reload refused;"); n != 1 {
 		t.Errorf("the broken rule file was refused %d times, want once:\n%s", n, b)

@@ -172,7 +172,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	log.Info("msiguard run", "build", readBuildInfo())
-	p, err := f.pipeline(log)
+	p, rs, err := f.pipeline(log)
 	if err != nil {
 		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
@@ -181,7 +181,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return reportFatal(log, f.logFormat, "msiguard run failed", err)
 	}
 	defer stopMetrics()
-	defer reloadRules(p, f.compile, f.rulesPoll, log)()
+	defer reloadRules(p, rs, f.compile, f.rulesPoll, log)()
 	err = p.Run(ctx) // logs the effective configuration, secrets masked
 	st := p.Stats()
 	counts := []any{"records", st.RecordsConsumed, "matches", st.Matches, "alerts", st.Alerts,
@@ -196,11 +196,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // reloadRules reloads the rules (compile: the --rule, --rules and --macros
 // files read again) on every SIGHUP and, when poll is positive, whenever
-// what they compile to (each rule's id and version, or the error) differs
-// from the last check, until the returned stop is called. A reload that
-// fails is logged and counted by the pipeline once per change; the running
-// rules stay.
-func reloadRules(p *stream.Pipeline, compile func() ([]*rules.Compiled, error), poll time.Duration, log *slog.Logger) (stop func()) {
+// what they compile to (each rule's id and version, or the error) has
+// changed from running, the rules p started with, and stayed the same for
+// two checks in a row (so that a file caught half-written or between a
+// removal and a rename is not reloaded), until the returned stop is called.
+// A reload that fails is logged and counted by the pipeline once per
+// change; the running rules stay. Each check is logged at debug level.
+func reloadRules(p *stream.Pipeline, running []*rules.Compiled, compile func() ([]*rules.Compiled, error), poll time.Duration, log *slog.Logger) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	var tick <-chan time.Time
@@ -211,23 +213,33 @@ func reloadRules(p *stream.Pipeline, compile func() ([]*rules.Compiled, error), 
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	last := rulesFingerprint(compile())
 	go func() {
 		defer close(finished)
+		last := rulesFingerprint(running, nil) // what was last loaded or refused
+		seen := last                           // what the previous check found
+		reload := func(rs []*rules.Compiled, err error) {
+			select {
+			case <-done:
+				return // stopping: Run has returned
+			default:
+			}
+			last = rulesFingerprint(rs, err)
+			p.Reload(func() ([]*rules.Compiled, error) { return rs, err }) // logs what it did
+		}
 		for {
 			select {
 			case <-hup:
 				log.Info("SIGHUP: reloading the rules")
-				rs, err := compile()
-				last = rulesFingerprint(rs, err)
-				p.Reload(func() ([]*rules.Compiled, error) { return rs, err }) // logs what it did
+				reload(compile())
 			case <-tick:
 				rs, err := compile()
-				if fp := rulesFingerprint(rs, err); fp != last {
-					last = fp
+				fp := rulesFingerprint(rs, err)
+				log.Debug("rule files checked", "changed", fp != last, "settled", fp == seen)
+				if fp != last && fp == seen {
 					log.Info("the rule files changed: reloading the rules")
-					p.Reload(func() ([]*rules.Compiled, error) { return rs, err })
+					reload(rs, err)
 				}
+				seen = fp
 			case <-done:
 				return
 			}
@@ -255,19 +267,19 @@ func rulesFingerprint(rs []*rules.Compiled, err error) string {
 }
 
 // pipeline builds the pipeline the flags describe.
-func (f *runFlags) pipeline(log *slog.Logger) (*stream.Pipeline, error) {
+func (f *runFlags) pipeline(log *slog.Logger) (*stream.Pipeline, []*rules.Compiled, error) {
 	cfg, err := f.config(log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := stream.New(cfg)
 	if err != nil {
 		if errors.Is(err, stream.ErrConfig) {
-			return nil, fmt.Errorf("%w: %w", errUsage, err)
+			return nil, nil, fmt.Errorf("%w: %w", errUsage, err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return p, nil
+	return p, cfg.Rules, nil
 }
 
 // logFlags are the --log-level and --log-format flags of run and demo.
