@@ -241,10 +241,8 @@ func (c *Config) Validate() error {
 		}
 		ids[r.Rule.ID] = true
 	}
-	for _, id := range slices.Sorted(maps.Keys(c.RuleAlertsTopics)) {
-		if !slices.ContainsFunc(d.Rules, func(r *rules.Compiled) bool { return r.Rule.ID == id }) {
-			return bad("RuleAlertsTopics", fmt.Sprintf("names rule %s, which is not among the rules loaded", id), "Rules")
-		}
+	if ids := c.unloadedRoutes(d.Rules); len(ids) > 0 {
+		return bad("RuleAlertsTopics", fmt.Sprintf("names rule %s, which is not among the rules loaded", ids[0]), "Rules")
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return bad("Limits", err.Error(), "MaxValueBytes", "MaxHostBytes")
@@ -281,6 +279,18 @@ func (c *Config) matchesTopic() string {
 		return c.MatchesTopic
 	}
 	return c.AlertsTopic + MatchesSuffix
+}
+
+// unloadedRoutes returns the rule ids of RuleAlertsTopics that are not
+// among rs, sorted.
+func (c *Config) unloadedRoutes(rs []*rules.Compiled) []string {
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(c.RuleAlertsTopics)) {
+		if !slices.ContainsFunc(rs, func(r *rules.Compiled) bool { return r.Rule.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // alertsTopicOf returns the topic the alerts of rule id go to.

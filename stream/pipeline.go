@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -169,10 +168,8 @@ func (p *Pipeline) Reload(load func() ([]*rules.Compiled, error)) (changed bool,
 	if err := next.Validate(); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrReloadRefused, err)
 	}
-	for _, id := range slices.Sorted(maps.Keys(p.cfg.RuleAlertsTopics)) {
-		if !slices.ContainsFunc(rs, func(r *rules.Compiled) bool { return r.Rule.ID == id }) {
-			p.log.Warn("rule reload: a rule routed to its own alerts topic is no longer loaded; the route waits for it", "rule", id, "topic", p.cfg.RuleAlertsTopics[id])
-		}
+	for _, id := range p.cfg.unloadedRoutes(rs) {
+		p.log.Warn("rule reload: a rule routed to its own alerts topic is no longer loaded; the route waits for it", "rule", id, "topic", p.cfg.RuleAlertsTopics[id])
 	}
 	det, err := detector.New(rs, detector.Options{Shape: p.cfg.Shape, Limits: p.cfg.Limits})
 	if err != nil {

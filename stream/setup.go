@@ -74,18 +74,16 @@ func (p *Pipeline) setup(ctx context.Context) error {
 		}
 		return len(t.Partitions) == 0, nil
 	}
-	need := []struct{ field, name, how string }{
-		{"Topic", c.Topic, "it should be the topic your shippers write Sysmon events to"},
-		{"DLQTopic", c.DLQTopic, "check its name or create it, e.g. kafka-topics.sh --create --topic " + c.DLQTopic},
-	}
-	for i, t := range alertsTopics {
+	type topicNeed struct{ field, name, how string }
+	need := []topicNeed{{"Topic", c.Topic, "it should be the topic your shippers write Sysmon events to"}}
+	for i, t := range alertsTopics { // AlertsTopic first
 		field := "AlertsTopic"
 		if i > 0 {
 			field = "RuleAlertsTopics"
 		}
-		need = append(need, struct{ field, name, how string }{field, t,
-			"check its name or create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + t + " --config cleanup.policy=compact"})
+		need = append(need, topicNeed{field, t, "check its name or create it, compacted (cleanup.policy=compact), e.g. kafka-topics.sh --create --topic " + t + " --config cleanup.policy=compact"})
 	}
+	need = append(need, topicNeed{"DLQTopic", c.DLQTopic, "check its name or create it, e.g. kafka-topics.sh --create --topic " + c.DLQTopic})
 	for _, t := range need {
 		gone, err := missing(t.name)
 		if err != nil {
