@@ -377,12 +377,11 @@ func (c Config) LogValue() slog.Value {
 			tls = "on (certificate NOT verified)"
 		}
 	}
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("brokers", strings.Join(d.Cluster.Brokers, ",")),
 		slog.String("topic", d.Topic),
 		slog.String("group", d.Group),
 		slog.String("alerts_topic", d.AlertsTopic),
-		slog.Any("rule_alerts_topics", d.RuleAlertsTopics),
 		slog.String("dlq_topic", d.DLQTopic),
 		slog.String("matches_topic", d.MatchesTopic),
 		slog.String("shape", d.Shape.String()),
@@ -402,5 +401,13 @@ func (c Config) LogValue() slog.Value {
 		slog.String("session_timeout", d.SessionTimeout.String()),
 		slog.String("tls", tls),
 		slog.String("sasl", d.Cluster.SASL.String()),
-	)
+	}
+	if len(d.RuleAlertsTopics) > 0 { // after alerts_topic; absent when every rule uses it
+		var routes []string
+		for _, id := range slices.Sorted(maps.Keys(d.RuleAlertsTopics)) {
+			routes = append(routes, id+"="+d.RuleAlertsTopics[id])
+		}
+		attrs = slices.Insert(attrs, 4, slog.String("rule_alerts_topics", strings.Join(routes, ",")))
+	}
+	return slog.GroupValue(attrs...)
 }

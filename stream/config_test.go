@@ -3,6 +3,8 @@ package stream
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +125,23 @@ func TestRestoreLookbackCoversTwiceRetain(t *testing.T) {
 		case tc.want != 0 && c.withDefaults().RestoreLookback != tc.want:
 			t.Errorf("Retain %v, RestoreLookback %v: effective %v, want %v", tc.retain, tc.lookback, c.withDefaults().RestoreLookback, tc.want)
 		}
+	}
+}
+
+// TestLogValueRoutes: the effective configuration names the routes, after
+// alerts_topic, only when there are some.
+func TestLogValueRoutes(t *testing.T) {
+	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq"}
+	line := func(c Config) string {
+		var b strings.Builder
+		slog.New(slog.NewJSONHandler(&b, nil)).Info("started", "config", c)
+		return b.String()
+	}
+	if got := line(base); strings.Contains(got, "rule_alerts_topics") {
+		t.Errorf("no routes, yet: %s", got)
+	}
+	base.RuleAlertsTopics = map[string]string{"b.2": "alerts.b", "a.1": "alerts.a"}
+	if got := line(base); !strings.Contains(got, `"alerts_topic":"alerts","rule_alerts_topics":"a.1=alerts.a,b.2=alerts.b",`) {
+		t.Errorf("routes not logged after alerts_topic: %s", got)
 	}
 }
