@@ -95,7 +95,27 @@ func parseDoc(file string, data []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-var ruleKeys = []string{"id", "title", "description", "logic_format", "logic", "technique_id", "techniques", "data_category", "references"}
+// ruleKey is a key of a rule file and the field it fills: text takes a
+// single value, list a list of them.
+type ruleKey struct {
+	name string
+	text func(*Rule) *string
+	list func(*Rule) *[]string
+}
+
+// ruleKeys are the keys a rule file may hold, in the order errors list
+// them.
+var ruleKeys = []ruleKey{
+	{name: "id", text: func(r *Rule) *string { return &r.ID }},
+	{name: "title", text: func(r *Rule) *string { return &r.Title }},
+	{name: "description", text: func(r *Rule) *string { return &r.Description }},
+	{name: "logic_format", text: func(r *Rule) *string { return &r.LogicFormat }},
+	{name: "logic", text: func(r *Rule) *string { return &r.Logic }},
+	{name: "technique_id", list: func(r *Rule) *[]string { return &r.TechniqueIDs }},
+	{name: "techniques", list: func(r *Rule) *[]string { return &r.Techniques }},
+	{name: "data_category", list: func(r *Rule) *[]string { return &r.DataCategory }},
+	{name: "references", list: func(r *Rule) *[]string { return &r.References }},
+}
 
 var (
 	techniqueID = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
@@ -121,37 +141,21 @@ func Parse(file string, data []byte) (*Rule, error) {
 			return nil, nodeErr(file, k, "key %s given twice (first at line %d)", k.Value, prev.Line)
 		}
 		seen[k.Value] = k
+		known := slices.IndexFunc(ruleKeys, func(rk ruleKey) bool { return rk.name == k.Value })
 		var err error
-		switch k.Value {
-		case "id":
-			r.ID, err = scalar(file, k, v)
-		case "title":
-			r.Title, err = scalar(file, k, v)
-		case "description":
-			r.Description, err = scalar(file, k, v)
-		case "logic_format":
-			r.LogicFormat, err = scalar(file, k, v)
-			if err == nil && r.LogicFormat != "Splunk" {
-				err = nodeErr(file, v, "logic_format is %q: only Splunk is supported", r.LogicFormat)
-			}
-		case "logic":
-			r.Logic, err = scalar(file, k, v)
-			logicNode = v
-		case "technique_id":
-			r.TechniqueIDs, err = list(file, k, v)
-			for j, t := range r.TechniqueIDs {
-				if err == nil && !techniqueID.MatchString(t) {
-					err = nodeErr(file, v.Content[j], "technique_id %q is not a MITRE ATT&CK technique id (T1234 or T1234.567)", t)
-				}
-			}
-		case "techniques":
-			r.Techniques, err = list(file, k, v)
-		case "data_category":
-			r.DataCategory, err = list(file, k, v)
-		case "references":
-			r.References, err = list(file, k, v)
+		switch {
+		case known < 0:
+			err = nodeErr(file, k, "unknown key %q (known: %s)", k.Value, ruleKeyNames())
+		case ruleKeys[known].text != nil:
+			*ruleKeys[known].text(r), err = scalar(file, k, v)
 		default:
-			err = nodeErr(file, k, "unknown key %q (known: %s)", k.Value, strings.Join(ruleKeys, ", "))
+			*ruleKeys[known].list(r), err = list(file, k, v)
+		}
+		if err == nil {
+			err = checkKey(file, k.Value, r, v)
+		}
+		if k.Value == "logic" {
+			logicNode = v
 		}
 		if err != nil {
 			return nil, err
@@ -184,6 +188,32 @@ func Parse(file string, data []byte) (*Rule, error) {
 		return idx.pos(offs[off])
 	}}
 	return r, nil
+}
+
+// checkKey checks the value of key beyond its shape, once it is in r.
+func checkKey(file, key string, r *Rule, v *yaml.Node) error {
+	switch key {
+	case "logic_format":
+		if r.LogicFormat != "Splunk" {
+			return nodeErr(file, v, "logic_format is %q: only Splunk is supported", r.LogicFormat)
+		}
+	case "technique_id":
+		for j, t := range r.TechniqueIDs {
+			if !techniqueID.MatchString(t) {
+				return nodeErr(file, v.Content[j], "technique_id %q is not a MITRE ATT&CK technique id (T1234 or T1234.567)", t)
+			}
+		}
+	}
+	return nil
+}
+
+// ruleKeyNames lists the known keys for an error.
+func ruleKeyNames() string {
+	names := make([]string, len(ruleKeys))
+	for i, rk := range ruleKeys {
+		names[i] = rk.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // scalar reads a key's value as text. A number or other plain scalar is
