@@ -6,6 +6,7 @@ package main
 // meaning differs between commands), and the --help layout.
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -166,6 +167,9 @@ type cmdHelp struct {
 	// name says too little: healthcheck's --addr). The unscoped name of a
 	// flag in retiredEnv is refused with a sentence naming the new one.
 	scoped []string
+	// defaults says, for a flag whose default depends on other flags,
+	// what help prints instead of its value.
+	defaults map[string]string
 }
 
 // retiredEnv lists the flags whose unscoped variable (MSIGUARD_OUT,
@@ -346,7 +350,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, h *cmdHelp) {
 		switch fl.DefValue {
 		case "", "0", "0s", "false":
 		default:
-			def = fmt.Sprintf(" (default %s)", fl.DefValue)
+			def = fmt.Sprintf(" (default %s)", cmp.Or(h.defaults[fl.Name], fl.DefValue))
 		}
 		_, usage := flag.UnquoteUsage(fl)
 		env := h.envVar(fl.Name)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msiguard/msiguard/stream"
 )
 
 // flagCommands lists every command that takes flags, with its flag set.
@@ -350,5 +352,21 @@ func TestRestoreLookbackDefault(t *testing.T) {
 		if cfg.RestoreLookback != tc.want {
 			t.Errorf("%q %v: RestoreLookback %v, want %v", tc.args, tc.env, cfg.RestoreLookback, tc.want)
 		}
+	}
+}
+
+// TestRestoreLookbackHelp: run's help gives the lookback's default as the
+// rule the pipeline applies (stream.Config.withDefaults), not the 1h its
+// flag holds, and the rule's figures are the pipeline's constants.
+func TestRestoreLookbackHelp(t *testing.T) {
+	if stream.DefaultRestoreLookback != time.Hour || stream.RestoreSlack != time.Minute {
+		t.Fatalf("the pipeline's lookback is max(%v, 2 x retain + %v): update runHelp.defaults", stream.DefaultRestoreLookback, stream.RestoreSlack)
+	}
+	var help strings.Builder
+	printUsage(&help, newRunFlagSet(&runFlags{}), &runHelp)
+	_, line, _ := strings.Cut(help.String(), "--restore-lookback  ")
+	line, _, _ = strings.Cut(line, "\n  --")
+	if !strings.Contains(line, "(default 1h or twice --retain plus 1m, whichever is longer)") || strings.Contains(line, "1h0m0s") {
+		t.Errorf("--restore-lookback help: %q", line)
 	}
 }

@@ -83,7 +83,8 @@ type runFlags struct {
 }
 
 var runHelp = cmdHelp{
-	name: "run",
+	name:     "run",
+	defaults: map[string]string{"restore-lookback": "1h or twice --retain plus 1m, whichever is longer"},
 	intro: `Usage: msiguard run --brokers HOST:PORT[,...] --topic TOPIC [flags]
 
 Consumes raw Sysmon records through a consumer group, runs the rule on each,
@@ -110,7 +111,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	f.capFlags.register(fs)
 	f.ruleFlags.register(fs)
 	fs.DurationVar(&f.rulesPoll, "rules-poll", 0, "also reload the rules, as SIGHUP does, when what the --rule, --rules and --macros files compile to changes, checking this often (0: only on SIGHUP)")
-	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances: a member down for up to this less --retain resumes without republishing; must exceed twice --retain, and by default is 1h or twice --retain plus 1m, whichever is longer")
+	fs.DurationVar(&f.lookback, "restore-lookback", stream.DefaultRestoreLookback, "how far back to read published alerts at startup and after rebalances: a member down for up to this less --retain resumes without republishing; must exceed twice --retain")
 	fs.DurationVar(&f.commit, "commit-interval", stream.DefaultCommitInterval, "how often offsets are committed")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", stream.DefaultShutdownTimeout, "bound on the drain after SIGTERM/SIGINT")
 	fs.DurationVar(&f.session, "session-timeout", stream.DefaultSessionTimeout, "consumer group session timeout: a crashed instance's partitions move after it")
