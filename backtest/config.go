@@ -9,6 +9,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/deadletter"
+	"github.com/msiguard/msiguard/internal/settings"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -98,8 +99,9 @@ func (c Config) validate() error {
 	if c.Alerts == nil {
 		return fmt.Errorf("%w: Alerts is nil; pass a writer for the alert lines (io.Discard to drop them)", ErrConfig)
 	}
-	if c.Workers < 0 || c.BlockSize < 0 || c.MaxLineBytes < 0 || c.BatchRecords < 0 || c.DeadLetterBytes < 0 {
-		return fmt.Errorf("%w: Workers, BlockSize, MaxLineBytes, BatchRecords and DeadLetterBytes must not be negative", ErrConfig)
+	if name, v, neg := settings.Negative("Workers", c.Workers, "BlockSize", c.BlockSize, "MaxLineBytes", c.MaxLineBytes,
+		"BatchRecords", c.BatchRecords, "DeadLetterBytes", c.DeadLetterBytes); neg {
+		return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, name, v)
 	}
 	if c.BlockSize > 0 && c.MaxLineBytes > 0 && c.MaxLineBytes < c.BlockSize {
 		return fmt.Errorf("%w: MaxLineBytes (%d) is below BlockSize (%d)", ErrConfig, c.MaxLineBytes, c.BlockSize)

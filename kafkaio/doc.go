@@ -6,7 +6,7 @@
 // through it, sink writes through it, backtest's topic source adapts its
 // RangeReader; detector, window and the backtest engine never import it.
 //
-// It imports kafka-go and the standard library only. Its errors name the
-// Cluster fields and broker settings involved, never command-line flags:
-// cmd/msiguard turns them into the operator's sentence.
+// It imports kafka-go, internal/settings and the standard library only.
+// Its errors name the Cluster fields and broker settings involved, never
+// command-line flags: cmd/msiguard turns them into the operator's sentence.
 package kafkaio

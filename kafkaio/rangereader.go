@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/msiguard/msiguard/internal/settings"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -110,8 +111,8 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 	if cfg.Ranges != nil {
 		cfg.From, cfg.To, cfg.Partitions = time.Time{}, time.Time{}, nil
 	}
-	if cfg.FetchBytes < 0 || cfg.Prefetch < 0 || cfg.MaxWait < 0 || cfg.Retries < 0 {
-		return nil, fmt.Errorf("%w: FetchBytes, Prefetch, MaxWait and Retries must not be negative", ErrConfig)
+	if name, v, neg := settings.Negative("FetchBytes", cfg.FetchBytes, "Prefetch", cfg.Prefetch, "MaxWait", cfg.MaxWait, "Retries", cfg.Retries); neg {
+		return nil, &FieldError{Field: name, Problem: fmt.Sprintf("%v is negative; use 0 for the default", v)}
 	}
 	cfg.FetchBytes = cmp.Or(cfg.FetchBytes, DefaultRangeFetchBytes)
 	cfg.Prefetch = cmp.Or(cfg.Prefetch, DefaultRangePrefetch)

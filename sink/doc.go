@@ -17,6 +17,6 @@
 // writes records as they are given (msiguard gen and the demo).
 //
 // How to reach the brokers (kafkaio.Cluster) and what their errors mean
-// (kafkaio.Classify) are package kafkaio's. sink imports kafkaio and
-// kafka-go, and no other msiguard package.
+// (kafkaio.Classify) are package kafkaio's. sink imports kafkaio,
+// internal/settings and kafka-go, and no other msiguard package.
 package sink

@@ -13,6 +13,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/msiguard/msiguard/internal/settings"
 	"github.com/msiguard/msiguard/kafkaio"
 )
 
@@ -94,17 +95,9 @@ func (c *Config) Validate() error {
 	if err := c.Cluster.Validate(); err != nil {
 		return err
 	}
-	for _, v := range []struct {
-		name string
-		v    int64
-	}{
-		{"Queue", int64(c.Queue)}, {"CallMessages", int64(c.CallMessages)}, {"CallBytes", int64(c.CallBytes)},
-		{"Linger", int64(c.Linger)}, {"RetryMin", int64(c.RetryMin)}, {"RetryMax", int64(c.RetryMax)},
-		{"WriteTimeout", int64(c.WriteTimeout)},
-	} {
-		if v.v < 0 {
-			return fmt.Errorf("%w: producer %s: %s is negative", kafkaio.ErrConfig, c.Name, v.name)
-		}
+	if name, v, neg := settings.Negative("Queue", c.Queue, "CallMessages", c.CallMessages, "CallBytes", c.CallBytes,
+		"Linger", c.Linger, "RetryMin", c.RetryMin, "RetryMax", c.RetryMax, "WriteTimeout", c.WriteTimeout); neg {
+		return fmt.Errorf("%w: producer %s: %s is negative (%v)", kafkaio.ErrConfig, c.Name, name, v)
 	}
 	return nil
 }

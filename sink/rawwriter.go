@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/msiguard/msiguard/internal/settings"
 	"github.com/msiguard/msiguard/kafkaio"
 
 	"github.com/segmentio/kafka-go"
@@ -89,17 +90,9 @@ func (c *RawWriterConfig) Validate() error {
 	if _, err := rawCompression(c.Compression); err != nil {
 		return err
 	}
-	for _, v := range []struct {
-		name string
-		v    int64
-	}{
-		{"partitions", int64(c.Partitions)}, {"batch messages", int64(c.BatchMessages)}, {"batch bytes", int64(c.BatchBytes)},
-		{"linger", int64(c.Linger)}, {"write timeout", int64(c.WriteTimeout)}, {"max attempts", int64(c.MaxAttempts)},
-		{"topic timeout", int64(c.TopicTimeout)},
-	} {
-		if v.v < 0 {
-			return fmt.Errorf("%w: raw writer %s is negative (%d)", kafkaio.ErrConfig, v.name, v.v)
-		}
+	if name, v, neg := settings.Negative("partitions", c.Partitions, "batch messages", c.BatchMessages, "batch bytes", c.BatchBytes,
+		"linger", c.Linger, "write timeout", c.WriteTimeout, "max attempts", c.MaxAttempts, "topic timeout", c.TopicTimeout); neg {
+		return fmt.Errorf("%w: raw writer %s is negative (%v)", kafkaio.ErrConfig, name, v)
 	}
 	if c.ReplicationFactor < -1 || c.ReplicationFactor > 32767 {
 		return fmt.Errorf("%w: replication factor %d: use -1 (the brokers' default) or a positive number", kafkaio.ErrConfig, c.ReplicationFactor)

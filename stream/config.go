@@ -12,6 +12,7 @@ import (
 
 	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/deadletter"
+	"github.com/msiguard/msiguard/internal/settings"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
@@ -203,29 +204,14 @@ func (c *Config) Validate() error {
 	if c.Shape >= detector.Shape(len(detector.Shapes())+1) {
 		return bad("Shape", fmt.Sprintf("%d is unknown", c.Shape))
 	}
-	for _, d := range []struct {
-		field string
-		v     time.Duration
-	}{
-		{"Grace", c.Grace}, {"IdleTimeout", c.IdleTimeout}, {"Retain", c.Retain},
-		{"RestoreLookback", c.RestoreLookback}, {"CommitInterval", c.CommitInterval},
-		{"ShutdownTimeout", c.ShutdownTimeout}, {"SessionTimeout", c.SessionTimeout},
-		{"HeartbeatInterval", c.HeartbeatInterval}, {"RebalanceTimeout", c.RebalanceTimeout},
-		{"FetchMaxWait", c.FetchMaxWait},
-	} {
-		if d.v < 0 {
-			return bad(d.field, fmt.Sprintf("%v is negative; use 0 for the default", d.v))
-		}
-	}
-	for _, n := range []struct {
-		field string
-		v     int
-	}{{"RetainBuckets", c.RetainBuckets}, {"MaxSources", c.MaxSources}, {"FetchMaxBytes", c.FetchMaxBytes}, {"AlertQueue", c.AlertQueue}, {"RecordQueue", c.RecordQueue},
-		{"MaxValues", c.MaxValues}, {"MaxAlertBytes", c.MaxAlertBytes}, {"DeadLetterBytes", c.DeadLetterBytes},
-		{"WindowMemory", int(min(c.WindowMemory, 1<<62))}} {
-		if n.v < 0 {
-			return bad(n.field, fmt.Sprintf("%d is negative; use 0 for the default", n.v))
-		}
+	if name, v, neg := settings.Negative("Grace", c.Grace, "IdleTimeout", c.IdleTimeout, "Retain", c.Retain,
+		"RestoreLookback", c.RestoreLookback, "CommitInterval", c.CommitInterval, "ShutdownTimeout", c.ShutdownTimeout,
+		"SessionTimeout", c.SessionTimeout, "HeartbeatInterval", c.HeartbeatInterval, "RebalanceTimeout", c.RebalanceTimeout,
+		"FetchMaxWait", c.FetchMaxWait, "RetainBuckets", c.RetainBuckets, "MaxSources", c.MaxSources,
+		"FetchMaxBytes", c.FetchMaxBytes, "AlertQueue", c.AlertQueue, "RecordQueue", c.RecordQueue,
+		"MaxValues", c.MaxValues, "MaxAlertBytes", c.MaxAlertBytes, "DeadLetterBytes", c.DeadLetterBytes,
+		"WindowMemory", c.WindowMemory); neg {
+		return bad(name, fmt.Sprintf("%v is negative; use 0 for the default", v))
 	}
 	d := c.withDefaults()
 	if d.RestoreLookback/2 <= d.Retain { // 2*Retain could overflow

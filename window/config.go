@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"time"
+
+	"github.com/msiguard/msiguard/internal/settings"
 )
 
 // Defaults applied by New to the zero value of each Config option.
@@ -128,25 +129,13 @@ func (c Config) Validate() error {
 		}
 		seen[f] = true
 	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"Span", c.Span}, {"Grace", c.Grace}, {"IdleTimeout", c.IdleTimeout}, {"Retain", c.Retain}} {
-		if d.v < 0 {
-			return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, d.name, d.v)
-		}
+	if name, v, neg := settings.Negative("Span", c.Span, "Grace", c.Grace, "IdleTimeout", c.IdleTimeout, "Retain", c.Retain,
+		"RetainBuckets", c.RetainBuckets, "RetainHosts", c.RetainHosts, "MaxSources", c.MaxSources,
+		"MaxValues", c.MaxValues, "MaxAlertBytes", c.MaxAlertBytes, "MemoryBudget", c.MemoryBudget); neg {
+		return fmt.Errorf("%w: %s is negative (%v); use 0 for the default", ErrConfig, name, v)
 	}
 	if c.Span%time.Second != 0 {
 		return fmt.Errorf("%w: Span %v is not a whole number of seconds", ErrConfig, c.Span)
-	}
-	for _, n := range []struct {
-		name string
-		v    int
-	}{{"RetainBuckets", c.RetainBuckets}, {"RetainHosts", c.RetainHosts}, {"MaxSources", c.MaxSources},
-		{"MaxValues", c.MaxValues}, {"MaxAlertBytes", c.MaxAlertBytes}, {"MemoryBudget", int(min(c.MemoryBudget, math.MaxInt))}} {
-		if n.v < 0 {
-			return fmt.Errorf("%w: %s is negative (%d); use 0 for the default", ErrConfig, n.name, n.v)
-		}
 	}
 	if c.MaxAlertBytes != 0 && c.MaxAlertBytes < MinMaxAlertBytes {
 		return fmt.Errorf("%w: MaxAlertBytes %d is below %d", ErrConfig, c.MaxAlertBytes, MinMaxAlertBytes)

@@ -18,18 +18,19 @@ var mayImport = map[string][]string{
 		"internal/metrics", "internal/sysmongen", "kafkaio", "rules", "sink", "stream", "window"},
 	"bench/threeway":       {},
 	"internal/metrics":     {"detector", "stream"},
-	"stream":               {"detector", "internal/deadletter", "kafkaio", "rules", "sink", "window"},
-	"sink":                 {"kafkaio"},
-	"kafkaio":              {},
+	"stream":               {"detector", "internal/deadletter", "internal/settings", "kafkaio", "rules", "sink", "window"},
+	"sink":                 {"internal/settings", "kafkaio"},
+	"kafkaio":              {"internal/settings"},
 	"backtest/topicsource": {"backtest", "kafkaio"},
-	"backtest":             {"detector", "internal/deadletter", "rules", "window"},
+	"backtest":             {"detector", "internal/deadletter", "internal/settings", "rules", "window"},
 	"detector":             {"rules", "rules/cim", "rules/segment", "rules/spl", "rules/tokenscan"},
 	"rules":                {"rules/cim", "rules/segment", "rules/spl", "rules/tokenscan", "window"},
 	"rules/tokenscan":      {"rules/segment", "rules/spl"},
 	"rules/spl":            {"rules/cim", "rules/segment"},
 	"rules/cim":            {},
 	"rules/segment":        {},
-	"window":               {},
+	"window":               {"internal/settings"},
+	"internal/settings":    {},
 	"internal/deadletter":  {},
 	"internal/devbroker":   {},
 	"internal/sysmongen":   {},
@@ -48,7 +49,7 @@ var (
 	// noKafka may not depend on a Kafka client or broker at all, through
 	// any chain of imports.
 	noKafka = []string{"detector", "window", "backtest", "rules", "rules/spl", "rules/cim", "rules/segment",
-		"rules/tokenscan", "internal/deadletter", "internal/sysmongen"}
+		"rules/tokenscan", "internal/deadletter", "internal/settings", "internal/sysmongen"}
 )
 
 func goList(t *testing.T, args ...string) []string {
