@@ -167,9 +167,17 @@ type cmdHelp struct {
 	// name says too little: healthcheck's --addr). The unscoped name of a
 	// flag in retiredEnv is refused with a sentence naming the new one.
 	scoped []string
-	// defaults says, for a flag whose default depends on other flags,
-	// what help prints instead of its value.
-	defaults map[string]string
+}
+
+// dependentDefaults says, for a flag whose default depends on other flags,
+// what help and errors print instead of the value its flag holds.
+var dependentDefaults = map[string]string{
+	"restore-lookback": "1h or twice --retain plus 1m, whichever is longer", // stream.Config.withDefaults
+}
+
+// defaultText is the default of fl as help and errors print it.
+func defaultText(fl *flag.Flag) string {
+	return cmp.Or(dependentDefaults[fl.Name], fl.DefValue)
 }
 
 // retiredEnv lists the flags whose unscoped variable (MSIGUARD_OUT,
@@ -267,7 +275,7 @@ func positiveFlags(fs *flag.FlagSet, names ...string) error {
 			panic("positiveFlags: --" + n + " is neither a duration nor an integer")
 		}
 		if bad {
-			return fmt.Errorf("%w: --%s %s: must be positive (default %s)", errUsage, n, fl.Value, fl.DefValue)
+			return fmt.Errorf("%w: --%s %s: must be positive (default %s)", errUsage, n, fl.Value, defaultText(fl))
 		}
 	}
 	return nil
@@ -350,7 +358,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, h *cmdHelp) {
 		switch fl.DefValue {
 		case "", "0", "0s", "false":
 		default:
-			def = fmt.Sprintf(" (default %s)", cmp.Or(h.defaults[fl.Name], fl.DefValue))
+			def = fmt.Sprintf(" (default %s)", defaultText(fl))
 		}
 		_, usage := flag.UnquoteUsage(fl)
 		env := h.envVar(fl.Name)

@@ -355,18 +355,24 @@ func TestRestoreLookbackDefault(t *testing.T) {
 	}
 }
 
-// TestRestoreLookbackHelp: run's help gives the lookback's default as the
-// rule the pipeline applies (stream.Config.withDefaults), not the 1h its
-// flag holds, and the rule's figures are the pipeline's constants.
+// TestRestoreLookbackHelp: run's help and its error for a lookback of 0
+// give the default as the rule the pipeline applies
+// (stream.Config.withDefaults), not the 1h the flag holds, and the rule's
+// figures are the pipeline's constants.
 func TestRestoreLookbackHelp(t *testing.T) {
 	if stream.DefaultRestoreLookback != time.Hour || stream.RestoreSlack != time.Minute {
-		t.Fatalf("the pipeline's lookback is max(%v, 2 x retain + %v): update runHelp.defaults", stream.DefaultRestoreLookback, stream.RestoreSlack)
+		t.Fatalf("the pipeline's lookback is max(%v, 2 x retain + %v): update dependentDefaults", stream.DefaultRestoreLookback, stream.RestoreSlack)
 	}
 	var help strings.Builder
 	printUsage(&help, newRunFlagSet(&runFlags{}), &runHelp)
 	_, line, _ := strings.Cut(help.String(), "--restore-lookback  ")
 	line, _, _ = strings.Cut(line, "\n  --")
-	if !strings.Contains(line, "(default 1h or twice --retain plus 1m, whichever is longer)") || strings.Contains(line, "1h0m0s") {
+	const want = "(default 1h or twice --retain plus 1m, whichever is longer)"
+	if !strings.Contains(line, want) || strings.Contains(line, "1h0m0s") {
 		t.Errorf("--restore-lookback help: %q", line)
+	}
+	_, err := parseRunFlags([]string{"--brokers", "k:9092", "--topic", "t", "--restore-lookback", "0"}, envLookup(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--restore-lookback 0s: must be positive "+want) {
+		t.Errorf("--restore-lookback 0: %v", err)
 	}
 }

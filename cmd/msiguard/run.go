@@ -83,8 +83,7 @@ type runFlags struct {
 }
 
 var runHelp = cmdHelp{
-	name:     "run",
-	defaults: map[string]string{"restore-lookback": "1h or twice --retain plus 1m, whichever is longer"},
+	name: "run",
 	intro: `Usage: msiguard run --brokers HOST:PORT[,...] --topic TOPIC [flags]
 
 Consumes raw Sysmon records through a consumer group, runs the rule on each,
