@@ -3,14 +3,13 @@ package backtest
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/msiguard/msiguard/detector"
+	"github.com/msiguard/msiguard/internal/corpus"
 	"github.com/msiguard/msiguard/internal/ruletest"
 	"github.com/msiguard/msiguard/rules"
 	"github.com/msiguard/msiguard/window"
@@ -143,28 +142,14 @@ func diffExpected(t *testing.T, got, want map[key]*expectedAlert) {
 // its rule.json names (the `exe` variants give the real recordings many
 // matches), through the engine API: the CLI has no rule override.
 func TestGoldenDetectorCases(t *testing.T) {
-	dirs, _ := filepath.Glob("../detector/testdata/golden/*")
-	if len(dirs) == 0 {
-		t.Fatal("no golden cases under ../detector/testdata/golden")
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			var rc struct {
-				Term string `json:"term"`
-			}
-			if err := json.Unmarshal(readFile(t, filepath.Join(dir, "rule.json")), &rc); err != nil {
-				t.Fatal(err)
-			}
-			d, err := detector.New([]*rules.Compiled{ruletest.Term(t, rc.Term)}, detector.Options{})
+	for _, gc := range corpus.GoldenCases(t, "../detector/testdata/golden") {
+		t.Run(gc.Name, func(t *testing.T) {
+			d, err := detector.New([]*rules.Compiled{ruletest.Term(t, gc.Term)}, detector.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			input := filepath.Join(dir, "input.jsonl")
-			if _, err := os.Stat(input); err != nil {
-				input = filepath.Join(dir, "input.xml.txt")
-			}
 			var want []wantLine
-			for _, line := range splitLines(readFile(t, filepath.Join(dir, "want.jsonl"))) {
+			for _, line := range splitLines(readFile(t, gc.Want)) {
 				var w wantLine
 				if err := json.Unmarshal(line, &w); err != nil {
 					t.Fatal(err)
@@ -172,7 +157,7 @@ func TestGoldenDetectorCases(t *testing.T) {
 				want = append(want, w)
 			}
 			expected := groupOracle(t, want)
-			data := string(readFile(t, input))
+			data := string(readFile(t, gc.Input))
 
 			// Default window settings: late alerts may split a bucket; their
 			// union must be the batch answer.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -19,23 +18,11 @@ import (
 // independent Python implementation of the rule (scripts/oracle/oracle.py),
 // never by this code; see testdata/README.md.
 func TestGolden(t *testing.T) {
-	dirs, _ := filepath.Glob("testdata/golden/*")
-	if len(dirs) == 0 {
-		t.Fatal("no golden cases under testdata/golden")
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			var cfg struct {
-				Term string `json:"term"`
-			}
-			mustUnmarshalFile(t, filepath.Join(dir, "rule.json"), &cfg)
-			d := termVariant(t, cfg.Term)
-			input := filepath.Join(dir, "input.jsonl")
-			if _, err := os.Stat(input); err != nil {
-				input = filepath.Join(dir, "input.xml.txt")
-			}
-			lines := corpus.Lines(t, input)
-			want := corpus.Lines(t, filepath.Join(dir, "want.jsonl"))
+	for _, gc := range corpus.GoldenCases(t, "testdata/golden") {
+		t.Run(gc.Name, func(t *testing.T) {
+			d := termVariant(t, gc.Term)
+			lines := corpus.Lines(t, gc.Input)
+			want := corpus.Lines(t, gc.Want)
 			if len(want) != len(lines) {
 				t.Fatalf("%d input lines, %d expected results", len(lines), len(want))
 			}
@@ -89,17 +76,6 @@ func goldenResult(d *Detector, line int, raw []byte) map[string]any {
 		out["fields"] = fields
 	}
 	return out
-}
-
-func mustUnmarshalFile(t *testing.T, path string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 }
 
 func slicesDelete(s []string, x string) []string {

@@ -3,8 +3,6 @@ package rules_test
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -58,36 +56,18 @@ func TestSeedRuleSelectsAsDetector(t *testing.T) {
 		dets[term] = d
 	}
 
-	dirs, _ := filepath.Glob("../detector/testdata/golden/*")
-	if len(dirs) == 0 {
-		t.Fatal("no golden cases")
-	}
-	type caseFiles struct{ name, input, want, term string }
-	var cases []caseFiles
-	for _, dir := range dirs {
-		var cfg struct{ Term string }
-		data, _ := os.ReadFile(filepath.Join(dir, "rule.json"))
-		json.Unmarshal(data, &cfg)
-		if cfg.Term == "" {
-			cfg.Term = "msiexec"
-		}
-		input := filepath.Join(dir, "input.jsonl")
-		if _, err := os.Stat(input); err != nil {
-			input = filepath.Join(dir, "input.xml.txt")
-		}
-		cases = append(cases, caseFiles{filepath.Base(dir), input, filepath.Join(dir, "want.jsonl"), cfg.Term})
-	}
-	cases = append(cases, caseFiles{"nomatch-corpus", "../detector/testdata/nomatch-corpus.jsonl", "", "msiexec"})
+	cases := append(corpus.GoldenCases(t, "../detector/testdata/golden"),
+		corpus.Golden{Name: "nomatch-corpus", Term: "msiexec", Input: "../detector/testdata/nomatch-corpus.jsonl"})
 
 	var total, selected, unparsed int
 	for _, cs := range cases {
-		t.Run(cs.name, func(t *testing.T) {
-			c, d := progs[cs.term], dets[cs.term]
+		t.Run(cs.Name, func(t *testing.T) {
+			c, d := progs[cs.Term], dets[cs.Term]
 			outs := c.Program.Outputs()
-			lines := corpus.Lines(t, cs.input)
+			lines := corpus.Lines(t, cs.Input)
 			var want [][]byte
-			if cs.want != "" {
-				want = corpus.Lines(t, cs.want)
+			if cs.Want != "" {
+				want = corpus.Lines(t, cs.Want)
 			}
 			for i, line := range lines {
 				total++

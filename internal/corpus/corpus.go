@@ -1,6 +1,7 @@
 // Package corpus holds the inputs several packages' tests share: reading a
-// corpus file of one record per line, and the hostile records built to make
-// the prefilter and the readers work hard.
+// corpus file of one record per line, listing the golden cases of
+// detector/testdata/golden, and the hostile records built to make the
+// prefilter and the readers work hard.
 //
 // It imports only the standard library, so the detector's and the rules'
 // in-package tests may use it.
