@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 // FuzzEvaluate checks the invariants of the detector on arbitrary bytes:
@@ -51,7 +53,7 @@ func FuzzEvaluate(f *testing.F) {
 func checkPrefilterSound(d *Detector, raw []byte) error {
 	m, ok, near, err := d.EvaluateNearMiss(raw)
 	const term = "msiexec" // the seed rule's prefilter token
-	token := naiveToken(string(raw), term)
+	token := corpus.PlainToken(string(raw), term)
 	if !token {
 		if ok || near != "" || err != nil {
 			return fmt.Errorf("no %s token, yet Evaluate = %v, %q, %v", term, ok, near, err)

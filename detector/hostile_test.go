@@ -53,7 +53,7 @@ func FuzzPrefilter(f *testing.F) {
 	}
 	d := mustSeed(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		if got, want := d.Prefilter(raw), naiveToken(string(raw), "msiexec"); got != want {
+		if got, want := d.Prefilter(raw), corpus.PlainToken(string(raw), "msiexec"); got != want {
 			t.Fatalf("Prefilter(%q) = %v, plain token test %v", raw, got, want)
 		}
 	})

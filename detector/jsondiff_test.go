@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 // jsonShapes are the shapes a JSON record can be read as, plus ShapeAuto.
@@ -172,7 +174,7 @@ func diffJSONVerdict(d *Detector, raw []byte) string {
 		return ""
 	}
 	want := refOutcome{result: "nomatch"}
-	if naiveToken(string(raw), "msiexec") {
+	if corpus.PlainToken(string(raw), "msiexec") {
 		if len(body) == 0 {
 			want.result = string(ReasonMalformed)
 		} else if ref, reason := refReadJSON(body, ShapeAuto); reason != "" {

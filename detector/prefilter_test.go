@@ -3,6 +3,8 @@ package detector
 import (
 	"strings"
 	"testing"
+
+	"github.com/msiguard/msiguard/internal/corpus"
 )
 
 func TestPrefilterTokens(t *testing.T) {
@@ -58,40 +60,10 @@ func TestPrefilterAgainstNaive(t *testing.T) {
 		}
 		state = state*6364136223846793005 + 1442695040888963407
 		s := b.String()
-		if got, want := d.Prefilter([]byte(s)), naiveToken(s, "msiexec"); got != want {
-			t.Fatalf("Prefilter(%q) = %v, naive = %v", s, got, want)
+		if got, want := d.Prefilter([]byte(s)), corpus.PlainToken(s, "msiexec"); got != want {
+			t.Fatalf("Prefilter(%q) = %v, corpus.PlainToken = %v", s, got, want)
 		}
 	}
-}
-
-// naiveToken is the token test written as plainly as possible.
-func naiveToken(s, term string) bool {
-	lb := []byte(s) // ASCII-only folding: strings.ToLower rewrites invalid UTF-8
-	for i, c := range lb {
-		if 'A' <= c && c <= 'Z' {
-			lb[i] = c + 'a' - 'A'
-		}
-	}
-	ls := string(lb)
-	for i := 0; i+len(term) <= len(s); i++ {
-		if ls[i:i+len(term)] != term {
-			continue
-		}
-		leftOK := i == 0 || strings.IndexByte("[]<>(){}|!;,'\"*\n\r \t&?+/:=@.-$#%\\_", s[i-1]) >= 0
-		if !leftOK && i >= 3 && s[i-3] == '%' {
-			for _, e := range []string{"21", "26", "3b", "7c", "20", "2b", "3d", "5d", "5b", "3a", "0a", "2c", "28", "29"} {
-				if ls[i-2:i] == e {
-					leftOK = true
-				}
-			}
-		}
-		end := i + len(term)
-		rightOK := end == len(s) || strings.IndexByte("[]<>(){}|!;,'\"*\n\r \t&?+/:=@.-$#%\\_", s[end]) >= 0
-		if leftOK && rightOK {
-			return true
-		}
-	}
-	return false
 }
 
 func TestPrefilterDoesNotAllocate(t *testing.T) {

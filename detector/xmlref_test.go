@@ -226,7 +226,7 @@ func diffXMLVerdict(d *Detector, raw []byte) string {
 		return ""
 	}
 	want := refOutcome{result: "nomatch"}
-	if naiveToken(string(raw), "msiexec") {
+	if corpus.PlainToken(string(raw), "msiexec") {
 		if ref, reason := refReadXML(body); reason != "" {
 			want.result = string(reason)
 		} else if refXMLLiteral.Match(raw) {

@@ -1,7 +1,8 @@
 // Package corpus holds the inputs several packages' tests share: reading a
 // corpus file of one record per line, listing the golden cases of
-// detector/testdata/golden, and the hostile records built to make the
-// prefilter and the readers work hard.
+// detector/testdata/golden, the hostile records built to make the
+// prefilter and the readers work hard, and the plain token test those
+// inputs are checked against.
 //
 // It imports only the standard library, so the detector's and the rules'
 // in-package tests may use it.

@@ -6,42 +6,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-)
 
-// plainToken is Splunk's token test for term written as plainly as
-// possible, from rule-semantics.md (breakers and the URL-encoded major
-// breakers that count on the left), independent of the breaker table.
-func plainToken(s, term string) bool {
-	lb := []byte(s) // ASCII-only folding: strings.ToLower rewrites invalid UTF-8
-	for i, c := range lb {
-		if 'A' <= c && c <= 'Z' {
-			lb[i] = c + 'a' - 'A'
-		}
-	}
-	ls := string(lb)
-	const breakerChars = "[]<>(){}|!;,'\"*\n\r \t&?+/:=@.-$#%\\_"
-	for i := 0; i+len(term) <= len(s); i++ {
-		if ls[i:i+len(term)] != term {
-			continue
-		}
-		leftOK := i == 0 || strings.IndexByte(breakerChars, s[i-1]) >= 0
-		if !leftOK && i >= 3 && s[i-3] == '%' {
-			for _, e := range []string{"21", "26", "3b", "7c", "20", "2b", "3d", "5d", "5b", "3a", "0a", "2c", "28", "29"} {
-				if ls[i-2:i] == e {
-					leftOK = true
-				}
-			}
-		}
-		end := i + len(term)
-		rightOK := end == len(s) || strings.IndexByte(breakerChars, s[end]) >= 0
-		if leftOK && rightOK {
-			return true
-		}
-	}
-	return false
-}
+	"github.com/msiguard/msiguard/internal/corpus"
+)
 
 // TestAgreesWithPlainDefinition pins the breaker table and boundary rule
 // to the plain token definition: every byte on either side of the token,
@@ -51,7 +19,7 @@ func TestAgreesWithPlainDefinition(t *testing.T) {
 	p := NewPattern("msiexec", Any, Any)
 	check := func(rec []byte) {
 		t.Helper()
-		if got, want := p.Match(rec), plainToken(string(rec), "msiexec"); got != want {
+		if got, want := p.Match(rec), corpus.PlainToken(string(rec), "msiexec"); got != want {
 			t.Fatalf("%q: Pattern.Match = %v, the plain token test = %v", rec, got, want)
 		}
 	}

@@ -24,7 +24,7 @@ func TestMatchWorkIsLinear(t *testing.T) {
 				t.Errorf("%s, %d bytes: %d bytes searched, %d checks; want at most %d and %d",
 					h.Name, len(b), w.searched, w.checks, 2*len(b), anchors)
 			}
-			if got != plainToken(h.Raw, "msiexec") {
+			if got != corpus.PlainToken(h.Raw, "msiexec") {
 				t.Errorf("%s: Match = %v, plain token test = %v", h.Name, got, !got)
 			}
 		}
@@ -41,7 +41,7 @@ func FuzzMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var w work
 		got := p.walk(raw, &w)
-		if want := plainToken(string(raw), "msiexec"); got != want || p.Match(raw) != want {
+		if want := corpus.PlainToken(string(raw), "msiexec"); got != want || p.Match(raw) != want {
 			t.Fatalf("Match(%q) = %v, plain token test %v", raw, got, want)
 		}
 		anchors := strings.Count(string(raw), "x") + strings.Count(string(raw), "X")
