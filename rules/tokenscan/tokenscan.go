@@ -220,6 +220,14 @@ func (s *Scanner) Any(raw []byte, scratch *Hits) bool {
 		}
 		return false
 	}
+	if len(s.always) > 0 {
+		return true
+	}
+	if len(s.tokens) == 1 && s.pats != nil {
+		// Every rule's clauses name this token alone: a rule holds exactly
+		// when it is present (the seed rule's case).
+		return s.pats[0].Match(raw)
+	}
 	var r, t, seen [1]uint64
 	h := Hits{rules: r[:], tokens: t[:], seen: seen[:]}
 	s.Scan(raw, &h)

@@ -150,6 +150,8 @@ func TestAny(t *testing.T) {
 		"conditions": {{Clauses: [][]string{{"msiexec"}}}, {Clauses: [][]string{{"rundll32"}, {"javascript", "vbscript"}}},
 			{Clauses: [][]string{{"certutil"}, {"urlcache"}}}},
 		"with an unconditional rule": {{Clauses: [][]string{{"msiexec"}}}, {}},
+		"one token":                  {{Clauses: [][]string{{"msiexec"}}}},
+		"one token, two rules":       {{Clauses: [][]string{{"msiexec"}}}, {Clauses: [][]string{{"msiexec"}, {"msiexec"}}}},
 		"more than 64 rules":         many,
 	} {
 		s, err := New(pfs)
