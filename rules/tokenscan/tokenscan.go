@@ -208,6 +208,14 @@ func (s *Scanner) Large() bool { return s.numRules > 64 || len(s.tokens) > 64 }
 // It does not retain raw, and allocates only for a Large Scanner given no
 // scratch.
 func (s *Scanner) Any(raw []byte, scratch *Hits) bool {
+	if len(s.always) > 0 {
+		return true
+	}
+	if len(s.tokens) == 1 && s.pats != nil {
+		// Every rule's clauses name this token alone: a rule holds exactly
+		// when it is present (the seed rule's case).
+		return s.pats[0].Match(raw)
+	}
 	if s.Large() {
 		if scratch == nil {
 			scratch = s.NewHits()
@@ -219,14 +227,6 @@ func (s *Scanner) Any(raw []byte, scratch *Hits) bool {
 			}
 		}
 		return false
-	}
-	if len(s.always) > 0 {
-		return true
-	}
-	if len(s.tokens) == 1 && s.pats != nil {
-		// Every rule's clauses name this token alone: a rule holds exactly
-		// when it is present (the seed rule's case).
-		return s.pats[0].Match(raw)
 	}
 	var r, t, seen [1]uint64
 	h := Hits{rules: r[:], tokens: t[:], seen: seen[:]}

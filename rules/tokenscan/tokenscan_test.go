@@ -152,6 +152,7 @@ func TestAny(t *testing.T) {
 		"with an unconditional rule": {{Clauses: [][]string{{"msiexec"}}}, {}},
 		"one token":                  {{Clauses: [][]string{{"msiexec"}}}},
 		"one token, two rules":       {{Clauses: [][]string{{"msiexec"}}}, {Clauses: [][]string{{"msiexec"}, {"msiexec"}}}},
+		"two tokens":                 {{Clauses: [][]string{{"msiexec"}}}, {Clauses: [][]string{{"rundll32"}}}},
 		"more than 64 rules":         many,
 	} {
 		s, err := New(pfs)
@@ -168,6 +169,9 @@ func TestAny(t *testing.T) {
 			}
 			if got := s.Any(rec, nil); got != want {
 				t.Errorf("%s: Any(%.40q) = %v, Scan found rules %v", name, rec, got, h.Rules(nil))
+			}
+			if got := s.onePass().Any(rec, nil); got != want {
+				t.Errorf("%s, one pass: Any(%.40q) = %v, Scan found rules %v", name, rec, got, h.Rules(nil))
 			}
 		}
 		if some == 0 || some == len(recs) && name != "with an unconditional rule" {
