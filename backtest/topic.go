@@ -52,7 +52,7 @@ func (e *Engine) RunTopic(ctx context.Context, src RecordSource) (Summary, error
 	sum.Topic = src.Topic()
 	var total int64
 	for _, r := range src.Ranges() {
-		sum.Partitions = append(sum.Partitions, PartitionRange{Partition: r.Partition, Start: r.Start, End: r.End})
+		sum.Partitions = append(sum.Partitions, PartitionRange(r))
 		total += r.End - r.Start
 	}
 	e.offTotal.Store(total)

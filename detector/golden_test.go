@@ -78,16 +78,6 @@ func goldenResult(d *Detector, line int, raw []byte) map[string]any {
 	return out
 }
 
-func slicesDelete(s []string, x string) []string {
-	out := s[:0]
-	for _, v := range s {
-		if v != x {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // TestOracleFile compares the detector with the oracle's output over any
 // file, for checks too large to commit (BENCHMARKS.md, section Detector):
 //

@@ -254,7 +254,7 @@ func TestFatalProducerEndsRun(t *testing.T) {
 				if rerr := m.p.Ready(); rerr == nil || !strings.Contains(rerr.Error(), "Authorization") {
 					t.Errorf("Ready after the failure = %v", rerr)
 				}
-			case <-time.After(first.Add(10 * time.Second).Sub(time.Now())):
+			case <-time.After(time.Until(first.Add(10 * time.Second))):
 				t.Fatalf("Run still running 10 s after %s refused it for good", topic)
 			}
 		})

@@ -682,18 +682,19 @@ func partitionsOf(ctx context.Context, c *kafka.Client, topic string) ([]int, er
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range md.Topics {
-		if t.Error != nil {
-			return nil, t.Error
-		}
-		var ps []int
-		for _, p := range t.Partitions {
-			ps = append(ps, p.ID)
-		}
-		sort.Ints(ps)
-		return ps, nil
+	if len(md.Topics) == 0 {
+		return nil, fmt.Errorf("no metadata for %s", topic)
 	}
-	return nil, fmt.Errorf("no metadata for %s", topic)
+	t := md.Topics[0] // the one asked for
+	if t.Error != nil {
+		return nil, t.Error
+	}
+	var ps []int
+	for _, p := range t.Partitions {
+		ps = append(ps, p.ID)
+	}
+	sort.Ints(ps)
+	return ps, nil
 }
 
 func flush(ctx context.Context, c *kafka.Client, brokers, topic string) error {

@@ -62,7 +62,6 @@ func newExeFull(path, orig, version, desc, product, company string) *exe {
 }
 
 var (
-	exeSmss       = newExe(`C:\Windows\System32\smss.exe`, "smss.exe", "10.0.19041.3636", "Windows Session Manager")
 	exeWininit    = newExe(`C:\Windows\System32\wininit.exe`, "WinInit.exe", "10.0.19041.1", "Windows Start-Up Application")
 	exeWinlogon   = newExe(`C:\Windows\System32\winlogon.exe`, "WINLOGON.EXE", "10.0.19041.4170", "Windows Logon Application")
 	exeCsrss      = newExe(`C:\Windows\System32\csrss.exe`, "CSRSS.Exe", "10.0.19041.1", "Client Server Runtime Process")
