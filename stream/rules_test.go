@@ -318,3 +318,35 @@ func TestReloadKeepsRoutes(t *testing.T) {
 		t.Error("New accepted a route to a rule that is not loaded")
 	}
 }
+
+// TestOwnsAlert: restore and the stale-alert tail keep an alert only from
+// the topic its rule's alerts go to now (README, "Route them"): after a
+// rule moves to its own topic, its alerts left in the old one are history,
+// not state, and an alert of a rule not loaded is nobody's.
+func TestOwnsAlert(t *testing.T) {
+	seed := rules.Default().ID
+	base := Config{Cluster: kafkaio.Cluster{Brokers: []string{"k:9092"}}, Topic: "in", Group: "g", AlertsTopic: "alerts", DLQTopic: "dlq"}
+	routed := base
+	routed.RuleAlertsTopics = map[string]string{seed: "alerts.seed"}
+	for _, tc := range []struct {
+		cfg   Config
+		topic string
+		rule  string
+		want  bool
+	}{
+		{base, "alerts", seed, true},
+		{base, "alerts.seed", seed, false},
+		{routed, "alerts.seed", seed, true},
+		{routed, "alerts", seed, false}, // moved: what it left behind stays history
+		{routed, "alerts", "not.loaded", false},
+		{base, "alerts", "not.loaded", false},
+	} {
+		p, err := New(tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.ownsAlert(tc.topic, &window.Alert{RuleID: tc.rule}); got != tc.want {
+			t.Errorf("routes %v: ownsAlert(%s, rule %s) = %v, want %v", tc.cfg.RuleAlertsTopics, tc.topic, tc.rule, got, tc.want)
+		}
+	}
+}
