@@ -30,6 +30,7 @@ type Detector struct {
 	rules   []*rules.Compiled
 	scanner *tokenscan.Scanner
 	hits    sync.Pool // *tokenscan.Hits
+	records sync.Pool // *record, zeroed
 	shape   Shape
 	limits  Limits
 	// ids[i] are rule i's event ids with their XML literals (lower case),
@@ -176,7 +177,13 @@ func (d *Detector) evaluate(raw []byte, dst []Match, hit func(rule int) bool) ([
 	// read and the record's fields point into; group copies what a Match
 	// keeps, so the copy is garbage when EvaluateAll returns.
 	s := string(raw)
-	r := new(record)
+	// A record is 1.5 KB, as much as the copy; pooled, zeroed on return
+	// so that it keeps nothing of s alive.
+	r, _ := d.records.Get().(*record)
+	if r == nil {
+		r = new(record)
+	}
+	defer func() { *r = record{}; d.records.Put(r) }()
 	var err *Error
 	xml := false
 	switch {
