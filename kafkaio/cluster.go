@@ -162,12 +162,26 @@ func (c *Cluster) Mechanism() (sasl.Mechanism, error) {
 // Dialer returns a kafka-go Dialer for consumer-side connections (the
 // consumer group coordinator and partition fetches).
 func (c *Cluster) Dialer() (*kafka.Dialer, error) {
+	d, _, err := c.Clients()
+	return d, err
+}
+
+// Transport returns a kafka-go Transport for Writers and Clients.
+func (c *Cluster) Transport() (*kafka.Transport, error) {
+	_, tr, err := c.Clients()
+	return tr, err
+}
+
+// Clients returns both, for the readers that fetch partitions with the
+// Dialer and ask for metadata or offsets with the Transport. The error is
+// Validate's or Mechanism's.
+func (c *Cluster) Clients() (*kafka.Dialer, *kafka.Transport, error) {
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := c.Mechanism()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &kafka.Dialer{
 		ClientID:      c.clientID(),
@@ -177,30 +191,19 @@ func (c *Cluster) Dialer() (*kafka.Dialer, error) {
 		SASLMechanism: m,
 		DialFunc:      c.Dial,
 	}
-	return d, nil
-}
-
-// Transport returns a kafka-go Transport for Writers and Clients.
-func (c *Cluster) Transport() (*kafka.Transport, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	m, err := c.Mechanism()
-	if err != nil {
-		return nil, err
-	}
 	dial := c.Dial
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: c.dialTimeout(), KeepAlive: 30 * time.Second}).DialContext
 	}
-	return &kafka.Transport{
+	tr := &kafka.Transport{
 		Dial:        dial,
 		DialTimeout: c.dialTimeout(),
 		ClientID:    c.clientID(),
 		TLS:         c.TLS,
 		SASL:        m,
 		MetadataTTL: 10 * time.Second,
-	}, nil
+	}
+	return d, tr, nil
 }
 
 // Addr returns the brokers as a net.Addr for kafka-go Writers and Clients.

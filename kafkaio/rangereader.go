@@ -118,11 +118,7 @@ func NewRangeReader(ctx context.Context, cfg RangeConfig) (*RangeReader, error) 
 	cfg.Prefetch = cmp.Or(cfg.Prefetch, DefaultRangePrefetch)
 	cfg.MaxWait = cmp.Or(cfg.MaxWait, DefaultRangeMaxWait)
 	cfg.Retries = cmp.Or(cfg.Retries, DefaultRangeRetries)
-	dialer, err := cfg.Cluster.Dialer()
-	if err != nil {
-		return nil, err
-	}
-	transport, err := cfg.Cluster.Transport()
+	dialer, transport, err := cfg.Cluster.Clients()
 	if err != nil {
 		return nil, err
 	}

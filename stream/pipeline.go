@@ -75,11 +75,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	dialer, err := cfg.Cluster.Dialer()
-	if err != nil {
-		return nil, err
-	}
-	tr, err := cfg.Cluster.Transport()
+	dialer, tr, err := cfg.Cluster.Clients()
 	if err != nil {
 		return nil, err
 	}

@@ -55,11 +55,7 @@ func TailAlerts(ctx context.Context, cfg TailConfig, fn func(TailedAlert) error)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	dialer, err := cfg.Cluster.Dialer()
-	if err != nil {
-		return err
-	}
-	tr, err := cfg.Cluster.Transport()
+	dialer, tr, err := cfg.Cluster.Clients()
 	if err != nil {
 		return err
 	}
