@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/msiguard/msiguard/detector"
 )
 
 // benchInput returns the file named by MSIGUARD_BENCH_FILE (a large
@@ -38,7 +40,7 @@ func BenchmarkRunFiles(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("mapped=%v/block=%dKiB", mapped, bs>>10), func(b *testing.B) {
-				d := seedDetector(b)
+				d := detector.Seed()
 				var size int64
 				for b.Loop() {
 					var in Input
@@ -93,7 +95,7 @@ func BenchmarkScanBlock(b *testing.B) {
 		blocks = append(blocks, bytes.Clone(data[pos:end]))
 		pos = end
 	}
-	e, err := New(Config{Detector: seedDetector(b), Alerts: io.Discard})
+	e, err := New(Config{Detector: detector.Seed(), Alerts: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -35,7 +36,7 @@ func TestCompressedInputs(t *testing.T) {
 				in.R = bytes.NewReader(data)
 			}
 			var out, dlq bytes.Buffer
-			e, _ := New(Config{Detector: seedDetector(t), Alerts: &out, DeadLetters: &dlq, BlockSize: 4096})
+			e, _ := New(Config{Detector: detector.Seed(), Alerts: &out, DeadLetters: &dlq, BlockSize: 4096})
 			sum, err := e.RunFiles(context.Background(), []Input{in})
 			if err != nil {
 				t.Fatalf("%s (mapped=%v): %v", name, mapped, err)
@@ -52,7 +53,7 @@ func TestCompressedInputs(t *testing.T) {
 
 	// A truncated compressed file is an error, not a short replay.
 	data := readFile(t, "testdata/compressed/input.jsonl.xz")
-	e, _ := New(Config{Detector: seedDetector(t), Alerts: &bytes.Buffer{}})
+	e, _ := New(Config{Detector: detector.Seed(), Alerts: &bytes.Buffer{}})
 	_, err := e.RunFiles(context.Background(), []Input{{Name: "cut.xz", R: bytes.NewReader(data[:len(data)/2])}})
 	if err == nil || !strings.Contains(err.Error(), "cut.xz: xz") {
 		t.Errorf("truncated xz: err %v, want an error naming the file and the format", err)
@@ -91,7 +92,7 @@ func TestNotText(t *testing.T) {
 			} else {
 				in.R = bytes.NewReader(tc.data)
 			}
-			e, _ := New(Config{Detector: seedDetector(t), Alerts: &bytes.Buffer{}})
+			e, _ := New(Config{Detector: detector.Seed(), Alerts: &bytes.Buffer{}})
 			_, err := e.RunFiles(context.Background(), []Input{in})
 			if !errors.Is(err, ErrNotText) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), tc.name+": ") {
 				t.Errorf("%s (mapped=%v): err %v, want ErrNotText naming the file and %q", tc.name, mapped, err, tc.want)
@@ -146,7 +147,7 @@ func TestPartialResult(t *testing.T) {
 	published := 0
 	onAlert := func(*window.Alert, []byte) error { published++; return nil }
 	var out bytes.Buffer
-	e, _ := New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, OnAlert: onAlert})
+	e, _ := New(Config{Detector: detector.Seed(), Alerts: &out, BlockSize: 4096, OnAlert: onAlert})
 	boom := errors.New("disk on fire")
 	sum, err := e.RunFiles(context.Background(), []Input{{Name: "f", R: &failingReader{data: plain, err: boom}}})
 	if !errors.Is(err, boom) || sum.Status != StatusFailed || !strings.Contains(sum.Error, "disk on fire") {
@@ -162,7 +163,7 @@ func TestPartialResult(t *testing.T) {
 	defer cancel()
 	out.Reset()
 	block := make(chan struct{})
-	e, _ = New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, OnAlert: onAlert})
+	e, _ = New(Config{Detector: detector.Seed(), Alerts: &out, BlockSize: 4096, OnAlert: onAlert})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/window"
 )
 
@@ -364,25 +365,25 @@ func TestLines(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	e, _ := New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, MaxLineBytes: 8192})
+	e, _ := New(Config{Detector: detector.Seed(), Alerts: &out, BlockSize: 4096, MaxLineBytes: 8192})
 	_, err := e.RunFiles(context.Background(), []Input{{Name: "f", R: strings.NewReader(in)}})
 	if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "f: line 3 ") {
 		t.Errorf("line over MaxLineBytes: err %v", err)
 	}
-	e, _ = New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096, MaxLineBytes: 8192})
+	e, _ = New(Config{Detector: detector.Seed(), Alerts: &out, BlockSize: 4096, MaxLineBytes: 8192})
 	_, err = e.RunFiles(context.Background(), []Input{{Name: "f", Data: []byte(in)}})
 	if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "f: line 3 ") {
 		t.Errorf("line over MaxLineBytes, in memory: err %v", err)
 	}
 	out.Reset()
-	e, _ = New(Config{Detector: seedDetector(t), Alerts: &out, BlockSize: 4096})
+	e, _ = New(Config{Detector: detector.Seed(), Alerts: &out, BlockSize: 4096})
 	if _, err = e.RunFiles(context.Background(), []Input{{Name: "f", Data: []byte(in)}}); err != nil || !bytes.Equal(out.Bytes(), r.out) {
 		t.Errorf("in memory: err %v, output differs", err)
 	}
 
 	utf16 := "\xff\xfe{\x00\"\x00"
 	for _, in := range []Input{{Name: "u", R: strings.NewReader(utf16)}, {Name: "u", Data: []byte(utf16)}} {
-		e, _ = New(Config{Detector: seedDetector(t), Alerts: &out})
+		e, _ = New(Config{Detector: detector.Seed(), Alerts: &out})
 		if _, err := e.RunFiles(context.Background(), []Input{in}); !errors.Is(err, ErrUTF16) {
 			t.Errorf("UTF-16 input (mapped=%v): err %v", in.Data != nil, err)
 		}
@@ -412,7 +413,7 @@ func TestOpenFile(t *testing.T) {
 		}
 		in.Name = "gen.jsonl"
 		var out, dlq bytes.Buffer
-		e, _ := New(Config{Detector: seedDetector(t), Alerts: &out, DeadLetters: &dlq, BlockSize: 4096})
+		e, _ := New(Config{Detector: detector.Seed(), Alerts: &out, DeadLetters: &dlq, BlockSize: 4096})
 		sum, err := e.RunFiles(context.Background(), []Input{in})
 		if err != nil {
 			t.Fatal(err)

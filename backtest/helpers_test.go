@@ -55,15 +55,6 @@ func splitLines(b []byte) [][]byte {
 	return out
 }
 
-func seedDetector(t testing.TB) *detector.Detector {
-	t.Helper()
-	d, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // runFiles runs a backtest of inputs (name, content) with cfg; Detector
 // defaults to the seed rule's.
 func runFiles(t testing.TB, cfg Config, inputs ...[2]string) result {
@@ -71,7 +62,7 @@ func runFiles(t testing.TB, cfg Config, inputs ...[2]string) result {
 	var out, dlq bytes.Buffer
 	cfg.Alerts, cfg.DeadLetters = &out, &dlq
 	if cfg.Detector == nil {
-		cfg.Detector = seedDetector(t)
+		cfg.Detector = detector.Seed()
 	}
 	e, err := New(cfg)
 	if err != nil {

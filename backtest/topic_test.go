@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/msiguard/msiguard/detector"
 )
 
 // fakeSource serves records from memory, in batches of batch records, with
@@ -60,7 +62,7 @@ func spread(g *genSet, n int) map[int][]Record {
 func runTopic(t *testing.T, cfg Config, src RecordSource) result {
 	t.Helper()
 	var out, dlq bytes.Buffer
-	cfg.Detector, cfg.Alerts, cfg.DeadLetters = seedDetector(t), &out, &dlq
+	cfg.Detector, cfg.Alerts, cfg.DeadLetters = detector.Seed(), &out, &dlq
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +131,7 @@ func (f *failingSource) Next(ctx context.Context, p int) ([]Record, error) {
 func TestTopicErrors(t *testing.T) {
 	g := generate(6, 100)
 	src := &failingSource{fakeSource{parts: spread(g, 2), batch: 10, pos: map[int]int{}}}
-	e, _ := New(Config{Detector: seedDetector(t), Alerts: io.Discard})
+	e, _ := New(Config{Detector: detector.Seed(), Alerts: io.Discard})
 	if _, err := e.RunTopic(context.Background(), src); err == nil || !strings.Contains(err.Error(), "broker gone") {
 		t.Errorf("err %v, want the partition's error", err)
 	}

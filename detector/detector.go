@@ -87,6 +87,17 @@ func NewDefault(opts Options) (*Detector, error) {
 	return New([]*rules.Compiled{c}, opts)
 }
 
+// Seed returns NewDefault's Detector with default options, for tests and
+// examples that need the seed rule as it ships. It panics only if the
+// embedded rule does not compile, which TestSeed guards.
+func Seed() *Detector {
+	d, err := NewDefault(Options{})
+	if err != nil {
+		panic("detector: the embedded seed rule does not compile: " + err.Error())
+	}
+	return d
+}
+
 // Rules returns the rules the detector applies, in the order of
 // Match.Rule.
 func (d *Detector) Rules() []*rules.Compiled { return slices.Clone(d.rules) }

@@ -354,3 +354,16 @@ func TestMatchDoesNotAliasInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSeed: Seed is the seed rule of rules/24143.44553.yml (id
+// '24143.44553'), and it selects the hand-built attack record.
+func TestSeed(t *testing.T) {
+	d := Seed()
+	rs := d.Rules()
+	if len(rs) != 1 || rs[0].Rule.ID != "24143.44553" {
+		t.Fatalf("Seed's rules = %v, want the one rule 24143.44553", rs)
+	}
+	if _, ok, err := d.Evaluate([]byte(sysmonEvent().build(ShapeFlat))); !ok || err != nil {
+		t.Fatalf("Seed does not select the attack record: ok %v, err %v", ok, err)
+	}
+}

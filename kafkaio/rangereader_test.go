@@ -21,6 +21,7 @@ import (
 
 	"github.com/msiguard/msiguard/backtest"
 	"github.com/msiguard/msiguard/backtest/topicsource"
+	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream"
@@ -198,7 +199,7 @@ func TestBacktestMatchesLive(t *testing.T) {
 	}
 	produceTo(t, c, topic, msgs)
 
-	det := streamtest.SeedDetector(t)
+	det := detector.Seed()
 	placed, err := streamtest.ReadPlaced(context.Background(), c.Dialer(), c.Addrs()[0], topic)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/kafkaio"
 	"github.com/msiguard/msiguard/stream/streamtest"
@@ -148,7 +149,7 @@ func (e *env) placed() []streamtest.Placed {
 }
 
 func (e *env) expected(recs []streamtest.Placed) map[string]*window.Alert {
-	return streamtest.Expect(streamtest.SeedDetector(e.t), recs, 0)
+	return streamtest.Expect(detector.Seed(), recs, 0)
 }
 
 // waitAlerts polls the alerts topic until it holds exactly the expected

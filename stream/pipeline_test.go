@@ -47,7 +47,7 @@ func TestEndToEnd(t *testing.T) {
 // detector rejects, the original bytes with reason and source headers.
 func (e *env) checkDLQ(placed []streamtest.Placed) {
 	e.t.Helper()
-	d := streamtest.SeedDetector(e.t)
+	d := detector.Seed()
 	want := map[string]string{} // "p/off" -> reason
 	for _, r := range placed {
 		if _, _, err := d.Evaluate(r.Value); err != nil {

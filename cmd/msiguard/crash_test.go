@@ -16,6 +16,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/stream"
 	"github.com/msiguard/msiguard/stream/streamtest"
@@ -109,7 +110,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := streamtest.Expect(streamtest.SeedDetector(t), placed, 0)
+	want := streamtest.Expect(detector.Seed(), placed, 0)
 	t.Logf("%d records, %d expected alerts", len(placed), len(want))
 
 	var problems []string

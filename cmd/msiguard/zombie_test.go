@@ -18,6 +18,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/msiguard/msiguard/detector"
 	"github.com/msiguard/msiguard/internal/kafkatest"
 	"github.com/msiguard/msiguard/internal/sysmongen"
 	"github.com/msiguard/msiguard/stream/streamtest"
@@ -126,7 +127,7 @@ func TestZombieSIGSTOP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := streamtest.Expect(streamtest.SeedDetector(t), placed, 0)
+	want := streamtest.Expect(detector.Seed(), placed, 0)
 	if len(want) != 20 {
 		t.Fatalf("the plain grouping gives %d alerts, want 20", len(want))
 	}

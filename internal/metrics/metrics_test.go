@@ -97,7 +97,7 @@ func TestScrapeMatchesKnownStream(t *testing.T) {
 
 	// The stream and what it implies, by the detector itself.
 	recs := streamtest.New(streamtest.Options{Seed: 11, Hosts: 8}).Records(3000)
-	det := streamtest.SeedDetector(t)
+	det := detector.Seed()
 	var hits, matches int
 	dead := map[detector.Reason]int{}
 	placed := make([]streamtest.Placed, len(recs))

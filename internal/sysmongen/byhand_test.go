@@ -46,7 +46,7 @@ func handEvent() Event {
 // shape, as it was described: host (never the collector), time, values,
 // and the exceptions a test asks for.
 func TestEventByHand(t *testing.T) {
-	d := seedDetector(t)
+	d := detector.Seed()
 	fields := d.Rules()[0].Program.Outputs()
 	value := func(m detector.Match, name string) string {
 		for i, f := range fields {

@@ -66,16 +66,6 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 }
 
-// seedDetector returns the detector of the seed rule.
-func seedDetector(t testing.TB) *detector.Detector {
-	t.Helper()
-	d, err := detector.NewDefault(detector.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // probeRule matches every Sysmon process creation: with it the real
 // detector reads every record (the term "microsoft" is in every provider
 // name) and reports host, time and shape of every event 1.
@@ -84,7 +74,7 @@ func probeRule(t testing.TB) []*rules.Compiled {
 }
 
 func TestDetectorReadsEveryShape(t *testing.T) {
-	seed := seedDetector(t)
+	seed := detector.Seed()
 	probe, err := detector.New(probeRule(t), detector.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +180,7 @@ func checkWellFormed(t *testing.T, shape Shape, rec []byte) {
 // shape: the decoded CommandLine of an attack equals what the generator
 // wrote (quotes, backslashes, apostrophes, newlines, non-ASCII).
 func TestValuesRoundTrip(t *testing.T) {
-	seed := seedDetector(t)
+	seed := detector.Seed()
 	col := slices.Index(seed.Rules()[0].Program.Outputs(), "process")
 	for _, shape := range Shapes() {
 		g := mustNew(t, Config{Seed: 3, Hosts: 40, Shapes: []Shape{shape}, AttackRate: 0.2})
@@ -301,7 +291,7 @@ func TestMix(t *testing.T) {
 }
 
 func TestNoiseNeverMentionsMsiexec(t *testing.T) {
-	d := seedDetector(t)
+	d := detector.Seed()
 	g := mustNew(t, Config{Seed: 9, AttackRate: Disabled, DecoyRate: Disabled})
 	var buf []byte
 	for i := range scaled(100_000) {
@@ -388,7 +378,7 @@ func TestEventTime(t *testing.T) {
 // by the detector, for the reason its scenario names, in every shape; and
 // nothing else is.
 func TestDeadLetters(t *testing.T) {
-	d := seedDetector(t)
+	d := detector.Seed()
 	want := map[string]detector.Reason{
 		"dead-truncated": detector.ReasonMalformed,
 		"dead-no-host":   detector.ReasonMissingHost,
