@@ -114,7 +114,10 @@ type result struct {
 	cpuTotal  float64       // CPU seconds of the process from its start to the end of the window
 	cpuSteady float64       // CPU seconds within the window
 	rssMB     float64       // VmHWM at the end of the window
-	alerts    map[bucket]alert
+	// allocB and gcs are msiguard's Go heap bytes allocated and GC cycles
+	// from its start to the end of the window (its /metrics); 0 for others.
+	allocB, gcs float64
+	alerts      map[bucket]alert
 }
 
 type bucket struct {
@@ -183,6 +186,9 @@ func run(ctx context.Context, o opts) error {
 			log.Printf("round %d %-8s %9.0f rec/s (%.2fs first record read to last output acknowledged)  startup %5.1fs  cpu %6.2fs (window %6.2fs)  %7.0f rec/cpu-s  rss %6.0f MB",
 				r+1, name, res.recPerS, res.wall.Seconds(), res.startup.Seconds(), res.cpuTotal, res.cpuSteady,
 				float64(res.steadyN)/res.cpuSteady, res.rssMB)
+			if res.gcs > 0 {
+				log.Printf("round %d %-8s %.0f B allocated per record, %.0f GC cycles", r+1, name, res.allocB/float64(res.steadyN), res.gcs)
+			}
 			all[name] = append(all[name], res)
 		}
 		for _, other := range []string{"streams", "msiguard-base"} {
@@ -537,7 +543,8 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// scrape returns the unlabelled msiguard metrics of a /metrics page.
+// scrape returns the unlabelled msiguard metrics of a /metrics page, and
+// the Go runtime's allocation and GC counters.
 // scrapeClient asks for /metrics uncompressed: the harness scrapes every
 // 10 ms, a hundred times what a Prometheus server does, and gzip on every
 // scrape would put a few percent of compression into msiguard's CPU.
@@ -553,7 +560,7 @@ func scrape(url string) (map[string]float64, error) {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok || !strings.HasPrefix(name, "msiguard_") {
+		if !ok || !strings.HasPrefix(name, "msiguard_") && name != "go_memstats_alloc_bytes_total" && name != "go_gc_duration_seconds_count" {
 			continue
 		}
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
@@ -601,6 +608,7 @@ func runMsiguard(ctx context.Context, o opts, name, bin string, c *kafka.Client,
 		}
 		if v := m["msiguard_alerts_published_total"]; v > published {
 			published, last, atLast = v, s.at, s
+			res.allocB, res.gcs = m["go_memstats_alloc_bytes_total"], m["go_gc_duration_seconds_count"]
 		}
 		if !stopping && int64(m["msiguard_records_consumed_total"]) >= total &&
 			m["msiguard_matches_applied_total"]+m["msiguard_duplicate_matches_total"]+m["msiguard_bad_match_records_total"] >= m["msiguard_matches_total"] {
