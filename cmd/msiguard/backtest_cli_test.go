@@ -139,13 +139,8 @@ func TestBacktestCLIInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Process.Signal(os.Interrupt)
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
-	select {
-	case err = <-waitErr:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running 30s after SIGINT\n%s", errb.String())
+	if err = waitExit(cmd, 30*time.Second); errors.Is(err, errStillRunning) {
+		t.Fatalf("%v of SIGINT\n%s", err, errb.String())
 	}
 	stdin.Close()
 	var ee *exec.ExitError

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -23,16 +24,10 @@ func startCLI(t *testing.T, args ...string) *syncBuffer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(40 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("msiguard %s did not stop within 40s of SIGTERM", args[0])
+		if err := waitExit(cmd, 40*time.Second); errors.Is(err, errStillRunning) {
+			t.Errorf("msiguard %s: %v of SIGTERM", args[0], err)
 		}
 	})
 	return &errb

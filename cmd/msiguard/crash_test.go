@@ -182,18 +182,9 @@ func TestCrashSIGKILL(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			showLog(kills)
-			t.Fatalf("after SIGTERM: %v, want exit 0", err)
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
+	if err := waitExit(cmd, 30*time.Second); err != nil {
 		showLog(kills)
-		t.Fatal("no exit within 30s of SIGTERM")
+		t.Fatalf("after SIGTERM: %v, want exit 0", err)
 	}
 }
 

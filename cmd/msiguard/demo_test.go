@@ -108,13 +108,8 @@ func TestDemoInProcess(t *testing.T) {
 	})
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("demo returned %v after cancel, want nil\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("demo did not stop within 30s of cancel\n%s", stderr.String())
+	if err := returned(done, 30*time.Second); err != nil {
+		t.Fatalf("demo after cancel: %v, want nil\n%s", err, stderr.String())
 	}
 	recs, firstRead := rec.stop()
 

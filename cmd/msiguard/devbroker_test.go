@@ -60,13 +60,8 @@ func TestDevBrokerServesGenAndBacktest(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("dev-broker returned %v after cancel, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("dev-broker did not stop")
+	if err := returned(done, 10*time.Second); err != nil {
+		t.Errorf("dev-broker after cancel: %v, want nil", err)
 	}
 }
 

@@ -34,14 +34,14 @@ func TestGenFileIsDeterministic(t *testing.T) {
 			t.Fatalf("gen --out %s: %v\n%s", out, err, stderr)
 		}
 	}
-	da, db := mustReadFile(t, a), mustReadFile(t, b)
+	da, db := mustRead(t, a), mustRead(t, b)
 	if !bytes.Equal(da, db) {
 		t.Fatal("same seed, different files")
 	}
 	if n := bytes.Count(da, []byte("\n")); n != 3000 {
 		t.Fatalf("%d lines, want 3000", n)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(mustReadFile(t, z)))
+	zr, err := gzip.NewReader(bytes.NewReader(mustRead(t, z)))
 	if err != nil {
 		t.Fatalf("%s is not gzip: %v", z, err)
 	}
@@ -65,15 +65,6 @@ func TestGenFileIsDeterministic(t *testing.T) {
 	if matches < 10 {
 		t.Errorf("%d matches in 3000 records at attack rate 0.01", matches)
 	}
-}
-
-func mustReadFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestGenStdoutAndSummary(t *testing.T) {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msiguard/msiguard/internal/kafkatest"
 )
@@ -13,6 +16,34 @@ import (
 // What the tests that run msiguard as a subprocess share: the binary, the
 // topics of one pipeline, starting a member with its output in a log file,
 // and showing the end of that log when a test fails.
+
+// errStillRunning is what waitExit and returned say of a command that
+// did not end in time.
+var errStillRunning = errors.New("still running")
+
+// returned waits up to d for the result of a command run in-process (its
+// goroutine sends it on done): its error, or errStillRunning.
+func returned(done <-chan error, d time.Duration) error {
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("%w after %v", errStillRunning, d)
+	}
+}
+
+// waitExit waits up to d for the started cmd to exit and returns Wait's
+// error; past d it kills and reaps the process and returns errStillRunning.
+func waitExit(cmd *exec.Cmd, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	err := returned(done, d)
+	if errors.Is(err, errStillRunning) {
+		cmd.Process.Kill()
+		<-done
+	}
+	return err
+}
 
 // buildBinary compiles msiguard into a temporary directory.
 func buildBinary(t *testing.T) string {
@@ -78,4 +109,26 @@ func logTail(t *testing.T, logName string, n int) {
 		lines = lines[len(lines)-n:]
 	}
 	t.Logf("%s (tail):\n%s", filepath.Base(logName), strings.Join(lines, "\n"))
+}
+
+// TestWaitExit covers the path the other tests take only when msiguard
+// hangs: past the deadline the process is killed and reaped.
+func TestWaitExit(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	if err := waitExit(cmd, 50*time.Millisecond); !errors.Is(err, errStillRunning) {
+		t.Fatalf("waitExit(sleep 60) = %v, want errStillRunning", err)
+	}
+	if cmd.ProcessState == nil {
+		t.Fatal("the killed process was not reaped")
+	}
+	ok := exec.Command("true")
+	if err := ok.Start(); err != nil {
+		t.Skip(err)
+	}
+	if err := waitExit(ok, time.Minute); err != nil {
+		t.Fatalf("waitExit(true) = %v, want nil", err)
+	}
 }

@@ -37,13 +37,8 @@ func ptyRun(t *testing.T, cols int, args ...string) (term string, code int) {
 		io.Copy(&out, f) // ends with EIO once the process has exited
 		close(copied)
 	}()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("msiguard %q still running after 2 minutes", args)
+	if err = waitExit(cmd, 2*time.Minute); errors.Is(err, errStillRunning) {
+		t.Fatalf("msiguard %q: %v", args, err)
 	}
 	f.Close()
 	<-copied

@@ -75,13 +75,8 @@ func TestRunServesMetricsAndProbes(t *testing.T) {
 		}
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run = %v after cancel\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not stop")
+	if err := returned(done, 20*time.Second); err != nil {
+		t.Fatalf("run after cancel: %v, want nil\n%s", err, stderr.String())
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("the metrics server still answers after run returned")

@@ -47,13 +47,7 @@ func TestZombieSIGSTOP(t *testing.T) {
 		t.Cleanup(func() {
 			cmd.Process.Signal(syscall.SIGCONT)
 			cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				cmd.Process.Kill()
-			}
+			waitExit(cmd, 30*time.Second)
 			if t.Failed() {
 				logTail(t, logName, 60)
 			}
