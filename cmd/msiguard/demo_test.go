@@ -137,21 +137,7 @@ func TestDemoInProcess(t *testing.T) {
 // records the demo's input topic (three partitions, the demo's default).
 func recordDemoInput(t *testing.T, stderr *syncBuffer, done chan error) *demoRecording {
 	t.Helper()
-	var addr string
-	kafkatest.WaitFor(t, 20*time.Second, func() error {
-		select {
-		case err := <-done:
-			done <- err
-			return fmt.Errorf("demo returned: %v", err)
-		default:
-		}
-		m := brokerAddr.FindStringSubmatch(stderr.String())
-		if m == nil {
-			return errors.New("no broker address in the banner yet")
-		}
-		addr = m[1]
-		return nil
-	})
+	addr := printedAddr(t, 20*time.Second, done, stderr, brokerAddr)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &demoRecording{rec: recordTopic(ctx, addr, demoTopic, 3), cancel: cancel}
 	t.Cleanup(func() { r.stop() })

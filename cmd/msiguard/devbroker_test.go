@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/msiguard/msiguard/internal/kafkatest"
 )
 
 // TestDevBrokerServesGenAndBacktest starts msiguard dev-broker on a free
@@ -24,20 +22,7 @@ func TestDevBrokerServesGenAndBacktest(t *testing.T) {
 		done <- run(ctx, []string{"dev-broker", "--listen", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
 	addrRE := regexp.MustCompile(`Kafka protocol on (127\.0\.0\.1:[0-9]+)`)
-	var addr string
-	kafkatest.WaitFor(t, 10*time.Second, func() error {
-		select {
-		case err := <-done:
-			t.Fatalf("dev-broker returned early: %v\n%s%s", err, stdout.String(), stderr.String())
-		default:
-		}
-		m := addrRE.FindStringSubmatch(stdout.String())
-		if m == nil {
-			return errors.New("no address printed yet")
-		}
-		addr = m[1]
-		return nil
-	})
+	addr := printedAddr(t, 10*time.Second, done, &stdout, addrRE)
 	for _, want := range []string{"FOR DEVELOPMENT ONLY", "sysmon:6", "msiguard.alerts:3:compact", "msiguard.dlq:1"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("dev-broker output lacks %q:\n%s", want, stdout.String())

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,29 @@ func returned(done <-chan error, d time.Duration) error {
 	case <-time.After(d):
 		return fmt.Errorf("%w after %v", errStillRunning, d)
 	}
+}
+
+// printedAddr waits up to d for an in-process command's output to match
+// re and returns the first submatch, the address it printed. It fails the
+// test if the command returns first (its result is put back on done).
+func printedAddr(t *testing.T, d time.Duration, done chan error, out *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
+	var addr string
+	kafkatest.WaitFor(t, d, func() error {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("returned before printing an address: %v\n%s", err, out.String())
+		default:
+		}
+		m := re.FindStringSubmatch(out.String())
+		if m == nil {
+			return errors.New("no address printed yet")
+		}
+		addr = m[1]
+		return nil
+	})
+	return addr
 }
 
 // waitExit waits up to d for the started cmd to exit and returns Wait's
