@@ -655,7 +655,7 @@ func (r *retrier) fail(err error, pending []kafka.Message) outcome {
 	r.attempts++
 	if now.Sub(r.loggedAt) >= 10*time.Second {
 		r.loggedAt = now
-		p.cfg.Logger.Warn("produce failed, retrying", "producer", p.cfg.Name, "records", len(pending), "attempt", r.attempts, "failing_for", now.Sub(r.since).Round(time.Millisecond), "err", err)
+		p.cfg.Logger.Warn("produce failed, retrying", "producer", p.cfg.Name, "records", len(pending), "attempt", r.attempts, "failing_for", now.Sub(r.since).Round(time.Millisecond), "err", summarizeWriteErrors(err))
 	}
 	wait := r.backoff/2 + rand.N(r.backoff/2+1)
 	r.backoff = min(2*r.backoff, p.cfg.RetryMax)

@@ -1,9 +1,11 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -346,5 +348,43 @@ func TestSendWithRoomIgnoresDoneContext(t *testing.T) {
 	}
 	if n := len(readAll(t, c, topic, 1)); n != 200 {
 		t.Errorf("%d records written, want 200", n)
+	}
+}
+
+// TestRetryWarningIsBrief: kafka-go fails a call with one error per
+// record, the same one mostly; the retry warning names the count and the
+// cause once instead of repeating it per record (a 250-record call made
+// a 30 KB log line).
+func TestRetryWarningIsBrief(t *testing.T) {
+	c := kafkatest.Start(t, kafkatest.WithFaults())
+	topic := kafkatest.UniqueName(t, "out")
+	c.CreateTopic(t, topic, 1)
+	var failures atomic.Int64
+	failures.Store(1)
+	failProduce(c, topic, &failures)
+	var logs bytes.Buffer // written before the retry that Flush waits for
+	p, err := NewProducer(Config{Cluster: &kafkaio.Cluster{Brokers: c.Addrs()}, Name: "test", RetryMin: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ctx := context.Background()
+	const n = 40
+	for i := range n {
+		if err := p.Send(ctx, kafka.Message{Key: []byte("k"), Value: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	want := fmt.Sprintf("%d of %d records not written", n, n)
+	if !strings.Contains(out, "produce failed, retrying") || !strings.Contains(out, want) {
+		t.Fatalf("log lacks a retry warning saying %q:\n%s", want, out)
+	}
+	if k := strings.Count(out, kafka.LeaderNotAvailable.Error()); k != 1 {
+		t.Errorf("the cause appears %d times in the log, want once:\n%s", k, out)
 	}
 }
